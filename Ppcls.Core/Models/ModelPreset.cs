@@ -1,0 +1,23 @@
+namespace Ppcls.Core.Models;
+
+/// <summary>
+/// Per-variant metadata, one record per registered model (as timm's pretrained cfg):
+/// the input it was trained at, its preprocessing, and the keys of its first conv and
+/// classifier (used by weight loading to drop the classifier when class_num differs).
+/// </summary>
+public sealed record ModelPreset(
+    int InputSize,
+    int ResizeShort,
+    string Interpolation,
+    IReadOnlyList<double> Mean,
+    IReadOnlyList<double> Std,
+    string FirstConvKey,
+    string ClassifierKey)
+{
+    public static readonly IReadOnlyList<double> ImageNetMean = [0.485, 0.456, 0.406];
+    public static readonly IReadOnlyList<double> ImageNetStd = [0.229, 0.224, 0.225];
+
+    /// <summary>The common ImageNet recipe: 224 crop after resize_short 256, bilinear.</summary>
+    public static ModelPreset ImageNet(string firstConvKey, string classifierKey, int resizeShort = 256, string interpolation = "bilinear") =>
+        new(224, resizeShort, interpolation, ImageNetMean, ImageNetStd, firstConvKey, classifierKey);
+}

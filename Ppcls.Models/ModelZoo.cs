@@ -1,0 +1,18 @@
+using Ppcls.Core.Models;
+
+namespace Ppcls.Models;
+
+/// <summary>The one call that puts every model family into the registry.</summary>
+public static class ModelZoo
+{
+    public static ModelRegistry CreateRegistry()
+    {
+        var registry = new ModelRegistry();
+        RegisterAll(registry);
+        return registry;
+    }
+
+    public static void RegisterAll(ModelRegistry registry)
+    {
+    }
+}
