@@ -14,5 +14,6 @@ public static class ModelZoo
 
     public static void RegisterAll(ModelRegistry registry)
     {
+        PPHGNet.Register(registry); PPHGNetV2.Register(registry);
     }
 }

@@ -5,7 +5,7 @@ namespace Ppcls.Core.Config;
 /// line naming the key path, where it came from, and what to do; the CLI prints it
 /// without a stack trace.
 /// </summary>
-public sealed class ConfigException : Exception
+public sealed class ConfigException : PpclsUserException
 {
     public ConfigException(string message) : base(message) { }
 

@@ -99,7 +99,7 @@ public sealed class ElfVersionTables
     }
 
     static ReadOnlySpan<byte> Slice(byte[] elf, long at, int length, string name) =>
-        at >= 0 && at + length <= elf.Length
+        at >= 0 && at <= elf.Length - length
             ? elf.AsSpan((int)at, length)
             : throw new InvalidDataException($"{name}: truncated ELF file (offset {at} out of range)");
 

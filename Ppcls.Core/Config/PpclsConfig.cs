@@ -1,0 +1,62 @@
+using Ppcls.Core.Config.Sections;
+
+namespace Ppcls.Core.Config;
+
+/// <summary>
+/// A whole config, typed: the PaddleClas sections read from YAML plus `-o` overrides and
+/// validated up front. Sections owned by registries (model options, transform ops, losses,
+/// metrics, LR schedules) stay as <see cref="ConfigSection"/>s for those registries to read.
+/// </summary>
+public sealed record PpclsConfig
+{
+    public required string SourcePath { get; init; }
+    /// <summary>The tree after overrides (what the run actually used; saved beside checkpoints).</summary>
+    public required ConfigMap Tree { get; init; }
+    public required GlobalConfig Global { get; init; }
+    public required ArchConfig Arch { get; init; }
+    public NamedListPair Loss { get; init; } = NamedListPair.None;
+    public NamedListPair Metric { get; init; } = NamedListPair.None;
+    public OptimizerConfig? Optimizer { get; init; }
+    public DataLoaderConfig? DataLoader { get; init; }
+    public InferConfig? Infer { get; init; }
+    public AmpConfig? Amp { get; init; }
+    public EmaConfig? Ema { get; init; }
+
+    /// <summary>Top-level sections PaddleClas has for tools Ppcls does not provide (quantisation, search, SSL...).</summary>
+    static readonly string[] PaddleOnlySections =
+    [
+        "Slim", "SSL", "UnLabelLoss", "MLDecoder", "IndexProcess", "base_config_file", "distill_config_file",
+        "gpus", "search_times", "search_dict", "teacher", "final_replace",
+    ];
+
+    /// <summary>Loads <paramref name="path"/>, applies the overrides in order, and validates every section.</summary>
+    public static PpclsConfig Load(string path, IEnumerable<string> overrides, Action<string> notice)
+    {
+        var tree = YamlConfigReader.ReadFile(path);
+        foreach (var text in overrides) ConfigOverride.Parse(text).ApplyTo(tree, notice);
+        return FromTree(tree, path, notice);
+    }
+
+    public static PpclsConfig FromTree(ConfigMap tree, string sourcePath, Action<string> notice)
+    {
+        var root = new ConfigSection(tree, "");
+        var config = new PpclsConfig
+        {
+            SourcePath = sourcePath,
+            Tree = tree,
+            Global = GlobalConfig.Read(root.RequiredSection("Global", "{epochs: 10, output_dir: ./output/}"), notice),
+            Arch = ArchConfig.Read(root.RequiredSection("Arch", "{name: PPLCNet_x1_0, class_num: 1000}")),
+            Loss = root.OptionalSection("Loss") is { } loss ? NamedListPair.Read(loss, notice) : NamedListPair.None,
+            Metric = root.OptionalSection("Metric") is { } metric ? NamedListPair.Read(metric, notice) : NamedListPair.None,
+            Optimizer = root.OptionalSection("Optimizer") is { } opt ? OptimizerConfig.Read(opt, notice) : null,
+            DataLoader = root.OptionalSection("DataLoader") is { } dl ? DataLoaderConfig.Read(dl, notice) : null,
+            Infer = root.OptionalSection("Infer") is { } infer ? InferConfig.Read(infer, notice) : null,
+            Amp = root.OptionalSection("AMP") is { } amp ? AmpConfig.Read(amp, notice) : null,
+            Ema = root.OptionalSection("EMA") is { } ema ? EmaConfig.Read(ema, notice) : null,
+        };
+        if (config.Amp is { UseAmp: true })
+            notice("AMP.use_amp is on, but Ppcls trains in float32 on the CPU; AMP settings are ignored");
+        root.Finish(notice, PaddleOnlySections);
+        return config;
+    }
+}

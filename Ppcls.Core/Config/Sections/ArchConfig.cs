@@ -1,0 +1,30 @@
+namespace Ppcls.Core.Config.Sections;
+
+/// <summary>
+/// `Arch`: the model name, its pretrained weights (false / true / a path), and the
+/// constructor options (`class_num`, `scale`, ...), which the model's registry entry reads
+/// and validates when the model is built.
+/// </summary>
+public sealed record ArchConfig(string Name, SourceLocation? NameLocation, string? PretrainedPath, bool PretrainedFromHub, ConfigSection Options)
+{
+    public int ClassNum => Options.Map["class_num"] is ConfigScalar s && s.TryLong(out long v) ? (int)v : 1000;
+
+    public static ArchConfig Read(ConfigSection s)
+    {
+        string name = s.RequiredString("name", "PPLCNet_x1_0");
+        var pretrained = s.Raw("pretrained");
+        string? path = null;
+        bool fromHub = false;
+        if (pretrained is ConfigScalar { IsNull: false } p)
+        {
+            if (p.TryBool(out bool flag)) fromHub = flag;
+            else path = p.Text;
+        }
+        else if (pretrained is not null and not ConfigScalar)
+            throw ConfigException.At(s.KeyPath("pretrained"), pretrained.Location, "expected false, true or a weights path");
+        // The rest of the mapping belongs to the model's constructor.
+        var options = new ConfigMap { Location = s.Location };
+        foreach (var key in s.UnreadKeys.ToList()) options[key] = s.Raw(key)!;
+        return new ArchConfig(name, s.Map["name"]?.Location, path, fromHub, new ConfigSection(options, s.Path));
+    }
+}

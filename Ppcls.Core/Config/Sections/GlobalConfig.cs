@@ -1,0 +1,73 @@
+namespace Ppcls.Core.Config.Sections;
+
+/// <summary>`Global`: run-wide settings, with PaddleClas's keys and defaults.</summary>
+public sealed record GlobalConfig
+{
+    public string? Checkpoints { get; init; }
+    public string? PretrainedModel { get; init; }
+    public string OutputDir { get; init; } = "./output/";
+    /// <summary>cpu or gpu.</summary>
+    public string Device { get; init; } = "cpu";
+    public int SaveInterval { get; init; } = 1;
+    public bool EvalDuringTrain { get; init; } = true;
+    public int EvalInterval { get; init; } = 1;
+    public int StartEvalEpoch { get; init; }
+    public int Epochs { get; init; }
+    public int PrintBatchStep { get; init; } = 10;
+    public IReadOnlyList<int> ImageShape { get; init; } = [3, 224, 224];
+    public string SaveInferenceDir { get; init; } = "./inference";
+    public long? Seed { get; init; }
+    /// <summary>Gradient accumulation: optimizer step every N iterations.</summary>
+    public int UpdateFreq { get; init; } = 1;
+    public string EvalMode { get; init; } = "classification";
+    /// <summary>Ppcls addition: stop after this many evaluations without a better metric.</summary>
+    public int? EarlyStopPatience { get; init; }
+    /// <summary>Ppcls addition: intra-op CPU threads; null leaves libtorch's default (all cores).</summary>
+    public int? NumThreads { get; init; }
+
+    /// <summary>Keys PaddleClas has that change nothing in Ppcls (accepted with a notice).</summary>
+    public static readonly string[] PaddleOnlyKeys =
+    [
+        "use_visualdl", "to_static", "use_dali", "distributed", "print_mem_info", "export_for_fd",
+        "train_mode", "retrieval_feature_from", "re_ranking", "feature_normalize", "feature_binarize",
+        "iter_per_epoch", "warmup_iter", "image_channel", "sim_block_size", "infer_imgs", "class_num",
+    ];
+
+    public static GlobalConfig Read(ConfigSection s, Action<string> notice)
+    {
+        var config = new GlobalConfig
+        {
+            Checkpoints = s.OptionalString("checkpoints"),
+            PretrainedModel = s.OptionalString("pretrained_model"),
+            OutputDir = s.String("output_dir", "./output/"),
+            Device = s.Choice("device", "cpu", "cpu", "gpu"),
+            SaveInterval = Positive(s, "save_interval", 1),
+            EvalDuringTrain = s.Bool("eval_during_train", true),
+            EvalInterval = Positive(s, "eval_interval", 1),
+            StartEvalEpoch = s.Int("start_eval_epoch", 0),
+            Epochs = Positive(s, "epochs", 1),
+            PrintBatchStep = Positive(s, "print_batch_step", 10),
+            ImageShape = s.OptionalIntList("image_shape") ?? [3, 224, 224],
+            SaveInferenceDir = s.String("save_inference_dir", "./inference"),
+            Seed = s.OptionalLong("seed"),
+            UpdateFreq = Positive(s, "update_freq", 1),
+            EvalMode = s.Choice("eval_mode", "classification", "classification"),
+            EarlyStopPatience = (int?)s.OptionalLong("early_stop_patience"),
+            NumThreads = (int?)s.OptionalLong("num_threads"),
+        };
+        if (config.ImageShape.Count != 3)
+            throw ConfigException.At(s.KeyPath("image_shape"), s.Raw("image_shape")?.Location,
+                "expected [channels, height, width], e.g. [3, 224, 224]");
+        if (s.Bool("use_multilabel", false))
+            throw ConfigException.At(s.KeyPath("use_multilabel"), s.Raw("use_multilabel")?.Location,
+                "multi-label training is not supported yet; remove the key or set it to False");
+        s.Finish(notice, PaddleOnlyKeys);
+        return config;
+    }
+
+    static int Positive(ConfigSection s, string key, int fallback)
+    {
+        int v = s.Int(key, fallback);
+        return v >= 1 ? v : throw ConfigException.At(s.KeyPath(key), s.Raw(key)?.Location, $"must be at least 1, got {v}");
+    }
+}

@@ -1,0 +1,7 @@
+namespace Ppcls.Core;
+
+/// <summary>
+/// A problem the user can fix (bad input, missing file, unavailable device). The CLI prints
+/// its one-line message, naming the file, line or key and what to do, without a stack trace.
+/// </summary>
+public class PpclsUserException(string message) : Exception(message);

@@ -1,0 +1,90 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Ppcls.Models.Layers;
+
+/// <summary>
+/// The HGNet family's basic unit: conv (no bias) -> <see cref="BatchNorm2d"/> -> ReLU, and
+/// after the ReLU an optional <see cref="LearnableAffineBlock"/> (PP-HGNetV2's use_lab; a
+/// block without activation has no LAB, as in PaddleClas). State-dict keys: `conv.weight`,
+/// `bn.weight`, `bn.bias`, `bn._mean`, `bn._variance`, and `lab.scale`, `lab.bias` where a
+/// LAB exists.
+/// <para>
+/// Padding is (k - 1) / 2 on every side, or Paddle's "SAME" (<paramref name="samePadding"/>):
+/// the output is ceil(in / stride) and the odd pixel of padding goes right and bottom, which
+/// PP-HGNetV2's 2x2 stem convs rely on. Padding is zeros, as in Paddle's conv. The conv
+/// starts Kaiming-normal, as PaddleClas's `_init_weights` leaves it.
+/// </para>
+/// </summary>
+public sealed class ConvBNAct : nn.Module<Tensor, Tensor>
+{
+    readonly Conv2d conv;
+    readonly BatchNorm2d bn;
+    readonly LearnableAffineBlock? lab;
+    readonly bool _useAct;
+    readonly bool _samePadding;
+    readonly long _kernelSize;
+    readonly long _stride;
+
+    public ConvBNAct(
+        long inChannels,
+        long outChannels,
+        long kernelSize = 3,
+        long stride = 1,
+        long groups = 1,
+        bool useAct = true,
+        bool useLab = false,
+        double lrMult = 1.0,
+        bool samePadding = false)
+        : base(nameof(ConvBNAct))
+    {
+        _useAct = useAct;
+        _samePadding = samePadding;
+        _kernelSize = kernelSize;
+        _stride = stride;
+        conv = PaddleInit.Conv(inChannels, outChannels, kernelSize, stride: stride,
+            padding: samePadding ? 0 : (kernelSize - 1) / 2, groups: groups);
+        bn = new BatchNorm2d(outChannels);
+        if (useAct && useLab) lab = new LearnableAffineBlock(lrMult: lrMult);
+        LearningRateMultiplier = lrMult;
+        RegisterComponents();
+    }
+
+    /// <summary>The learning-rate multiplier of the conv weight and the BN affine parameters (the stage's lr_mult).</summary>
+    public double LearningRateMultiplier { get; }
+
+    public Conv2d Conv => conv;
+    public BatchNorm2d Bn => bn;
+    public LearnableAffineBlock? Lab => lab;
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var y = _samePadding ? conv.call(PadSame(x)) : conv.call(x);
+        y = bn.call(y);
+        if (_useAct)
+        {
+            y = nn.functional.relu(y);
+            if (lab is not null) y = lab.call(y);
+        }
+        return y.MoveToOuterDisposeScope();
+    }
+
+    Tensor PadSame(Tensor x)
+    {
+        var (top, bottom) = SamePadding(x.shape[2], _kernelSize, _stride);
+        var (left, right) = SamePadding(x.shape[3], _kernelSize, _stride);
+        return top == 0 && bottom == 0 && left == 0 && right == 0
+            ? x
+            : nn.functional.pad(x, [left, right, top, bottom]);
+    }
+
+    /// <summary>Paddle's "SAME" padding for one axis: (before, after), the larger half after.</summary>
+    public static (long Before, long After) SamePadding(long size, long kernelSize, long stride)
+    {
+        long output = (size + stride - 1) / stride;
+        long total = Math.Max((output - 1) * stride + kernelSize - size, 0);
+        return (total / 2, total - total / 2);
+    }
+}

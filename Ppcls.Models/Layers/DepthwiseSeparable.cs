@@ -1,0 +1,33 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ppcls.Models.Layers;
+
+/// <summary>
+/// PP-LCNet's block: depthwise kxk conv-BN-act, optional SE, pointwise 1x1 conv-BN-act.
+/// Keys: `dw_conv.*`, `se.conv1.*`, `se.conv2.*`, `pw_conv.*`.
+/// </summary>
+public sealed class DepthwiseSeparable : nn.Module<Tensor, Tensor>
+{
+    readonly ConvBNLayer dw_conv;
+    readonly SEModule? se;
+    readonly ConvBNLayer pw_conv;
+
+    /// <param name="activation">Makes a fresh activation module (one per use).</param>
+    public DepthwiseSeparable(long inChannels, long outChannels, long stride, long kernelSize, bool useSE, Func<nn.Module<Tensor, Tensor>> activation)
+        : base(nameof(DepthwiseSeparable))
+    {
+        dw_conv = new ConvBNLayer(inChannels, inChannels, kernelSize, stride, groups: inChannels, activation: activation());
+        se = useSE ? new SEModule(inChannels, new HardSigmoid()) : null;
+        pw_conv = new ConvBNLayer(inChannels, outChannels, 1, 1, activation: activation());
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var depthwise = dw_conv.forward(x);
+        if (se is null) return pw_conv.forward(depthwise);
+        using var excited = se.forward(depthwise);
+        return pw_conv.forward(excited);
+    }
+}

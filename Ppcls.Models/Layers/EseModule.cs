@@ -1,0 +1,31 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Ppcls.Models.Layers;
+
+/// <summary>
+/// Effective squeeze-excitation (VoVNetV2's eSE, PP-HGNet's `att`): global average pool,
+/// one 1x1 conv with bias (no channel reduction), sigmoid, and a channel-wise gate on the
+/// input. State-dict keys: `conv.weight`, `conv.bias`.
+/// </summary>
+public sealed class EseModule : nn.Module<Tensor, Tensor>
+{
+    readonly Conv2d conv;
+
+    public EseModule(long channels) : base(nameof(EseModule))
+    {
+        conv = PaddleInit.Conv(channels, channels, 1, bias: true);
+        RegisterComponents();
+    }
+
+    public Conv2d Conv => conv;
+
+    public override Tensor forward(Tensor x)
+    {
+        using var pooled = nn.functional.adaptive_avg_pool2d(x, [1, 1]);
+        using var logits = conv.call(pooled);
+        using var gate = logits.sigmoid();
+        return x * gate;
+    }
+}

@@ -1,0 +1,135 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Ppcls.Models.Layers;
+
+/// <summary>
+/// PP-LCNetV2's block. Depthwise part: with rep, parallel depthwise conv-BN branches of kernel
+/// k, k-2, ..., 1 (the 1x1 branch only at stride 1; there is no identity-BN branch) whose sum
+/// goes through ReLU, and after <see cref="Rep"/> one kxk depthwise conv with bias holding their
+/// fusion; without rep, one depthwise conv-BN-ReLU. Then optional SE (sigmoid gate), one
+/// pointwise conv-BN-ReLU or two (split: out/2 then out), and a shortcut where asked for,
+/// stride 1 and in == out.
+/// Keys: `dw_conv_list.{i}.conv/bn.*`, `dw_conv.weight`, `dw_conv.bias` (rep) or
+/// `dw_conv.conv/bn.*`, `se.*`, `pw_conv.*` or `pw_conv_1.*` / `pw_conv_2.*`.
+/// </summary>
+public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>
+{
+    readonly ModuleList<ConvBNLayer>? dw_conv_list;
+    readonly nn.Module<Tensor, Tensor> dw_conv;
+    readonly ReLU act;
+    readonly SEModule? se;
+    readonly ConvBNLayer? pw_conv;
+    readonly ConvBNLayer? pw_conv_1;
+    readonly ConvBNLayer? pw_conv_2;
+    readonly long _kernelSize;
+    readonly bool _useShortcut;
+
+    public RepDepthwiseSeparable(long inChannels, long outChannels, long stride, long kernelSize = 3,
+        bool splitPointwise = false, bool useRep = false, bool useSE = false, bool useShortcut = false)
+        : base(nameof(RepDepthwiseSeparable))
+    {
+        _kernelSize = kernelSize;
+        _useShortcut = useShortcut && stride == 1 && inChannels == outChannels;
+        if (useRep)
+        {
+            dw_conv_list = new ModuleList<ConvBNLayer>();
+            for (long k = kernelSize; k > 0; k -= 2)
+            {
+                if (k == 1 && stride != 1) continue;
+                dw_conv_list.Add(new ConvBNLayer(inChannels, inChannels, k, stride, groups: inChannels));
+            }
+            dw_conv = PaddleInit.Conv(inChannels, inChannels, kernelSize, stride, (kernelSize - 1) / 2, inChannels, bias: true);
+        }
+        else
+        {
+            dw_conv = new ConvBNLayer(inChannels, inChannels, kernelSize, stride, groups: inChannels, activation: nn.ReLU());
+        }
+        act = nn.ReLU();
+        se = useSE ? new SEModule(inChannels, nn.Sigmoid()) : null;
+        if (splitPointwise)
+        {
+            long mid = (long)(outChannels * 0.5);
+            pw_conv_1 = new ConvBNLayer(inChannels, mid, 1, 1, activation: nn.ReLU());
+            pw_conv_2 = new ConvBNLayer(mid, outChannels, 1, 1, activation: nn.ReLU());
+        }
+        else
+        {
+            pw_conv = new ConvBNLayer(inChannels, outChannels, 1, 1, activation: nn.ReLU());
+        }
+        RegisterComponents();
+    }
+
+    public bool UsesRep => dw_conv_list is not null;
+
+    /// <summary>True once <see cref="Rep"/> has run: forward uses the fused depthwise conv.</summary>
+    public bool IsRepped { get; private set; }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var depthwise = Depthwise(x);
+        Tensor y;
+        if (se is null) y = Pointwise(depthwise);
+        else
+        {
+            using var excited = se.forward(depthwise);
+            y = Pointwise(excited);
+        }
+        if (!_useShortcut) return y;
+        using (y) return y.add(x);
+    }
+
+    Tensor Depthwise(Tensor x)
+    {
+        if (dw_conv_list is null || IsRepped)
+        {
+            if (dw_conv_list is null) return dw_conv.forward(x);
+            using var fused = dw_conv.forward(x);
+            return act.forward(fused);
+        }
+        using var sum = dw_conv_list[0].forward(x);
+        for (int i = 1; i < dw_conv_list.Count; i++)
+        {
+            using var branch = dw_conv_list[i].forward(x);
+            sum.add_(branch);
+        }
+        return act.forward(sum);
+    }
+
+    Tensor Pointwise(Tensor x)
+    {
+        if (pw_conv is not null) return pw_conv.forward(x);
+        using var squeezed = pw_conv_1!.forward(x);
+        return pw_conv_2!.forward(squeezed);
+    }
+
+    /// <summary>
+    /// PaddleClas's `re_parameterize`: folds every branch's BN into its kernel, zero-pads the
+    /// kernels to kxk (centred), sums kernels and biases into `dw_conv`, and switches forward to
+    /// it. Exact for eval-mode BN. The branches stay (their keys remain in the state dict).
+    /// A block without rep is left as it is.
+    /// </summary>
+    public void Rep()
+    {
+        if (dw_conv_list is null) return;
+        var fused = (Conv2d)dw_conv;
+        using (no_grad())
+        using (var scope = NewDisposeScope())
+        {
+            Tensor? kernelSum = null;
+            Tensor? biasSum = null;
+            foreach (var branch in dw_conv_list)
+            {
+                var (kernel, bias) = branch.FuseBatchNorm();
+                long pad = (_kernelSize - branch.KernelSize) / 2;
+                var padded = pad == 0 ? kernel : nn.functional.pad(kernel, [pad, pad, pad, pad]);
+                kernelSum = kernelSum is null ? padded : kernelSum.add(padded);
+                biasSum = biasSum is null ? bias : biasSum.add(bias);
+            }
+            fused.weight!.copy_(kernelSum!);
+            fused.bias!.copy_(biasSum!);
+        }
+        IsRepped = true;
+    }
+}

@@ -1,0 +1,40 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Ppcls.Models.Layers;
+
+/// <summary>
+/// Squeeze-and-excitation as PP-LCNet / PP-LCNetV2 build it: global average pool, 1x1 conv
+/// (channels / reduction, bias) -> ReLU -> 1x1 conv (channels, bias) -> gate, then x * gate.
+/// PP-LCNet gates with Paddle's hard sigmoid, PP-LCNetV2 with a plain sigmoid (its attribute is
+/// still called `hardsigmoid`). Keys: `conv1.weight`, `conv1.bias`, `conv2.weight`, `conv2.bias`.
+/// </summary>
+public sealed class SEModule : nn.Module<Tensor, Tensor>
+{
+    readonly AdaptiveAvgPool2d avg_pool;
+    readonly Conv2d conv1;
+    readonly ReLU relu;
+    readonly Conv2d conv2;
+    readonly nn.Module<Tensor, Tensor> hardsigmoid;
+
+    public SEModule(long channels, nn.Module<Tensor, Tensor> gate, long reduction = 4) : base(nameof(SEModule))
+    {
+        avg_pool = nn.AdaptiveAvgPool2d(1);
+        conv1 = PaddleInit.Conv(channels, channels / reduction, 1, bias: true);
+        relu = nn.ReLU();
+        conv2 = PaddleInit.Conv(channels / reduction, channels, 1, bias: true);
+        hardsigmoid = gate;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var pooled = avg_pool.forward(x);
+        using var squeezed = conv1.forward(pooled);
+        using var activated = relu.forward(squeezed);
+        using var excited = conv2.forward(activated);
+        using var weights = hardsigmoid.forward(excited);
+        return x.mul(weights);
+    }
+}

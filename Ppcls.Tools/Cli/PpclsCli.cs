@@ -1,0 +1,50 @@
+using System.CommandLine;
+using Ppcls.Core;
+using Ppcls.Core.Logging;
+using Ppcls.Tools.Commands;
+
+namespace Ppcls.Tools.Cli;
+
+/// <summary>The `ppcls` command tree and its error policy: user mistakes print one line and exit 2.</summary>
+public static class PpclsCli
+{
+    public const int UserError = 2;
+
+    public static RootCommand Build() =>
+    [
+        TrainCommand.Build(),
+        EvalCommand.Build(),
+        InferCommand.Build(),
+        ExportCommand.Build(),
+        PredictCommand.Build(),
+        ModelsCommand.Build(),
+        DatasetCommand.Build(),
+        BenchmarkCommand.Build(),
+        DoctorCommand.Build(),
+    ];
+
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = Build();
+        root.Description = "Ppcls: PaddleClas-compatible image classification for .NET (train, eval, infer, export).";
+        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return root.Parse(args).Invoke(config);
+        }
+        catch (PendingFeatureException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return PendingFeatureException.ExitCode;
+        }
+        catch (PpclsUserException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return UserError;
+        }
+        finally
+        {
+            PpclsLog.Close();
+        }
+    }
+}

@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Ppcls.Core.Config;
+using Ppcls.Core.Models;
+using Ppcls.Models;
+
+namespace Ppcls.Tools.Commands;
+
+/// <summary>`ppcls models list` and `ppcls models info NAME [--class-num N] [--image-size S] [--json]`.</summary>
+public static class ModelsCommand
+{
+    public static Command Build()
+    {
+        var command = new Command("models",
+            "List the model zoo, or show a model's parameter count, MACs and output shape.\n\n" +
+            "Example:\n  ppcls models info PPHGNetV2_B4 --class-num 10 --image-size 224 --json");
+        command.Add(BuildList());
+        command.Add(BuildInfo());
+        return command;
+    }
+
+    static Command BuildList()
+    {
+        var list = new Command("list", "Print every registered model name, grouped by family.");
+        list.SetAction(parse =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            foreach (var group in ModelZoo.CreateRegistry().Entries.GroupBy(e => e.Family))
+            {
+                output.WriteLine($"{group.Key}:");
+                foreach (var entry in group) output.WriteLine($"  {entry.Name}");
+            }
+        });
+        return list;
+    }
+
+    static Command BuildInfo()
+    {
+        var name = new Argument<string>("NAME") { Description = "a model name from 'ppcls models list'" };
+        var classNum = new Option<int>("--class-num") { Description = "classifier outputs", DefaultValueFactory = _ => 1000 };
+        var imageSize = new Option<int?>("--image-size") { Description = "square input size (default: the model's preset)" };
+        var json = new Option<bool>("--json") { Description = "print one JSON object: name, params, macs, input, output" };
+        var info = new Command("info", "Build the model and report trainable parameters, MACs and shapes at one input size.");
+        info.Add(name);
+        info.Add(classNum);
+        info.Add(imageSize);
+        info.Add(json);
+        info.SetAction(parse =>
+        {
+            var entry = ModelZoo.CreateRegistry().Get(parse.GetRequiredValue(name), "NAME");
+            int classes = parse.GetValue(classNum);
+            if (classes < 1) throw new ConfigException($"--class-num must be at least 1, got {classes}");
+            int size = parse.GetValue(imageSize) ?? entry.Preset.InputSize;
+            if (size < 32) throw new ConfigException($"--image-size must be at least 32, got {size}");
+
+            var options = new ConfigMap();
+            options["class_num"] = new ConfigScalar(classes.ToString(CultureInfo.InvariantCulture));
+            var model = entry.Create(new ConfigSection(options, "Arch"));
+            var profile = ModelProfile.Measure(model, size);
+            var output = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(json))
+            {
+                output.WriteLine(JsonSerializer.Serialize(new
+                {
+                    name = entry.Name,
+                    @params = profile.TrainableParameters,
+                    macs = profile.Macs,
+                    input = profile.InputShape,
+                    output = profile.OutputShape,
+                }));
+                return;
+            }
+            output.WriteLine($"model:  {entry.Name} ({entry.Family})");
+            output.WriteLine($"params: {profile.TrainableParameters:N0} ({profile.TrainableParameters / 1e6:F2} M)");
+            output.WriteLine($"MACs:   {profile.Macs:N0} ({profile.Macs / 1e6:F1} M) at {size}x{size}");
+            output.WriteLine($"input:  [{string.Join(", ", profile.InputShape)}]");
+            output.WriteLine($"output: [{string.Join(", ", profile.OutputShape)}]");
+        });
+        return info;
+    }
+}

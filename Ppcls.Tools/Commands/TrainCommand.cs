@@ -1,0 +1,29 @@
+using System.CommandLine;
+using Ppcls.Tools.Cli;
+
+namespace Ppcls.Tools.Commands;
+
+/// <summary>`ppcls train -c CONFIG [-o Key=value ...] [--check]`.</summary>
+public static class TrainCommand
+{
+    public static Command Build()
+    {
+        var config = new ConfigOptions();
+        var check = new Option<bool>("--check")
+        {
+            Description = "validate the config and build the model, then stop (no training)",
+        };
+        var command = new Command("train",
+            "Train a model from a PaddleClas-style YAML config.\n\n" +
+            "Example:\n  ppcls train -c configs/quick_start/PPLCNet_x0_25_demo.yaml -o Global.epochs=5 -o Global.device=cpu");
+        config.AddTo(command);
+        command.Add(check);
+        command.SetAction(parse =>
+        {
+            var setup = RunSetup.Prepare(config.Load(parse), "train.log");
+            if (parse.GetValue(check)) return 0;
+            throw new PendingFeatureException("train", "the training loop (data loaders, losses, optimizer)");
+        });
+        return command;
+    }
+}

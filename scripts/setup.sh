@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what Ppcls needs on Debian/Ubuntu (only what is missing) and builds the solution.
+# Used by quickstart.sh and test.sh; safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages: GTK 3 for OpenCV's native runtime (OpenCvSharpExtern links it).
+apt_packages=(libgtk-3-0)
+missing=()
+for p in "${apt_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v dotnet >/dev/null; then
+  echo "setup: the .NET 10 SDK is required (https://learn.microsoft.com/dotnet/core/install/linux-debian)" >&2
+  exit 1
+fi
+
+# The build patches TorchSharp's native library where this system's libstdc++ needs it.
+echo "setup: building Ppcls (Release)"
+dotnet build Ppcls.sln -c "${PPCLS_CONFIGURATION:-Release}" -nologo -clp:NoSummary -v:quiet
