@@ -15,5 +15,6 @@ public static class ModelZoo
     public static void RegisterAll(ModelRegistry registry)
     {
         PPHGNet.Register(registry); PPHGNetV2.Register(registry);
+        PPLCNet.Register(registry); PPLCNetV2.Register(registry); MobileNetV2.Register(registry);
     }
 }

@@ -25,6 +25,11 @@ public static class YamlConfigReader
         {
             throw new ConfigException($"{sourceName}:{e.Start.Line}:{e.Start.Column}: invalid YAML: {Innermost(e).Message} (fix the syntax at that line)");
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's parser gives no position for an unterminated flow collection.
+            throw new ConfigException($"{sourceName}: invalid YAML: a '[' or '{{' is never closed (check the bracketed lists)");
+        }
         if (stream.Documents.Count == 0) throw new ConfigException($"{sourceName}: the config file is empty");
         var root = Convert(stream.Documents[0].RootNode, sourceName);
         return root as ConfigMap

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using BatchNorm2d = Ppcls.Models.Layers.BatchNorm2d;
 
 namespace Ppcls.Models.Layers;
 
