@@ -34,6 +34,11 @@ public static class PpclsLog
     public static void Info(string message) => _logger.Information("{Text:l}", message);
     public static void Warn(string message) => _logger.Warning("{Text:l}", message);
 
-    /// <summary>Flushes and closes the file sink (call before exit).</summary>
-    public static void Close() => _logger.Dispose();
+    /// <summary>Flushes and closes the file sink (call before exit); later lines go to the console only.</summary>
+    public static void Close()
+    {
+        var previous = _logger;
+        _logger = Console();
+        previous.Dispose();
+    }
 }

@@ -19,7 +19,7 @@ public sealed class ConvBNLayer : nn.Module<Tensor, Tensor>
     public ConvBNLayer(long inChannels, long outChannels, long kernelSize, long stride, long groups = 1, nn.Module<Tensor, Tensor>? activation = null)
         : base(nameof(ConvBNLayer))
     {
-        conv = PaddleInit.Conv(inChannels, outChannels, kernelSize, stride, (kernelSize - 1) / 2, groups);
+        conv = PaddleInit.Conv(inChannels, outChannels, kernelSize, stride, (kernelSize - 1) / 2, groups, kaimingNormal: true);
         bn = new BatchNorm2d(outChannels);
         act = activation;
         RegisterComponents();

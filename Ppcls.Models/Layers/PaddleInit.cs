@@ -5,18 +5,22 @@ using static TorchSharp.torch;
 namespace Ppcls.Models.Layers;
 
 /// <summary>
-/// Paddle's default initialisers, so a model trained from scratch starts as PaddleClas's does:
-/// Conv2D weights Normal(0, sqrt(2 / fan_in)) (the same as `KaimingNormal()`), Linear weights
-/// Xavier-uniform, every bias zero.
+/// Paddle's initialisers, so a model trained from scratch starts as PaddleClas's does. Conv2D
+/// without an explicit initializer draws Normal(0, sqrt(2 / (k * k * in_channels))), counting
+/// all input channels even for grouped convs; `KaimingNormal()` divides by in_channels / groups
+/// instead (the two agree for ordinary convs and differ for depthwise ones). Linear weights are
+/// Xavier-uniform. Every bias starts at zero.
 /// </summary>
 public static class PaddleInit
 {
-    public static Conv2d Conv(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, long groups = 1, bool bias = false)
+    public static Conv2d Conv(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, long groups = 1,
+        bool bias = false, bool kaimingNormal = false)
     {
         var conv = nn.Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding, groups: groups, bias: bias);
+        long fanIn = kernelSize * kernelSize * (kaimingNormal ? inChannels / groups : inChannels);
         using (no_grad())
         {
-            nn.init.kaiming_normal_(conv.weight, mode: nn.init.FanInOut.FanIn, nonlinearity: nn.init.NonlinearityType.ReLU);
+            nn.init.normal_(conv.weight!, 0.0, Math.Sqrt(2.0 / fanIn));
             if (conv.bias is { } b) b.zero_();
         }
         return conv;

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Ppcls.Core.Config;
-using Ppcls.Core.Logging;
 
 namespace Ppcls.Tools.Cli;
 
@@ -26,7 +25,14 @@ public sealed class ConfigOptions
         command.Add(Overrides);
     }
 
-    /// <summary>Loads and validates the config; notices (new keys, ignored PaddleClas keys) go to the log.</summary>
-    public PpclsConfig Load(ParseResult parse) =>
-        PpclsConfig.Load(parse.GetRequiredValue(Config), parse.GetValue(Overrides) ?? [], PpclsLog.Info);
+    /// <summary>
+    /// Loads and validates the config. Its notices (new keys, ignored PaddleClas keys) are
+    /// returned rather than logged: the run's log file is only known once the config is read.
+    /// </summary>
+    public (PpclsConfig Config, IReadOnlyList<string> Notices) Load(ParseResult parse)
+    {
+        var notices = new List<string>();
+        var config = PpclsConfig.Load(parse.GetRequiredValue(Config), parse.GetValue(Overrides) ?? [], notices.Add);
+        return (config, notices);
+    }
 }

@@ -11,4 +11,7 @@ public sealed class PendingFeatureException(string command, string what)
     : PpclsUserException($"'ppcls {command}': {what} is not available in this version of Ppcls yet")
 {
     public const int ExitCode = 3;
+
+    /// <summary>Throws; typed as int so a command action can end with `return Raise(...)`.</summary>
+    public static int Raise(string command, string what) => throw new PendingFeatureException(command, what);
 }

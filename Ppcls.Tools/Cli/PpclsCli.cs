@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Ppcls.Core;
 using Ppcls.Core.Logging;
 using Ppcls.Tools.Commands;
@@ -10,8 +11,12 @@ public static class PpclsCli
 {
     public const int UserError = 2;
 
-    public static RootCommand Build() =>
-    [
+    /// <summary>The root is named `ppcls` whatever process hosts it (the launcher, `dotnet ppcls.dll`, a test host).</summary>
+    public static Command Build() =>
+        new Command("ppcls", "Ppcls: PaddleClas-compatible image classification for .NET (train, eval, infer, export).")
+    {
+        new HelpOption(),
+        new VersionOption(),
         TrainCommand.Build(),
         EvalCommand.Build(),
         InferCommand.Build(),
@@ -21,12 +26,11 @@ public static class PpclsCli
         DatasetCommand.Build(),
         BenchmarkCommand.Build(),
         DoctorCommand.Build(),
-    ];
+    };
 
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
         var root = Build();
-        root.Description = "Ppcls: PaddleClas-compatible image classification for .NET (train, eval, infer, export).";
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         try
         {

@@ -13,9 +13,11 @@ namespace Ppcls.Tools.Cli;
 /// </summary>
 public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tensor, Tensor> Model)
 {
-    public static RunSetup Prepare(PpclsConfig config, string logName)
+    public static RunSetup Prepare((PpclsConfig Config, IReadOnlyList<string> Notices) loaded, string logName)
     {
+        var config = loaded.Config;
         PpclsLog.AddFile(Path.Combine(config.Global.OutputDir, config.Arch.Name, logName));
+        foreach (var notice in loaded.Notices) PpclsLog.Info(notice);
         var device = DeviceSelector.Resolve(config.Global.Device, config.Tree["Global"] is ConfigMap g ? g["device"]?.Location : null);
         if (config.Global.NumThreads is { } threads) set_num_threads(threads);
         var model = ModelBuilder.Build(config.Arch, ModelZoo.CreateRegistry(), PpclsLog.Info);

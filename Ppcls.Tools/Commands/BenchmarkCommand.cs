@@ -1,25 +1,92 @@
 using System.CommandLine;
-using Ppcls.Tools.Cli;
+using System.Diagnostics;
+using Ppcls.Core;
+using Ppcls.Core.Native;
+using Ppcls.Tools.Benchmarks;
 
 namespace Ppcls.Tools.Commands;
 
-/// <summary>`ppcls benchmark`: throughput measurements that print ratios measured in one run.</summary>
+/// <summary>`ppcls benchmark step|malloc`: throughput measurements that print ratios measured in one run.</summary>
 public static class BenchmarkCommand
 {
+    sealed class StepOptions
+    {
+        public Option<string> Model { get; } = new("--model") { Description = "zoo model name", DefaultValueFactory = _ => "MobileNetV2" };
+        public Option<int> BatchSize { get; } = new("--batch-size") { Description = "images per step", DefaultValueFactory = _ => 32 };
+        public Option<int> ImageSize { get; } = new("--image-size") { Description = "square input size", DefaultValueFactory = _ => 224 };
+        public Option<int> Steps { get; } = new("--steps") { Description = "timed steps after one warm-up step", DefaultValueFactory = _ => 5 };
+
+        public void AddTo(Command c)
+        {
+            c.Add(Model);
+            c.Add(BatchSize);
+            c.Add(ImageSize);
+            c.Add(Steps);
+        }
+
+        public string[] Arguments(ParseResult p) =>
+        [
+            "--model", p.GetValue(Model)!, "--batch-size", p.GetValue(BatchSize).ToString(),
+            "--image-size", p.GetValue(ImageSize).ToString(), "--steps", p.GetValue(Steps).ToString(),
+        ];
+    }
+
     public static Command Build()
     {
         var command = new Command("benchmark",
-            "Measure training and inference throughput (samples/s), printing ratios measured in one run.\n\n" +
-            "Example:\n  ppcls benchmark train -c configs/quick_start/PPLCNet_x0_25_demo.yaml");
-        var train = new Command("train", "Training-step throughput of the config's model.");
-        var config = new ConfigOptions();
-        config.AddTo(train);
-        train.SetAction(parse =>
-        {
-            RunSetup.Prepare(config.Load(parse), "benchmark.log");
-            throw new PendingFeatureException("benchmark train", "the training-step benchmark");
-        });
-        command.Add(train);
+            "Measure training-step speed and memory; comparisons are measured side by side in one run.\n\n" +
+            "Example:\n  ppcls benchmark malloc --model MobileNetV2 --batch-size 32 --image-size 224 --steps 5");
+        command.Add(BuildStep());
+        command.Add(BuildMalloc());
         return command;
+    }
+
+    static Command BuildStep()
+    {
+        var options = new StepOptions();
+        var step = new Command("step", "Time forward+backward+SGD steps of a model on random data in this process; print ms/step and peak RSS.");
+        options.AddTo(step);
+        step.SetAction(parse =>
+        {
+            var result = TrainStepBenchmark.Run(parse.GetValue(options.Model)!, parse.GetValue(options.BatchSize),
+                parse.GetValue(options.ImageSize), parse.GetValue(options.Steps));
+            parse.InvocationConfiguration.Output.WriteLine(result.ToLine());
+        });
+        return step;
+    }
+
+    static Command BuildMalloc()
+    {
+        var options = new StepOptions();
+        var malloc = new Command("malloc",
+            $"Run 'benchmark step' twice in fresh processes, with and without the glibc malloc tuning ({MallocTuning.OptOutVariable}), and print both and their ratio.");
+        options.AddTo(malloc);
+        malloc.SetAction(parse =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var on = RunChild(options.Arguments(parse), tuning: true);
+            var off = RunChild(options.Arguments(parse), tuning: false);
+            output.WriteLine($"{"malloc tuning",-14} {"ms/step",10} {"peak RSS MiB",13}");
+            output.WriteLine($"{"on",-14} {on.MillisecondsPerStep,10:F1} {on.PeakResidentBytes / 1048576.0,13:F0}");
+            output.WriteLine($"{"off",-14} {off.MillisecondsPerStep,10:F1} {off.PeakResidentBytes / 1048576.0,13:F0}");
+            output.WriteLine($"speed-up with tuning: {off.MillisecondsPerStep / on.MillisecondsPerStep:F2}x; peak memory on/off: {(double)on.PeakResidentBytes / off.PeakResidentBytes:F2}x");
+        });
+        return malloc;
+    }
+
+    static TrainStepResult RunChild(string[] stepArguments, bool tuning)
+    {
+        var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        // Under `dotnet ppcls.dll` the process path is dotnet itself: pass the entry assembly first.
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
+            start.ArgumentList.Add(typeof(BenchmarkCommand).Assembly.Location);
+        foreach (var a in (string[])["benchmark", "step", .. stepArguments]) start.ArgumentList.Add(a);
+        start.Environment[MallocTuning.OptOutVariable] = tuning ? "1" : "0";
+        using var child = Process.Start(start)!;
+        string stdout = child.StandardOutput.ReadToEnd();
+        string stderr = child.StandardError.ReadToEnd();
+        child.WaitForExit();
+        return stdout.Split('\n').Select(TrainStepResult.Parse).LastOrDefault(r => r is not null)
+            ?? throw new PpclsUserException($"benchmark step (tuning {(tuning ? "on" : "off")}) failed with exit code {child.ExitCode}: {stderr.Trim()}");
     }
 }

@@ -14,11 +14,11 @@ public static class DatasetCommand
         var split = new Command("split", "Write train_list.txt, val_list.txt and label_list.txt from ROOT/<class>/*.jpg.");
         var splitRoot = new Option<string>("--root") { Description = "class-folder tree", Required = true };
         split.Add(splitRoot);
-        split.SetAction(_ => throw new PendingFeatureException("dataset split", "the class-folder splitter"));
+        split.SetAction(_ => PendingFeatureException.Raise("dataset split", "the class-folder splitter"));
         var demo = new Command("make-demo", "Generate a small synthetic, learnable image data set in the ImageNet list layout.");
         var demoDir = new Argument<string>("DIR") { Description = "output folder" };
         demo.Add(demoDir);
-        demo.SetAction(_ => throw new PendingFeatureException("dataset make-demo", "the demo data generator"));
+        demo.SetAction(_ => PendingFeatureException.Raise("dataset make-demo", "the demo data generator"));
         command.Add(split);
         command.Add(demo);
         return command;

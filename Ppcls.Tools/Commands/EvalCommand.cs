@@ -16,7 +16,7 @@ public static class EvalCommand
         command.SetAction(parse =>
         {
             RunSetup.Prepare(config.Load(parse), "eval.log");
-            throw new PendingFeatureException("eval", "evaluation (data loaders, metrics, checkpoint loading)");
+            return PendingFeatureException.Raise("eval", "evaluation (data loaders, metrics, checkpoint loading)");
         });
         return command;
     }

@@ -16,7 +16,7 @@ public static class ExportCommand
         command.SetAction(parse =>
         {
             RunSetup.Prepare(config.Load(parse), "export.log");
-            throw new PendingFeatureException("export", "ONNX export");
+            return PendingFeatureException.Raise("export", "ONNX export");
         });
         return command;
     }

@@ -16,7 +16,7 @@ public static class InferCommand
         command.SetAction(parse =>
         {
             RunSetup.Prepare(config.Load(parse), "infer.log");
-            throw new PendingFeatureException("infer", "inference (transforms, Topk post-process, checkpoint loading)");
+            return PendingFeatureException.Raise("infer", "inference (transforms, Topk post-process, checkpoint loading)");
         });
         return command;
     }

@@ -20,7 +20,7 @@ public static class PredictCommand
             string dir = parse.GetRequiredValue(modelDir);
             if (!Directory.Exists(dir))
                 throw new Ppcls.Core.PpclsUserException($"--model-dir {dir}: folder not found; create it with 'ppcls export'");
-            throw new PendingFeatureException("predict", "the ONNX Runtime predictor");
+            return PendingFeatureException.Raise("predict", "the ONNX Runtime predictor");
         });
         return command;
     }

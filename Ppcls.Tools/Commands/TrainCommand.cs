@@ -22,7 +22,7 @@ public static class TrainCommand
         {
             var setup = RunSetup.Prepare(config.Load(parse), "train.log");
             if (parse.GetValue(check)) return 0;
-            throw new PendingFeatureException("train", "the training loop (data loaders, losses, optimizer)");
+            return PendingFeatureException.Raise("train", "the training loop (data loaders, losses, optimizer)");
         });
         return command;
     }

@@ -1,0 +1,27 @@
+using Ppcls.Tools.Cli;
+
+namespace Ppcls.Tools.Tests;
+
+/// <summary>Runs the real `ppcls` command tree in-process and captures what it printed.</summary>
+public sealed record CliRun(int ExitCode, string Output, string Error)
+{
+    public static CliRun Of(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = PpclsCli.Run(args, output, error);
+        return new CliRun(code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>The repository root (where Ppcls.sln is), found from the test binary's folder.</summary>
+    public static string RepoRoot { get; } = FindRoot();
+
+    static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Ppcls.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("Ppcls.sln not found above " + AppContext.BaseDirectory);
+    }
+
+    public static string QuickStartConfig => Path.Combine(RepoRoot, "configs", "quick_start", "PPLCNet_x0_25_demo.yaml");
+}

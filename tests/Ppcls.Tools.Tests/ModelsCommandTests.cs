@@ -1,0 +1,54 @@
+using System.Text.Json;
+
+namespace Ppcls.Tools.Tests;
+
+public sealed class ModelsCommandTests
+{
+    [Test]
+    public void List_prints_every_family_and_variant()
+    {
+        var run = CliRun.Of("models", "list");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0));
+        foreach (var family in new[] { "PPLCNet:", "PPLCNetV2:", "PPHGNet:", "PPHGNetV2:", "MobileNetV2:" })
+            Assert.That(run.Output, Does.Contain(family));
+        var names = run.Output.Split('\n').Where(l => l.StartsWith("  ")).Select(l => l.Trim()).ToList();
+        Assert.That(names, Has.Count.EqualTo(8 + 3 + 3 + 7 + 6));
+    }
+
+    // Published figures: PP-LCNet x1_0 2.96 M params / 161 M FLOPs (MACs); MobileNetV2 3.50 M / 300 M (seeds 001, 004).
+    [TestCase("PPLCNet_x1_0", 2.96, 161)]
+    [TestCase("MobileNetV2", 3.50, 300)]
+    public void Info_json_reports_the_published_parameters_and_macs(string name, double paramsM, double macsM)
+    {
+        var run = CliRun.Of("models", "info", name, "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        using var json = JsonDocument.Parse(run.Output);
+        var root = json.RootElement;
+        Assert.That(root.GetProperty("name").GetString(), Is.EqualTo(name));
+        Assert.That(root.GetProperty("params").GetInt64() / 1e6, Is.EqualTo(paramsM).Within(0.006));
+        Assert.That(root.GetProperty("macs").GetInt64() / 1e6, Is.EqualTo(macsM).Within(macsM * 0.02));
+        Assert.That(root.GetProperty("input").EnumerateArray().Select(e => e.GetInt64()), Is.EqualTo(new long[] { 1, 3, 224, 224 }));
+        Assert.That(root.GetProperty("output").EnumerateArray().Select(e => e.GetInt64()), Is.EqualTo(new long[] { 1, 1000 }));
+    }
+
+    [Test]
+    public void Info_honours_class_num_and_image_size()
+    {
+        var run = CliRun.Of("models", "info", "PPLCNet_x0_25", "--class-num", "7", "--image-size", "64");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        Assert.That(run.Output, Does.Contain("input:  [1, 3, 64, 64]"));
+        Assert.That(run.Output, Does.Contain("output: [1, 7]"));
+    }
+
+    [Test]
+    public void Info_on_an_unknown_name_suggests_the_closest()
+    {
+        var run = CliRun.Of("models", "info", "PPHGNetV2_B9");
+
+        Assert.That(run.ExitCode, Is.EqualTo(2));
+        Assert.That(run.Error, Does.StartWith("error: NAME: unknown model 'PPHGNetV2_B9'; did you mean"));
+    }
+}
