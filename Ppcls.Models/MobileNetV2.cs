@@ -31,9 +31,9 @@ public sealed class MobileNetV2ConvBN : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var conv = _conv.forward(x);
-        if (!_relu6) return _batch_norm.forward(conv);
-        using var normed = _batch_norm.forward(conv);
+        using var conv = _conv.call(x);
+        if (!_relu6) return _batch_norm.call(conv);
+        using var normed = _batch_norm.call(conv);
         return nn.functional.relu6(normed);
     }
 }
@@ -63,9 +63,9 @@ public sealed class InvertedResidualUnit : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var expanded = _expand_conv.forward(x);
-        using var filtered = _bottleneck_conv.forward(expanded);
-        var projected = _linear_conv.forward(filtered);
+        using var expanded = _expand_conv.call(x);
+        using var filtered = _bottleneck_conv.call(expanded);
+        var projected = _linear_conv.call(filtered);
         if (!_shortcut) return projected;
         using (projected) return x.add(projected);
     }
@@ -100,11 +100,11 @@ public sealed class InvertedResidualStage : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var y = _first_block.forward(x);
+        var y = _first_block.call(x);
         foreach (var block in _rest)
         {
             using var input = y;
-            y = block.forward(input);
+            y = block.call(input);
         }
         return y;
     }
@@ -167,18 +167,18 @@ public sealed class MobileNetV2 : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var y = conv1.forward(x);
+        var y = conv1.call(x);
         foreach (var stage in _stages)
         {
             using var input = y;
-            y = stage.forward(input);
+            y = stage.call(input);
         }
         using (y)
         {
-            using var features = conv9.forward(y);
-            using var pooled = pool2d_avg.forward(features);
+            using var features = conv9.call(y);
+            using var pooled = pool2d_avg.call(features);
             using var flat = pooled.flatten(1);
-            return @out.forward(flat);
+            return @out.call(flat);
         }
     }
 

@@ -146,7 +146,7 @@ public sealed class PPHGNet : nn.Module<Tensor, Tensor>
         long features = variant.Stages[^1].OutChannels;
         if (useLastConv)
         {
-            last_conv = PaddleInit.Conv(features, classExpand, 1);
+            last_conv = PaddleInit.Conv(features, classExpand, 1, kaimingNormal: true);
             dropout = new DownscaleInInferDropout(dropoutProb ?? variant.DropoutProb);
             features = classExpand;
         }

@@ -228,7 +228,7 @@ public sealed class PPHGNetV2 : nn.Module<Tensor, Tensor>, ILearningRateMultipli
         long features = variant.Stages[^1].OutChannels;
         if (useLastConv)
         {
-            last_conv = PaddleInit.Conv(features, classExpand, 1);
+            last_conv = PaddleInit.Conv(features, classExpand, 1, kaimingNormal: true);
             if (useLab) lab = new LearnableAffineBlock();
             dropout = new DownscaleInInferDropout(dropoutProb);
             features = classExpand;

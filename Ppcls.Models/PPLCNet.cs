@@ -122,28 +122,28 @@ public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultiplier
 
     public override Tensor forward(Tensor x)
     {
-        using var stem = conv1.forward(x);
-        using var s2 = blocks2.forward(stem);
-        using var s3 = blocks3.forward(s2);
-        using var s4 = blocks4.forward(s3);
-        using var s5 = blocks5.forward(s4);
-        using var s6 = blocks6.forward(s5);
-        using var pooled = avg_pool.forward(s6);
+        using var stem = conv1.call(x);
+        using var s2 = blocks2.call(stem);
+        using var s3 = blocks3.call(s2);
+        using var s4 = blocks4.call(s3);
+        using var s5 = blocks5.call(s4);
+        using var s6 = blocks6.call(s5);
+        using var pooled = avg_pool.call(s6);
         if (last_conv is null)
         {
-            using var features = flatten.forward(pooled);
-            return fc.forward(features);
+            using var features = flatten.call(pooled);
+            return fc.call(features);
         }
         using var head = Head(pooled);
-        using var flat = flatten.forward(head);
-        return fc.forward(flat);
+        using var flat = flatten.call(head);
+        return fc.call(flat);
     }
 
     Tensor Head(Tensor pooled)
     {
-        using var expanded = last_conv!.forward(pooled);
-        var activated = act!.forward(expanded);
-        var dropped = dropout!.forward(activated);
+        using var expanded = last_conv!.call(pooled);
+        var activated = act!.call(expanded);
+        var dropped = dropout!.call(activated);
         if (!ReferenceEquals(dropped, activated)) activated.Dispose();
         return dropped;
     }

@@ -91,28 +91,28 @@ public sealed class PPLCNetV2 : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        var y = stem.forward(x);
+        var y = stem.call(x);
         foreach (var stage in stages)
         {
             using var input = y;
-            y = stage.forward(input);
+            y = stage.call(input);
         }
         using (y)
         {
-            using var pooled = avg_pool.forward(y);
+            using var pooled = avg_pool.call(y);
             if (last_conv is null)
             {
-                using var features = flatten.forward(pooled);
-                return fc.forward(features);
+                using var features = flatten.call(pooled);
+                return fc.call(features);
             }
-            using var expanded = last_conv.forward(pooled);
-            var activated = act!.forward(expanded);
-            var dropped = dropout!.forward(activated);
+            using var expanded = last_conv.call(pooled);
+            var activated = act!.call(expanded);
+            var dropped = dropout!.call(activated);
             if (!ReferenceEquals(dropped, activated)) activated.Dispose();
             using (dropped)
             {
-                using var flat = flatten.forward(dropped);
-                return fc.forward(flat);
+                using var flat = flatten.call(dropped);
+                return fc.call(flat);
             }
         }
     }

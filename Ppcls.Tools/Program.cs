@@ -1,6 +1,5 @@
 using Ppcls.Core.Native;
 using Ppcls.Tools.Cli;
 
-// malloc tuning must precede the first tensor (see MallocTuning).
-MallocTuning.Apply();
+NativeSetup.Initialize();
 return PpclsCli.Run(args, Console.Out, Console.Error);

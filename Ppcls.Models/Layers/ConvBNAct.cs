@@ -44,7 +44,7 @@ public sealed class ConvBNAct : nn.Module<Tensor, Tensor>
         _kernelSize = kernelSize;
         _stride = stride;
         conv = PaddleInit.Conv(inChannels, outChannels, kernelSize, stride: stride,
-            padding: samePadding ? 0 : (kernelSize - 1) / 2, groups: groups);
+            padding: samePadding ? 0 : (kernelSize - 1) / 2, groups: groups, kaimingNormal: true);
         bn = new BatchNorm2d(outChannels);
         if (useAct && useLab) lab = new LearnableAffineBlock(lrMult: lrMult);
         LearningRateMultiplier = lrMult;

@@ -33,12 +33,12 @@ public sealed class ConvBNLayer : nn.Module<Tensor, Tensor>
     {
         if (act is null)
         {
-            using var y = conv.forward(x);
-            return bn.forward(y);
+            using var y = conv.call(x);
+            return bn.call(y);
         }
-        using var c = conv.forward(x);
-        using var n = bn.forward(c);
-        return act.forward(n);
+        using var c = conv.call(x);
+        using var n = bn.call(c);
+        return act.call(n);
     }
 
     /// <summary>

@@ -25,9 +25,9 @@ public sealed class DepthwiseSeparable : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var depthwise = dw_conv.forward(x);
-        if (se is null) return pw_conv.forward(depthwise);
-        using var excited = se.forward(depthwise);
-        return pw_conv.forward(excited);
+        using var depthwise = dw_conv.call(x);
+        if (se is null) return pw_conv.call(depthwise);
+        using var excited = se.call(depthwise);
+        return pw_conv.call(excited);
     }
 }

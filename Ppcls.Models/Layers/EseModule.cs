@@ -15,7 +15,7 @@ public sealed class EseModule : nn.Module<Tensor, Tensor>
 
     public EseModule(long channels) : base(nameof(EseModule))
     {
-        conv = PaddleInit.Conv(channels, channels, 1, bias: true);
+        conv = PaddleInit.Conv(channels, channels, 1, bias: true, kaimingNormal: true);
         RegisterComponents();
     }
 

@@ -73,7 +73,7 @@ public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>
         if (se is null) y = Pointwise(depthwise);
         else
         {
-            using var excited = se.forward(depthwise);
+            using var excited = se.call(depthwise);
             y = Pointwise(excited);
         }
         if (!_useShortcut) return y;
@@ -84,24 +84,24 @@ public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>
     {
         if (dw_conv_list is null || IsRepped)
         {
-            if (dw_conv_list is null) return dw_conv.forward(x);
-            using var fused = dw_conv.forward(x);
-            return act.forward(fused);
+            if (dw_conv_list is null) return dw_conv.call(x);
+            using var fused = dw_conv.call(x);
+            return act.call(fused);
         }
-        using var sum = dw_conv_list[0].forward(x);
+        using var sum = dw_conv_list[0].call(x);
         for (int i = 1; i < dw_conv_list.Count; i++)
         {
-            using var branch = dw_conv_list[i].forward(x);
+            using var branch = dw_conv_list[i].call(x);
             sum.add_(branch);
         }
-        return act.forward(sum);
+        return act.call(sum);
     }
 
     Tensor Pointwise(Tensor x)
     {
-        if (pw_conv is not null) return pw_conv.forward(x);
-        using var squeezed = pw_conv_1!.forward(x);
-        return pw_conv_2!.forward(squeezed);
+        if (pw_conv is not null) return pw_conv.call(x);
+        using var squeezed = pw_conv_1!.call(x);
+        return pw_conv_2!.call(squeezed);
     }
 
     /// <summary>

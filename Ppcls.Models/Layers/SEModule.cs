@@ -30,11 +30,11 @@ public sealed class SEModule : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x)
     {
-        using var pooled = avg_pool.forward(x);
-        using var squeezed = conv1.forward(pooled);
-        using var activated = relu.forward(squeezed);
-        using var excited = conv2.forward(activated);
-        using var weights = hardsigmoid.forward(excited);
+        using var pooled = avg_pool.call(x);
+        using var squeezed = conv1.call(pooled);
+        using var activated = relu.call(squeezed);
+        using var excited = conv2.call(activated);
+        using var weights = hardsigmoid.call(excited);
         return x.mul(weights);
     }
 }

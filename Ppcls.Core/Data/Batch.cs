@@ -1,0 +1,20 @@
+using static TorchSharp.torch;
+
+namespace Ppcls.Core.Data;
+
+/// <summary>
+/// One training or evaluation batch, owned by the caller (dispose it, or let the step's dispose scope take it).
+/// <see cref="Images"/> is NCHW float32, contiguous. <see cref="Labels"/> is int64 [N] class ids, or
+/// float32 [N, class_num] soft targets after a batch op such as MixupOperator (<see cref="SoftLabels"/>).
+/// </summary>
+public sealed record Batch(Tensor Images, Tensor Labels) : IDisposable
+{
+    public int Count => (int)Images.shape[0];
+    public bool SoftLabels => Labels.dim() == 2;
+
+    public void Dispose()
+    {
+        Images.Dispose();
+        Labels.Dispose();
+    }
+}

@@ -1,0 +1,21 @@
+namespace Ppcls.Core.Data;
+
+/// <summary>
+/// A data loader for one rank: enumerates an epoch's batches in a fixed order. The same
+/// (seed, epoch) gives the same batches whatever the worker count or thread timing.
+/// Disposing an unfinished enumeration stops its workers.
+/// </summary>
+public interface IBatchSource : IDisposable
+{
+    /// <summary>Samples in the data set (before the sampler drops or pads any).</summary>
+    int SampleCount { get; }
+
+    /// <summary>Batches per epoch.</summary>
+    int BatchCount { get; }
+
+    /// <summary>Classes in the labels (Arch.class_num); soft labels have this width.</summary>
+    int ClassNum { get; }
+
+    /// <summary>The batches of epoch <paramref name="epoch"/> (1-based as PaddleClas counts, any value works), in order.</summary>
+    IEnumerable<Batch> Epoch(int epoch, CancellationToken cancel = default);
+}

@@ -1,0 +1,29 @@
+namespace Ppcls.Core.Data;
+
+/// <summary>
+/// A labelled list of encoded images (ImageNetDataset, ...). Indexing is cheap; reading an
+/// item's bytes is the only disk access after construction.
+/// </summary>
+public interface IDataset
+{
+    int Count { get; }
+
+    /// <summary>The class id of item <paramref name="index"/>.</summary>
+    long Label(int index);
+
+    /// <summary>Where item <paramref name="index"/> comes from, for messages (its file path).</summary>
+    string Describe(int index);
+
+    /// <summary>The item's encoded bytes (a JPEG/PNG file's content).</summary>
+    byte[] Read(int index);
+
+    /// <summary>What to do with an image that cannot be decoded.</summary>
+    BadImagePolicy OnBadImage { get; }
+}
+
+/// <summary>`on_bad_image`: fail naming the file, or skip it and report the count at epoch end.</summary>
+public enum BadImagePolicy
+{
+    Error,
+    Skip,
+}

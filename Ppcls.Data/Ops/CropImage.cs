@@ -1,0 +1,27 @@
+using OpenCvSharp;
+using Ppcls.Core;
+using Ppcls.Core.Config;
+using Ppcls.Data.Imaging;
+
+namespace Ppcls.Data.Ops;
+
+/// <summary>`CropImage`: the centre `size` ([w, h] or square) box, offsets floor((W - w) / 2), floor((H - h) / 2).</summary>
+public sealed class CropImage(Size size) : IImageOp
+{
+    public string Name => "CropImage";
+
+    public static CropImage Create(ConfigSection s) => new(OpOptions.RequiredSize(s, "size", "224"));
+
+    public static Rect Box(int width, int height, Size size) =>
+        new((width - size.Width) / 2, (height - size.Height) / 2, size.Width, size.Height);
+
+    public void Apply(ImageSample sample, Random rng)
+    {
+        var image = sample.RequireImage(Name);
+        if (image.Width < size.Width || image.Height < size.Height)
+            throw new PpclsUserException(
+                $"{sample.Source}: CropImage size {size.Width}x{size.Height} is larger than the image ({image.Width}x{image.Height}); resize first (ResizeImage resize_short)");
+        using var view = new Mat(image, Box(image.Width, image.Height, size));
+        sample.SetImage(view.Clone());
+    }
+}

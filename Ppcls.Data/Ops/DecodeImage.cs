@@ -1,0 +1,48 @@
+using OpenCvSharp;
+using Ppcls.Core.Config;
+using Ppcls.Data.Imaging;
+
+namespace Ppcls.Data.Ops;
+
+/// <summary>
+/// `DecodeImage`: bytes -> HWC uint8 image, BGR as cv2 decodes it, RGB with `to_rgb` (default
+/// true). `channel_first` marks the sample CHW. `backend: pil` decodes with OpenCV too (same pixels
+/// for JPEG/PNG up to decoder rounding).
+/// </summary>
+public sealed class DecodeImage(bool toRgb, bool channelFirst) : IImageOp
+{
+    public string Name => "DecodeImage";
+    public bool ToRgb { get; } = toRgb;
+    public bool ChannelFirst { get; } = channelFirst;
+
+    public static DecodeImage Create(ConfigSection s, Action<string> notice)
+    {
+        bool toNp = s.Bool("to_np", true);
+        if (!toNp) throw ConfigException.At(s.KeyPath("to_np"), s.Map["to_np"]?.Location, "only to_np: True is supported (images are arrays)");
+        if (s.Choice("backend", "cv2", "cv2", "pil") == "pil") notice($"{s.KeyPath("backend")}: pil decodes with OpenCV in Ppcls");
+        return new DecodeImage(s.Bool("to_rgb", true), s.Bool("channel_first", false));
+    }
+
+    public void Apply(ImageSample sample, Random rng)
+    {
+        var bytes = sample.Encoded ?? throw new InvalidOperationException("DecodeImage must come first in transform_ops and appear once");
+        Mat image;
+        try
+        {
+            image = Cv2.ImDecode(bytes, ImreadModes.Color);
+        }
+        catch (OpenCVException e)
+        {
+            throw new BadImageException($"cannot decode image {sample.Source}: {e.Message}");
+        }
+        if (image.Empty())
+        {
+            image.Dispose();
+            throw new BadImageException($"cannot decode image {sample.Source} ({bytes.Length} bytes): not a readable JPEG/PNG/BMP/WebP file");
+        }
+        if (ToRgb) Cv2.CvtColor(image, image, ColorConversionCodes.BGR2RGB);
+        sample.Encoded = null;
+        sample.SetImage(image);
+        sample.ChannelFirst = ChannelFirst;
+    }
+}
