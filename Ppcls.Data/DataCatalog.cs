@@ -1,0 +1,53 @@
+using Ppcls.Core.Config;
+using Ppcls.Core.Data;
+using Ppcls.Data.BatchOps;
+using Ppcls.Data.Datasets;
+using Ppcls.Data.Ops;
+
+namespace Ppcls.Data;
+
+/// <summary>Registers Ppcls.Data's data sets, transform ops and batch ops by their PaddleClas names: the one explicit call.</summary>
+public static class DataCatalog
+{
+    /// <summary>PaddleClas ops not built yet: named so a config using one gets a clear message, not "unknown".</summary>
+    static readonly string[] PendingTransformOps =
+    [
+        "AutoAugment", "RandAugment", "RandAugmentV2", "TimmAutoAugment", "ColorJitter", "RandomRotation", "Pad",
+        "RandomCropImage", "RandCropImageV2", "CropWithPadding", "RandomGrayscale", "AugMix", "GridMask", "HideAndSeek",
+        "RandomResizedCrop", "ResizeImageV2", "Padv2",
+    ];
+
+    static readonly string[] PendingBatchOps = ["FmixOperator", "MixupCutmixHybrid"];
+
+    public static DataRegistry CreateRegistry()
+    {
+        var registry = new DataRegistry();
+        RegisterAll(registry);
+        return registry;
+    }
+
+    public static void RegisterAll(DataRegistry registry)
+    {
+        registry.Datasets.Register("ImageNetDataset", ImageNetDataset.Create);
+
+        var ops = registry.TransformOps;
+        ops.Register("DecodeImage", (s, c) => DecodeImage.Create(s, c.Notice));
+        ops.Register("ResizeImage", (s, c) => ResizeImage.Create(s, c.Notice));
+        ops.Register("CropImage", (s, _) => CropImage.Create(s));
+        ops.Register("RandCropImage", (s, c) => RandCropImage.Create(s, c.Notice));
+        ops.Register("RandFlipImage", (s, _) => RandFlipImage.Create(s));
+        ops.Register("NormalizeImage", (s, _) => NormalizeImage.Create(s));
+        ops.Register("ToCHWImage", (_, _) => new ToCHWImage());
+        ops.Register("RandomErasing", (s, _) => RandomErasing.Create(s));
+        foreach (var name in PendingTransformOps) ops.Register(name, (s, _) => throw Pending(s, name));
+
+        var batch = registry.BatchOps;
+        batch.Register("MixupOperator", (s, _) => MixupOperator.Create(s));
+        batch.Register("CutmixOperator", (s, _) => CutmixOperator.Create(s));
+        batch.Register("OpSampler", OpSampler.Create);
+        foreach (var name in PendingBatchOps) batch.Register(name, (s, _) => throw Pending(s, name));
+    }
+
+    static ConfigException Pending(ConfigSection s, string name) =>
+        ConfigException.At(s.Path, s.Location, $"the PaddleClas op {name} is not available in this version of Ppcls yet; remove it or use another op");
+}

@@ -1,0 +1,48 @@
+using Ppcls.Core.Config;
+using Ppcls.Core.Config.Sections;
+using Ppcls.Core.Data;
+using Ppcls.Data.Loading;
+using Ppcls.Data.Ops;
+
+namespace Ppcls.Data;
+
+/// <summary>
+/// Builds a loader from `DataLoader.Train`/`.Eval`: every op and its keys, the batch ops and the
+/// data set keys are validated first (ConfigException naming the key path), then the list file is
+/// checked; no image is read until an epoch runs.
+/// </summary>
+public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilder
+{
+    public DataRegistry Registry { get; } = registry;
+
+    public IBatchSource Build(LoaderConfig config, int classNum, long? seed, Action<string> notice) =>
+        BuildLoader(config, classNum, seed, notice);
+
+    public DataLoader BuildLoader(LoaderConfig config, int classNum, long? seed, Action<string> notice)
+    {
+        var s = config.Dataset;
+        var context = new DataBuildContext(Registry, classNum, notice);
+        var pipeline = BuildPipeline(s, context);
+        var batchOps = s.OptionalNamedList("batch_transform_ops") is { } batchEntries
+            ? Registry.BuildList(Registry.BatchOps, batchEntries, context, s.KeyPath("batch_transform_ops"))
+            : [];
+        if (batchOps.Count > 0 && classNum < 1)
+            throw ConfigException.At(s.KeyPath("batch_transform_ops"), s.Location, "batch ops need Arch.class_num (the width of the soft labels)");
+        var factory = Registry.Datasets.Get(config.DatasetName, s.KeyPath("name"), s.Map["name"]?.Location);
+        if (config.NumWorkers < 0) throw new ConfigException($"num_workers must be 0 or more, got {config.NumWorkers}");
+        var dataset = factory(s, context);
+        s.Finish(notice);
+        return new DataLoader(dataset, pipeline, batchOps, config.Sampler, config.NumWorkers, classNum,
+            seed ?? Random.Shared.NextInt64(), notice);
+    }
+
+    /// <summary>The `transform_ops` of a data set section (or an `Infer.transforms`-like list) as a pipeline.</summary>
+    public SamplePipeline BuildPipeline(ConfigSection dataset, DataBuildContext context)
+    {
+        var entries = dataset.OptionalNamedList("transform_ops")
+            ?? throw ConfigException.At(dataset.KeyPath("transform_ops"), dataset.Location,
+                "required key is missing; add e.g. transform_ops: [{DecodeImage: {to_rgb: True}}, {ResizeImage: {size: 224}}, {NormalizeImage: {}}]");
+        var ops = Registry.BuildList(Registry.TransformOps, entries, context, dataset.KeyPath("transform_ops"));
+        return new SamplePipeline([.. ops.Cast<IImageOp>()], dataset.KeyPath("transform_ops"));
+    }
+}

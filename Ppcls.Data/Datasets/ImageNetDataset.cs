@@ -1,0 +1,108 @@
+using System.Globalization;
+using Ppcls.Core;
+using Ppcls.Core.Config;
+using Ppcls.Core.Data;
+
+namespace Ppcls.Data.Datasets;
+
+/// <summary>
+/// `ImageNetDataset`: `cls_label_path` lists `relative/path label` lines (split on `delimiter`,
+/// default a space; blank lines are skipped), images under `image_root`. With `relabel`, the
+/// distinct labels map to 0..K-1 in ascending order. The whole list is checked when built and
+/// every problem (bad line, bad label, missing image) is reported at once with file:line.
+/// </summary>
+public sealed class ImageNetDataset : IDataset
+{
+    public const int MaxListedProblems = 20;
+
+    readonly string[] _paths;
+    readonly long[] _labels;
+
+    ImageNetDataset(string[] paths, long[] labels, BadImagePolicy policy)
+    {
+        _paths = paths;
+        _labels = labels;
+        OnBadImage = policy;
+    }
+
+    public int Count => _paths.Length;
+    public BadImagePolicy OnBadImage { get; }
+    public long Label(int index) => _labels[index];
+    public string Describe(int index) => _paths[index];
+    public byte[] Read(int index) => File.ReadAllBytes(_paths[index]);
+    public IReadOnlyList<long> Labels => _labels;
+
+    public static ImageNetDataset Create(ConfigSection s, DataBuildContext context)
+    {
+        string root = s.RequiredString("image_root", "./dataset/ILSVRC2012/");
+        string list = s.RequiredString("cls_label_path", "./dataset/ILSVRC2012/train_list.txt");
+        string? delimiter = s.OptionalString("delimiter");
+        bool relabel = s.Bool("relabel", false);
+        var policy = s.Choice("on_bad_image", "error", "error", "skip") == "skip" ? BadImagePolicy.Skip : BadImagePolicy.Error;
+        s.Finish(context.Notice);
+        if (!Directory.Exists(root))
+            throw ConfigException.At(s.KeyPath("image_root"), s.Map["image_root"]?.Location, $"folder '{root}' does not exist");
+        if (!File.Exists(list))
+            throw ConfigException.At(s.KeyPath("cls_label_path"), s.Map["cls_label_path"]?.Location,
+                $"list file '{list}' does not exist (generate the demo set with 'ppcls dataset make-demo DIR' or lists with 'ppcls dataset split --root DIR')");
+        return Load(root, list, delimiter, relabel, context.ClassNum, policy);
+    }
+
+    public static ImageNetDataset Load(string root, string listPath, string? delimiter, bool relabel, int classNum, BadImagePolicy policy)
+    {
+        var problems = new List<string>();
+        var paths = new List<string>();
+        var labels = new List<long>();
+        var lineNumbers = new List<int>();
+        var lines = File.ReadAllLines(listPath);
+        for (int n = 0; n < lines.Length; n++)
+        {
+            string line = lines[n].Trim();
+            if (line.Length == 0) continue;
+            string where = $"{listPath}:{n + 1}";
+            var fields = delimiter is null or " "
+                ? line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
+                : line.Split(delimiter);
+            if (fields.Length < 2)
+            {
+                problems.Add($"{where}: expected 'path{delimiter ?? " "}label', got '{Shorten(line)}'");
+                continue;
+            }
+            if (!long.TryParse(fields[1].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long label))
+            {
+                problems.Add($"{where}: label '{Shorten(fields[1])}' is not an integer");
+                continue;
+            }
+            if (label < 0)
+            {
+                problems.Add($"{where}: label {label} is negative");
+                continue;
+            }
+            if (!relabel && classNum > 0 && label >= classNum)
+                problems.Add($"{where}: label {label} is out of range for class_num {classNum} (labels are 0..{classNum - 1})");
+            string path = Path.Combine(root, fields[0].Trim());
+            if (!File.Exists(path)) problems.Add($"{where}: image '{path}' does not exist");
+            paths.Add(path);
+            labels.Add(label);
+            lineNumbers.Add(n + 1);
+        }
+        if (relabel)
+        {
+            var map = labels.Distinct().Order().Select((old, i) => (old, i)).ToDictionary(p => p.old, p => (long)p.i);
+            for (int i = 0; i < labels.Count; i++) labels[i] = map[labels[i]];
+            if (classNum > 0 && map.Count > classNum)
+                problems.Add($"{listPath}: relabel found {map.Count} distinct labels but class_num is {classNum}");
+        }
+        if (problems.Count == 0 && paths.Count == 0) problems.Add($"{listPath}: the list has no images");
+        if (problems.Count > 0)
+        {
+            var shown = problems.Take(MaxListedProblems).ToList();
+            string more = problems.Count > MaxListedProblems ? $"\n  ... and {problems.Count - MaxListedProblems} more" : "";
+            throw new PpclsUserException(
+                $"{listPath}: {problems.Count} problem{(problems.Count == 1 ? "" : "s")} in the image list:\n  {string.Join("\n  ", shown)}{more}");
+        }
+        return new ImageNetDataset([.. paths], [.. labels], policy);
+    }
+
+    static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";
+}
