@@ -12,12 +12,13 @@ namespace Ppcls.Models;
 
 /// <summary>
 /// MobileNetV2's conv (no bias) -> BatchNorm -> ReLU6 or nothing, with PaddleClas's keys
-/// `_conv.weight`, `_batch_norm.weight` / `.bias` / `._mean` / `._variance`.
+/// `_conv.weight`, `_batch_norm.weight` / `.bias` / `._mean` / `._variance`. After
+/// <see cref="Reparameterize"/> the BN is folded into the conv: `_conv.weight`, `_conv.bias`.
 /// </summary>
-public sealed class MobileNetV2ConvBN : nn.Module<Tensor, Tensor>
+public sealed class MobileNetV2ConvBN : nn.Module<Tensor, Tensor>, IReparameterizable
 {
     readonly Conv2d _conv;
-    readonly BatchNorm2d _batch_norm;
+    BatchNorm2d? _batch_norm;
     readonly bool _relu6;
 
     public MobileNetV2ConvBN(long inChannels, long outChannels, long kernelSize, long stride, long padding, long groups, bool relu6)
@@ -29,8 +30,26 @@ public sealed class MobileNetV2ConvBN : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    public bool IsReparameterized => _batch_norm is null;
+
+    /// <summary>Folds the BN into the conv (which gains a bias) and removes it from the module.</summary>
+    public void Reparameterize()
+    {
+        if (_batch_norm is null) return;
+        BatchNormFolding.FoldInto(_conv, _batch_norm);
+        register_module("_batch_norm", null!);
+        _batch_norm.Dispose();
+        _batch_norm = null;
+    }
+
     public override Tensor forward(Tensor x)
     {
+        if (_batch_norm is null)
+        {
+            if (!_relu6) return _conv.call(x);
+            using var biased = _conv.call(x);
+            return nn.functional.relu6(biased);
+        }
         using var conv = _conv.call(x);
         if (!_relu6) return _batch_norm.call(conv);
         using var normed = _batch_norm.call(conv);

@@ -6,12 +6,20 @@ namespace Ppcls.Core.Models;
 /// <summary>A model's size and cost at one input size, as `ppcls models info` prints it.</summary>
 /// <param name="TrainableParameters">Parameters with requires_grad.</param>
 /// <param name="Macs">Multiply-accumulates of one image through every Conv2d and Linear, counted as they run.</param>
-public sealed record ModelProfile(long TrainableParameters, long Macs, long[] InputShape, long[] OutputShape)
+/// <param name="PaddleFlops">
+/// FLOPs of one image as `paddle.flops` (Paddle's `hapi/dynamic_flops.py`) counts them, the figure
+/// PaddleClas's model tables print: a conv costs output elements x (in / groups x k x k, plus 1
+/// with a bias); a Linear in x out per row; an eval-mode BatchNorm 2 per element; an adaptive
+/// average pool (window + 1) per output element, a fixed-window average pool 1 per output
+/// element; activations, max pools, element-wise adds, concats and functional calls nothing.
+/// </param>
+public sealed record ModelProfile(long TrainableParameters, long Macs, long PaddleFlops, long[] InputShape, long[] OutputShape)
 {
-    /// <summary>Runs one image of <paramref name="imageSize"/> through the model in eval mode, counting MACs per layer.</summary>
+    /// <summary>Runs one image of <paramref name="imageSize"/> through the model in eval mode, counting MACs and FLOPs per layer.</summary>
     public static ModelProfile Measure(nn.Module<Tensor, Tensor> model, int imageSize, int channels = 3)
     {
         long macs = 0;
+        long flops = 0;
         var removeHooks = new List<Action>();
         foreach (var module in model.modules())
         {
@@ -21,7 +29,9 @@ public sealed record ModelProfile(long TrainableParameters, long Macs, long[] In
                     var convHook = conv.register_forward_hook((_, _, output) =>
                     {
                         long perOutput = conv.in_channels / conv.groups * conv.kernel_size.Aggregate(1L, (a, k) => a * k);
-                        macs += output.numel() / output.shape[0] * perOutput;
+                        long outputs = output.numel() / output.shape[0];
+                        macs += outputs * perOutput;
+                        flops += outputs * (perOutput + (conv.bias is null ? 0 : 1));
                         return output;
                     });
                     removeHooks.Add(convHook.remove);
@@ -29,10 +39,37 @@ public sealed record ModelProfile(long TrainableParameters, long Macs, long[] In
                 case Linear linear:
                     var linearHook = linear.register_forward_hook((_, _, output) =>
                     {
-                        macs += output.numel() / output.shape[0] * linear.in_features;
+                        long perImage = output.numel() / output.shape[0] * linear.in_features;
+                        macs += perImage;
+                        flops += perImage;
                         return output;
                     });
                     removeHooks.Add(linearHook.remove);
+                    break;
+                case AdaptiveAvgPool2d adaptive:
+                    var adaptiveHook = adaptive.register_forward_hook((_, input, output) =>
+                    {
+                        long window = input.shape[2] / output.shape[2] * (input.shape[3] / output.shape[3]);
+                        flops += output.numel() / output.shape[0] * (window + 1);
+                        return output;
+                    });
+                    removeHooks.Add(adaptiveHook.remove);
+                    break;
+                case AvgPool2d avg:
+                    var avgHook = avg.register_forward_hook((_, _, output) =>
+                    {
+                        flops += output.numel() / output.shape[0];
+                        return output;
+                    });
+                    removeHooks.Add(avgHook.remove);
+                    break;
+                case IPaddleFlopsCounted counted when module is nn.Module<Tensor, Tensor> layer:
+                    var countedHook = layer.register_forward_hook((_, input, output) =>
+                    {
+                        flops += counted.PaddleFlops(input, output) / input.shape[0];
+                        return output;
+                    });
+                    removeHooks.Add(countedHook.remove);
                     break;
             }
         }
@@ -45,7 +82,7 @@ public sealed record ModelProfile(long TrainableParameters, long Macs, long[] In
             long[] input = [1, channels, imageSize, imageSize];
             var output = model.call(zeros(input));
             long trainable = model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
-            return new ModelProfile(trainable, macs, input, output.shape);
+            return new ModelProfile(trainable, macs, flops, input, output.shape);
         }
         finally
         {

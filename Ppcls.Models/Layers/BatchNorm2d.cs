@@ -1,3 +1,4 @@
+using Ppcls.Core.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ namespace Ppcls.Models.Layers;
 /// num_batches_tracked). Paddle's momentum 0.9 keeps 90% of the running value, which is
 /// torch's momentum 0.1.
 /// </summary>
-public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
+public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>, IPaddleFlopsCounted
 {
     readonly Parameter weight;
     readonly Parameter bias;
@@ -36,6 +37,9 @@ public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
     public Tensor RunningMean => _mean;
     public Tensor RunningVariance => _variance;
     public double Epsilon => _epsilon;
+
+    /// <summary>`paddle.flops` charges an eval-mode BatchNorm 2 FLOPs per element (scale and shift), a training one nothing.</summary>
+    public long PaddleFlops(Tensor input, Tensor output) => training ? 0 : 2 * input.numel();
 
     public override Tensor forward(Tensor x) =>
         nn.functional.batch_norm(x, _mean, _variance, weight, bias, training, _momentum, _epsilon);

@@ -1,3 +1,4 @@
+using Ppcls.Core.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,7 +10,8 @@ namespace Ppcls.Models.Layers;
 /// after the ReLU an optional <see cref="LearnableAffineBlock"/> (PP-HGNetV2's use_lab; a
 /// block without activation has no LAB, as in PaddleClas). State-dict keys: `conv.weight`,
 /// `bn.weight`, `bn.bias`, `bn._mean`, `bn._variance`, and `lab.scale`, `lab.bias` where a
-/// LAB exists.
+/// LAB exists. After <see cref="Reparameterize"/> the BN is folded into the conv (`conv.weight`,
+/// `conv.bias`); the LAB follows the ReLU, so it stays.
 /// <para>
 /// Padding is (k - 1) / 2 on every side, or Paddle's "SAME" (<paramref name="samePadding"/>):
 /// the output is ceil(in / stride) and the odd pixel of padding goes right and bottom, which
@@ -17,10 +19,10 @@ namespace Ppcls.Models.Layers;
 /// starts Kaiming-normal, as PaddleClas's `_init_weights` leaves it.
 /// </para>
 /// </summary>
-public sealed class ConvBNAct : nn.Module<Tensor, Tensor>
+public sealed class ConvBNAct : nn.Module<Tensor, Tensor>, IReparameterizable
 {
     readonly Conv2d conv;
-    readonly BatchNorm2d bn;
+    BatchNorm2d? bn;
     readonly LearnableAffineBlock? lab;
     readonly bool _useAct;
     readonly bool _samePadding;
@@ -55,14 +57,26 @@ public sealed class ConvBNAct : nn.Module<Tensor, Tensor>
     public double LearningRateMultiplier { get; }
 
     public Conv2d Conv => conv;
-    public BatchNorm2d Bn => bn;
+    /// <summary>The BatchNorm, or null once folded into the conv.</summary>
+    public BatchNorm2d? Bn => bn;
+    public bool IsReparameterized => bn is null;
+
+    /// <summary>Folds the BN into the conv (which gains a bias) and removes it from the module.</summary>
+    public void Reparameterize()
+    {
+        if (bn is null) return;
+        BatchNormFolding.FoldInto(conv, bn);
+        register_module("bn", null!);
+        bn.Dispose();
+        bn = null;
+    }
     public LearnableAffineBlock? Lab => lab;
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
         var y = _samePadding ? conv.call(PadSame(x)) : conv.call(x);
-        y = bn.call(y);
+        if (bn is not null) y = bn.call(y);
         if (_useAct)
         {
             y = nn.functional.relu(y);

@@ -1,3 +1,4 @@
+using Ppcls.Core.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -8,12 +9,13 @@ namespace Ppcls.Models.Layers;
 /// <summary>
 /// Conv2D (no bias, "same" padding (k - 1) / 2) -> BatchNorm -> optional activation, with
 /// PaddleClas's PP-LCNet / PP-LCNetV2 state-dict names `conv.weight`, `bn.weight`, `bn.bias`,
-/// `bn._mean`, `bn._variance`.
+/// `bn._mean`, `bn._variance`. After <see cref="Reparameterize"/> the BN is folded into the
+/// conv: keys `conv.weight`, `conv.bias`.
 /// </summary>
-public sealed class ConvBNLayer : nn.Module<Tensor, Tensor>
+public sealed class ConvBNLayer : nn.Module<Tensor, Tensor>, IReparameterizable
 {
     readonly Conv2d conv;
-    readonly BatchNorm2d bn;
+    BatchNorm2d? bn;
     readonly nn.Module<Tensor, Tensor>? act;
 
     public ConvBNLayer(long inChannels, long outChannels, long kernelSize, long stride, long groups = 1, nn.Module<Tensor, Tensor>? activation = null)
@@ -26,11 +28,20 @@ public sealed class ConvBNLayer : nn.Module<Tensor, Tensor>
     }
 
     public Conv2d Conv => conv;
-    public BatchNorm2d Bn => bn;
+
+    /// <summary>The BatchNorm, or null once folded into the conv.</summary>
+    public BatchNorm2d? Bn => bn;
     public long KernelSize => conv.weight!.shape[^1];
+    public bool IsReparameterized => bn is null;
 
     public override Tensor forward(Tensor x)
     {
+        if (bn is null)
+        {
+            if (act is null) return conv.call(x);
+            using var biased = conv.call(x);
+            return act.call(biased);
+        }
         if (act is null)
         {
             using var y = conv.call(x);
@@ -43,17 +54,23 @@ public sealed class ConvBNLayer : nn.Module<Tensor, Tensor>
 
     /// <summary>
     /// The conv and its BN folded into one kernel and bias (eval-mode statistics):
-    /// W * gamma / sqrt(var + eps), beta - mean * gamma / sqrt(var + eps).
-    /// The caller owns the returned tensors.
+    /// W * gamma / sqrt(var + eps), beta - mean * gamma / sqrt(var + eps); once folded, copies of
+    /// the conv's kernel and bias. The caller owns the returned tensors.
     /// </summary>
     public (Tensor Kernel, Tensor Bias) FuseBatchNorm()
     {
+        if (bn is not null) return BatchNormFolding.Folded(conv, bn);
         using var _ = no_grad();
-        using var scope = NewDisposeScope();
-        var std = bn.RunningVariance.add(bn.Epsilon).sqrt_();
-        var scale = bn.Weight.div(std);
-        var kernel = conv.weight!.mul(scale.reshape(-1, 1, 1, 1));
-        var bias = bn.Bias.sub(bn.RunningMean.mul(scale));
-        return (kernel.MoveToOuterDisposeScope(), bias.MoveToOuterDisposeScope());
+        return (conv.weight!.clone(), conv.bias!.clone());
+    }
+
+    /// <summary>Folds the BN into the conv (which gains a bias) and removes it from the module.</summary>
+    public void Reparameterize()
+    {
+        if (bn is null) return;
+        BatchNormFolding.FoldInto(conv, bn);
+        register_module("bn", null!);
+        bn.Dispose();
+        bn = null;
     }
 }

@@ -20,8 +20,12 @@ public static class HGNetLearningRates
             {
                 case ConvBNAct block:
                     Add(result, prefix + "conv.weight", block.LearningRateMultiplier);
-                    Add(result, prefix + "bn.weight", block.LearningRateMultiplier);
-                    Add(result, prefix + "bn.bias", block.LearningRateMultiplier);
+                    if (block.Bn is not null)
+                    {
+                        Add(result, prefix + "bn.weight", block.LearningRateMultiplier);
+                        Add(result, prefix + "bn.bias", block.LearningRateMultiplier);
+                    }
+                    else Add(result, prefix + "conv.bias", block.LearningRateMultiplier);
                     break;
                 case LearnableAffineBlock lab:
                     Add(result, prefix + "scale", lab.LearningRateMultiplier);

@@ -1,3 +1,4 @@
+using Ppcls.Core.Models;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -13,10 +14,12 @@ namespace Ppcls.Models.Layers;
 /// stride 1 and in == out.
 /// Keys: `dw_conv_list.{i}.conv/bn.*`, `dw_conv.weight`, `dw_conv.bias` (rep) or
 /// `dw_conv.conv/bn.*`, `se.*`, `pw_conv.*` or `pw_conv_1.*` / `pw_conv_2.*`.
+/// <see cref="Reparameterize"/> (the inference form) fuses as <see cref="Rep"/> does and then
+/// drops `dw_conv_list`; the ConvBNLayers' own BNs are folded by their own Reparameterize.
 /// </summary>
-public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>
+public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>, IReparameterizable
 {
-    readonly ModuleList<ConvBNLayer>? dw_conv_list;
+    ModuleList<ConvBNLayer>? dw_conv_list;
     readonly nn.Module<Tensor, Tensor> dw_conv;
     readonly ReLU act;
     readonly SEModule? se;
@@ -25,6 +28,7 @@ public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>
     readonly ConvBNLayer? pw_conv_2;
     readonly long _kernelSize;
     readonly bool _useShortcut;
+    readonly bool _useRep;
 
     public RepDepthwiseSeparable(long inChannels, long outChannels, long stride, long kernelSize = 3,
         bool splitPointwise = false, bool useRep = false, bool useSE = false, bool useShortcut = false)
@@ -32,6 +36,7 @@ public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>
     {
         _kernelSize = kernelSize;
         _useShortcut = useShortcut && stride == 1 && inChannels == outChannels;
+        _useRep = useRep;
         if (useRep)
         {
             dw_conv_list = new ModuleList<ConvBNLayer>();
@@ -61,7 +66,10 @@ public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public bool UsesRep => dw_conv_list is not null;
+    public bool UsesRep => _useRep;
+
+    /// <summary>True once the rep branches are fused and dropped (a block without rep: always).</summary>
+    public bool IsReparameterized => !_useRep || dw_conv_list is null;
 
     /// <summary>True once <see cref="Rep"/> has run: forward uses the fused depthwise conv.</summary>
     public bool IsRepped { get; private set; }
@@ -82,9 +90,9 @@ public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>
 
     Tensor Depthwise(Tensor x)
     {
-        if (dw_conv_list is null || IsRepped)
+        if (!_useRep) return dw_conv.call(x);
+        if (IsRepped || dw_conv_list is null)
         {
-            if (dw_conv_list is null) return dw_conv.call(x);
             using var fused = dw_conv.call(x);
             return act.call(fused);
         }
@@ -113,13 +121,31 @@ public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>
     public void Rep()
     {
         if (dw_conv_list is null) return;
+        FuseBranches(dw_conv_list);
+    }
+
+    /// <summary>
+    /// The inference form: <see cref="Rep"/> (if not yet done), then the branches leave the module
+    /// and the state dict, so only `dw_conv.weight` / `dw_conv.bias` remain. Without rep, nothing.
+    /// </summary>
+    public void Reparameterize()
+    {
+        if (dw_conv_list is null) return;
+        if (!IsRepped) FuseBranches(dw_conv_list);
+        register_module("dw_conv_list", null!);
+        dw_conv_list.Dispose();
+        dw_conv_list = null;
+    }
+
+    void FuseBranches(ModuleList<ConvBNLayer> branches)
+    {
         var fused = (Conv2d)dw_conv;
         using (no_grad())
         using (var scope = NewDisposeScope())
         {
             Tensor? kernelSum = null;
             Tensor? biasSum = null;
-            foreach (var branch in dw_conv_list)
+            foreach (var branch in branches)
             {
                 var (kernel, bias) = branch.FuseBatchNorm();
                 long pad = (_kernelSize - branch.KernelSize) / 2;

@@ -40,8 +40,8 @@ public static class ModelsCommand
         var name = new Argument<string>("NAME") { Description = "a model name from 'ppcls models list'" };
         var classNum = new Option<int>("--class-num") { Description = "classifier outputs", DefaultValueFactory = _ => 1000 };
         var imageSize = new Option<int?>("--image-size") { Description = "square input size (default: the model's preset)" };
-        var json = new Option<bool>("--json") { Description = "print one JSON object: name, params, macs, input, output" };
-        var info = new Command("info", "Build the model and report trainable parameters, MACs and shapes at one input size.");
+        var json = new Option<bool>("--json") { Description = "print one JSON object: name, params, macs, flops, input, output" };
+        var info = new Command("info", "Build the model and report trainable parameters, MACs, Paddle-convention FLOPs and shapes at one input size.");
         info.Add(name);
         info.Add(classNum);
         info.Add(imageSize);
@@ -66,6 +66,7 @@ public static class ModelsCommand
                     name = entry.Name,
                     @params = profile.TrainableParameters,
                     macs = profile.Macs,
+                    flops = profile.PaddleFlops,
                     input = profile.InputShape,
                     output = profile.OutputShape,
                 }));
@@ -74,6 +75,7 @@ public static class ModelsCommand
             output.WriteLine($"model:  {entry.Name} ({entry.Family})");
             output.WriteLine($"params: {profile.TrainableParameters:N0} ({profile.TrainableParameters / 1e6:F2} M)");
             output.WriteLine($"MACs:   {profile.Macs:N0} ({profile.Macs / 1e6:F1} M) at {size}x{size}");
+            output.WriteLine($"FLOPs:  {profile.PaddleFlops:N0} ({profile.PaddleFlops / 1e6:F1} M, as paddle.flops counts) at {size}x{size}");
             output.WriteLine($"input:  [{string.Join(", ", profile.InputShape)}]");
             output.WriteLine($"output: [{string.Join(", ", profile.OutputShape)}]");
         });
