@@ -1,0 +1,49 @@
+using Ppcls.Core.Checkpoint;
+using static TorchSharp.torch;
+
+namespace Ppcls.Core.Engine;
+
+/// <summary>
+/// Exponential moving average of a model's whole state (parameters and BN statistics), as
+/// PaddleClas's `EMA: {decay}`: after every optimizer step, ema = decay * ema + (1 - decay) * model.
+/// The average lives in a second instance of the same architecture, kept in eval mode, which
+/// is what eval and `best_model` use when EMA is on.
+/// </summary>
+public sealed class ModelEma
+{
+    readonly (Tensor Ema, Tensor Model)[] _pairs;
+
+    public ModelEma(nn.Module<Tensor, Tensor> model, nn.Module<Tensor, Tensor> twin, double decay)
+    {
+        Module = twin;
+        Decay = decay;
+        var source = WeightLoader.StateDict(model);
+        var target = WeightLoader.StateDict(twin);
+        if (!source.Keys.Order().SequenceEqual(target.Keys.Order()))
+            throw new ArgumentException("the EMA twin must have the model's architecture");
+        _pairs = target.Select(kv => (kv.Value, source[kv.Key])).ToArray();
+        twin.eval();
+        foreach (var p in twin.parameters()) p.requires_grad = false;
+        Set();
+    }
+
+    public nn.Module<Tensor, Tensor> Module { get; }
+    public double Decay { get; }
+
+    /// <summary>Copies the model's state into the average (start, or resume without saved EMA).</summary>
+    public void Set()
+    {
+        using var noGrad = no_grad();
+        foreach (var (ema, model) in _pairs) ema.copy_(model);
+    }
+
+    public void Update()
+    {
+        using var noGrad = no_grad();
+        foreach (var (ema, model) in _pairs)
+        {
+            if (ema.is_floating_point()) ema.mul_(Decay).add_(model, alpha: 1 - Decay);
+            else ema.copy_(model);
+        }
+    }
+}
