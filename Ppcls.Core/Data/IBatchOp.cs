@@ -16,9 +16,10 @@ public interface IBatchOp
 /// A batch being assembled on a worker: images as NCHW floats and labels as class ids, plus
 /// soft targets [N, ClassNum] once a batch op has mixed it (null before).
 /// </summary>
-public sealed class MixBatch(float[] images, int count, int channels, int height, int width, long[] labels, int classNum)
+public sealed class MixBatch(Memory<float> images, int count, int channels, int height, int width, long[] labels, int classNum)
 {
-    public float[] Images { get; } = images;
+    /// <summary>The batch's NCHW values (usually the batch tensor's own storage).</summary>
+    public Memory<float> Images { get; } = images;
     public int Count { get; } = count;
     public int Channels { get; } = channels;
     public int Height { get; } = height;
@@ -28,7 +29,7 @@ public sealed class MixBatch(float[] images, int count, int channels, int height
     public float[]? SoftLabels { get; set; }
 
     public int ImageLength => Channels * Height * Width;
-    public Span<float> Image(int i) => Images.AsSpan(i * ImageLength, ImageLength);
+    public Span<float> Image(int i) => Images.Span.Slice(i * ImageLength, ImageLength);
 
     /// <summary>Sets soft targets lam * onehot(label[i]) + (1 - lam) * onehot(label[partner[i]]).</summary>
     public void MixLabels(int[] partner, double lam)

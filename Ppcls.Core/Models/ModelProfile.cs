@@ -13,9 +13,15 @@ namespace Ppcls.Core.Models;
 /// average pool (window + 1) per output element, a fixed-window average pool 1 per output
 /// element; activations, max pools, element-wise adds, concats and functional calls nothing.
 /// </param>
-public sealed record ModelProfile(long TrainableParameters, long Macs, long PaddleFlops, long[] InputShape, long[] OutputShape)
+/// <param name="PaddleParameters">
+/// Every parameter as Paddle counts it (`paddle.summary`'s "Total params", the two-decimal
+/// Params column of PaddleClas's model list): the trainable ones plus the frozen ones plus the
+/// persistent buffers, which in these models are the BN running statistics (Paddle keeps
+/// `_mean` / `_variance` as non-trainable parameters).
+/// </param>
+public sealed record ModelProfile(long TrainableParameters, long Macs, long PaddleFlops, long PaddleParameters, long[] InputShape, long[] OutputShape)
 {
-    /// <summary>Runs one image of <paramref name="imageSize"/> through the model in eval mode, counting MACs and FLOPs per layer.</summary>
+    /// <summary>Runs one zero image of <paramref name="imageSize"/> through the model in eval mode, counting MACs and FLOPs per layer.</summary>
     public static ModelProfile Measure(nn.Module<Tensor, Tensor> model, int imageSize, int channels = 3)
     {
         long macs = 0;
@@ -80,9 +86,12 @@ public sealed record ModelProfile(long TrainableParameters, long Macs, long Padd
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             long[] input = [1, channels, imageSize, imageSize];
-            var output = model.call(zeros(input));
+            // The image takes the model's dtype and device (a float64 or GPU model measures too).
+            var first = model.parameters().FirstOrDefault();
+            var output = model.call(zeros(input, dtype: first?.dtype ?? ScalarType.Float32, device: first?.device));
             long trainable = model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
-            return new ModelProfile(trainable, macs, flops, input, output.shape);
+            long all = model.parameters().Sum(p => p.numel()) + model.buffers().Sum(b => b.numel());
+            return new ModelProfile(trainable, macs, flops, all, input, output.shape);
         }
         finally
         {

@@ -1,17 +1,21 @@
 using Ppcls.Core.Config;
+using Ppcls.Core.Data;
 using Ppcls.Core.Engine;
 using Ppcls.Core.Logging;
 using Ppcls.Core.Models;
+using Ppcls.Data;
 using Ppcls.Models;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace Ppcls.Tools.Cli;
 
 /// <summary>
 /// What every config-driven command does first, as PaddleClas's engine does: open the
-/// run's log file, pick the device, and build the model from `Arch` (which validates its options).
+/// run's log file, pick the device, seed, and build the model from `Arch` (which validates
+/// its options). Composes the registries of Ppcls.Models and Ppcls.Data for the engine.
 /// </summary>
-public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tensor, Tensor> Model)
+public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tensor, Tensor> Model, ModelEntry Entry)
 {
     public static RunSetup Prepare((PpclsConfig Config, IReadOnlyList<string> Notices) loaded, string logName)
     {
@@ -20,9 +24,22 @@ public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tenso
         foreach (var notice in loaded.Notices) PpclsLog.Info(notice);
         var device = DeviceSelector.Resolve(config.Global.Device, config.Tree["Global"] is ConfigMap g ? g["device"]?.Location : null);
         if (config.Global.NumThreads is { } threads) set_num_threads(threads);
-        var model = ModelBuilder.Build(config.Arch, ModelZoo.CreateRegistry(), PpclsLog.Info);
+        if (config.Global.Seed is { } seed) manual_seed(seed);
+        var registry = ModelZoo.CreateRegistry();
+        var model = ModelBuilder.Build(config.Arch, registry, PpclsLog.Info).to(device);
         long parameters = model.parameters().Sum(p => p.numel());
         PpclsLog.Info($"config {config.SourcePath} is valid; model {config.Arch.Name} built with {parameters:N0} parameters on {device.type}");
-        return new RunSetup(config, device, model);
+        return new RunSetup(config, device, model, registry.Get(config.Arch.Name));
     }
+
+    /// <summary>A second instance of the configured model (EMA keeps its average in one).</summary>
+    public nn.Module<Tensor, Tensor> BuildTwin()
+    {
+        var options = new ConfigSection((ConfigMap)Config.Arch.Options.Map.DeepClone(), Config.Arch.Options.Path);
+        return Entry.Create(options);
+    }
+
+    public IDataLoaderBuilder DataLoaders() => new DataLoaderFactory(DataCatalog.CreateRegistry());
+
+    public TrainingSession Session() => new(Config, Model, BuildTwin, Entry.Preset, DataLoaders(), Device);
 }

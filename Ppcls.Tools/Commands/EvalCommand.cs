@@ -1,9 +1,15 @@
 using System.CommandLine;
+using Ppcls.Core;
+using Ppcls.Core.Checkpoint;
+using Ppcls.Core.Engine;
+using Ppcls.Core.Logging;
+using Ppcls.Core.Loss;
+using Ppcls.Core.Metric;
 using Ppcls.Tools.Cli;
 
 namespace Ppcls.Tools.Commands;
 
-/// <summary>`ppcls eval -c CONFIG [-o Key=value ...]`.</summary>
+/// <summary>`ppcls eval -c CONFIG -o Global.pretrained_model=PATH`.</summary>
 public static class EvalCommand
 {
     public static Command Build()
@@ -15,8 +21,18 @@ public static class EvalCommand
         config.AddTo(command);
         command.SetAction(parse =>
         {
-            RunSetup.Prepare(config.Load(parse), "eval.log");
-            return PendingFeatureException.Raise("eval", "evaluation (data loaders, metrics, checkpoint loading)");
+            var setup = RunSetup.Prepare(config.Load(parse), "eval.log");
+            var c = setup.Config;
+            var evalConfig = c.DataLoader?.Eval ?? throw new PpclsUserException("DataLoader.Eval: missing; add the eval loader to the config");
+            string weights = c.Global.PretrainedModel
+                ?? throw new PpclsUserException("Global.pretrained_model: not set; pass -o Global.pretrained_model=output/<Arch.name>/best_model");
+            string file = WeightLoader.Resolve(weights, "Global.pretrained_model");
+            WeightLoader.Load(setup.Model, SafeTensorsFile.Read(file).Tensors, setup.Entry.Preset.ClassifierKey, strict: true, file);
+            using var loader = setup.DataLoaders().Build(evalConfig, c.Arch.ClassNum, c.Global.Seed, PpclsLog.Info);
+            var evaluator = new Evaluator(loader, LossFactory.Build(c.Loss.Eval, PpclsLog.Info),
+                MetricFactory.Build(c.Metric.Eval, PpclsLog.Info, PpclsLog.Warn), setup.Device, c.Global.PrintBatchStep);
+            evaluator.Run(setup.Model, epoch: 0);
+            return 0;
         });
         return command;
     }

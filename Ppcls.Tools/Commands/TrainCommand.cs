@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Ppcls.Core.Engine;
+using Ppcls.Core.Logging;
 using Ppcls.Tools.Cli;
 
 namespace Ppcls.Tools.Commands;
@@ -22,7 +24,10 @@ public static class TrainCommand
         {
             var setup = RunSetup.Prepare(config.Load(parse), "train.log");
             if (parse.GetValue(check)) return 0;
-            return PendingFeatureException.Raise("train", "the training loop (data loaders, losses, optimizer)");
+            var result = new Trainer(setup.Session()).Run();
+            PpclsLog.Info($"training done: {result.Epochs} epoch(s), best top1 {result.BestMetric:F5} at epoch {result.BestEpoch}; " +
+                $"checkpoints in {Path.GetFullPath(result.OutputDir)}");
+            return 0;
         });
         return command;
     }

@@ -1,0 +1,33 @@
+using Ppcls.Core.Config;
+
+namespace Ppcls.Core.Metric;
+
+/// <summary>
+/// Builds a <see cref="MetricSet"/> from <c>Metric.Train</c> / <c>Metric.Eval</c> entries
+/// (<c>- TopkAcc: {topk: [1, 5]}</c>); an unknown name lists the valid ones.
+/// </summary>
+public static class MetricFactory
+{
+    public static readonly string[] Names = ["TopkAcc"];
+
+    /// <summary>The metric set, or null for an empty list.</summary>
+    /// <param name="warn">Receives run-time warnings (k above the class count).</param>
+    public static MetricSet? Build(IReadOnlyList<NamedEntry> entries, Action<string> notice, Action<string> warn)
+    {
+        if (entries.Count == 0) return null;
+        var metrics = new List<TopkAccuracy>();
+        foreach (var entry in entries)
+        {
+            if (entry.Name != "TopkAcc")
+                throw ConfigException.At(entry.Options.Path, entry.Options.Location,
+                    $"unknown metric '{entry.Name}'; {KeySuggester.Hint(entry.Name, Names)}use one of: {string.Join(", ", Names)}");
+            var topk = entry.Options.OptionalIntList("topk") ?? [1, 5];
+            if (topk.Count == 0 || topk.Any(k => k < 1))
+                throw ConfigException.At(entry.Options.KeyPath("topk"), entry.Options.Raw("topk")?.Location ?? entry.Options.Location,
+                    "every k must be a positive integer, e.g. topk: [1, 5]");
+            entry.Options.Finish(notice);
+            metrics.Add(new TopkAccuracy(topk, warn));
+        }
+        return new MetricSet(metrics);
+    }
+}
