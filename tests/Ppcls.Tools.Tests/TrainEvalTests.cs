@@ -1,0 +1,99 @@
+namespace Ppcls.Tools.Tests;
+
+/// <summary>The real CLI trains, evaluates and resumes on a tiny generated data set.</summary>
+[NonParallelizable]
+public sealed class TrainEvalTests
+{
+    string _root = null!;
+    string _data = null!;
+    string _output = null!;
+
+    [OneTimeSetUp]
+    public void MakeData()
+    {
+        _root = Directory.CreateTempSubdirectory("ppcls-train-test-").FullName;
+        _data = Path.Combine(_root, "demo");
+        var run = CliRun.Of("dataset", "make-demo", _data, "--classes", "4", "--per-class", "10", "--size", "32", "--seed", "1");
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+    }
+
+    [OneTimeTearDown]
+    public void RemoveData() => Directory.Delete(_root, recursive: true);
+
+    [SetUp]
+    public void NewOutput()
+    {
+        _output = Path.Combine(_root, "out-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(_output);
+    }
+
+    string[] Overrides(int epochs) =>
+    [
+        "-c", CliRun.QuickStartConfig,
+        "-o", $"Global.output_dir={_output}", "-o", $"Global.epochs={epochs}", "-o", "Global.seed=7",
+        "-o", "Global.print_batch_step=1", "-o", "Global.save_interval=1", "-o", "Arch.class_num=4",
+        "-o", $"DataLoader.Train.dataset.image_root={_data}", "-o", $"DataLoader.Train.dataset.cls_label_path={_data}/train_list.txt",
+        "-o", $"DataLoader.Eval.dataset.image_root={_data}", "-o", $"DataLoader.Eval.dataset.cls_label_path={_data}/val_list.txt",
+        "-o", "DataLoader.Train.dataset.transform_ops.1.RandCropImage.size=32",
+        "-o", "DataLoader.Eval.dataset.transform_ops.1.ResizeImage.resize_short=36",
+        "-o", "DataLoader.Eval.dataset.transform_ops.2.CropImage.size=32",
+        "-o", "DataLoader.Train.sampler.batch_size=8", "-o", "DataLoader.Eval.sampler.batch_size=8",
+        "-o", "Metric.Train.0.TopkAcc.topk=[1,2]", "-o", "Metric.Eval.0.TopkAcc.topk=[1,2]",
+    ];
+
+    string ModelDir => Path.Combine(_output, "PPLCNet_x0_25");
+    string Log(string name) => File.ReadAllText(Path.Combine(ModelDir, name));
+
+    [Test]
+    public void Train_writes_paddleclas_log_lines_and_checkpoints_then_eval_reads_best_model()
+    {
+        var train = CliRun.Of(["train", .. Overrides(epochs: 2)]);
+
+        Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
+        string log = Log("train.log");
+        Assert.That(log, Does.Match(@"\[Train\]\[Epoch 1/2\]\[Iter: 0/4\]lr\(Cosine\): 0\.\d{8}, CELoss: \d+\.\d{5}, loss: \d+\.\d{5}, top1: \d\.\d{5}, top2: \d\.\d{5}, batch_cost: \d+\.\d{5}s, reader_cost: \d+\.\d{5}, ips: \d+\.\d{5} samples/s, eta: \d+:\d\d:\d\d"));
+        Assert.That(log, Does.Match(@"\[Train\]\[Epoch 2/2\]\[Avg\]CELoss: \d+\.\d{5}, loss: \d+\.\d{5}, top1: \d\.\d{5}, top2: \d\.\d{5}"));
+        Assert.That(log, Does.Match(@"\[Eval\]\[Epoch 2\]\[Avg\]CELoss: \d+\.\d{5}, loss: \d+\.\d{5}, top1: \d\.\d{5}, top2: \d\.\d{5}"));
+        Assert.That(log, Does.Contain("[Eval][Epoch 2][best metric: "));
+        foreach (var file in new[] { "latest.safetensors", "latest.state.json", "latest.optim", "best_model.safetensors", "epoch_1.safetensors", "epoch_2.state.json" })
+            Assert.That(File.Exists(Path.Combine(ModelDir, file)), Is.True, file);
+        Assert.That(Directory.GetFiles(ModelDir, "*.tmp-*"), Is.Empty);
+
+        var eval = CliRun.Of(["eval", .. Overrides(epochs: 2), "-o", $"Global.pretrained_model={ModelDir}/best_model"]);
+
+        Assert.That(eval.ExitCode, Is.EqualTo(0), eval.Error);
+        Assert.That(Log("eval.log"), Does.Match(@"\[Eval\]\[Epoch 0\]\[Avg\]CELoss: \d+\.\d{5}, loss: \d+\.\d{5}, top1: \d\.\d{5}, top2: \d\.\d{5}"));
+    }
+
+    [Test]
+    public void Resuming_from_latest_continues_at_the_next_epoch()
+    {
+        Assert.That(CliRun.Of(["train", .. Overrides(epochs: 1)]).ExitCode, Is.EqualTo(0));
+
+        var resumed = CliRun.Of(["train", .. Overrides(epochs: 2), "-o", $"Global.checkpoints={ModelDir}/latest"]);
+
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.Error);
+        string log = Log("train.log");
+        Assert.That(log, Does.Contain($"resume from {ModelDir}/latest: epoch 1 done, step 4"));
+        Assert.That(log, Does.Contain("[Train][Epoch 2/2][Iter: 0/4]"));
+        Assert.That(log.Split("[Train][Epoch 1/").Length - 1, Is.EqualTo(5), "epoch 1 ran once (4 step lines and its average), before the resume");
+    }
+
+    [Test]
+    public void Eval_without_weights_says_which_key_to_set()
+    {
+        var eval = CliRun.Of(["eval", .. Overrides(epochs: 1)]);
+
+        Assert.That(eval.ExitCode, Is.EqualTo(2));
+        Assert.That(eval.Error, Does.StartWith("error: Global.pretrained_model: not set; pass -o Global.pretrained_model="));
+    }
+
+    [Test]
+    public void A_label_outside_class_num_stops_before_training_naming_the_list_file()
+    {
+        var train = CliRun.Of(["train", .. Overrides(epochs: 1), "-o", "Arch.class_num=3"]);
+
+        Assert.That(train.ExitCode, Is.EqualTo(2));
+        Assert.That(train.Error, Does.Contain("train_list.txt:"));
+    }
+}
