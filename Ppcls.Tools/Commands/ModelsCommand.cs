@@ -75,7 +75,7 @@ public static class ModelsCommand
             output.WriteLine($"model:  {entry.Name} ({entry.Family})");
             output.WriteLine($"params: {profile.TrainableParameters:N0} ({profile.TrainableParameters / 1e6:F2} M)");
             output.WriteLine($"MACs:   {profile.Macs:N0} ({profile.Macs / 1e6:F1} M) at {size}x{size}");
-            output.WriteLine($"FLOPs:  {profile.PaddleFlops:N0} ({profile.PaddleFlops / 1e6:F1} M, as paddle.flops counts) at {size}x{size}");
+            output.WriteLine($"FLOPs:  {profile.PaddleFlops:N0} ({profile.PaddleFlops / 1e6:F2} M, as paddle.flops counts) at {size}x{size}");
             output.WriteLine($"input:  [{string.Join(", ", profile.InputShape)}]");
             output.WriteLine($"output: [{string.Join(", ", profile.OutputShape)}]");
         });
