@@ -3,6 +3,7 @@ using Ppcls.Core.Data;
 using Ppcls.Data.BatchOps;
 using Ppcls.Data.Datasets;
 using Ppcls.Data.Ops;
+using Ppcls.Data.Ops.Augment;
 
 namespace Ppcls.Data;
 
@@ -12,7 +13,7 @@ public static class DataCatalog
     /// <summary>PaddleClas ops not built yet: named so a config using one gets a clear message, not "unknown".</summary>
     static readonly string[] PendingTransformOps =
     [
-        "AutoAugment", "RandAugment", "RandAugmentV2", "TimmAutoAugment", "ColorJitter", "RandomRotation", "Pad",
+        "RandAugmentV2", "RandAugmentV3", "RandAugmentV4", "ColorJitter", "RandomRotation", "Pad",
         "RandomCropImage", "RandCropImageV2", "CropWithPadding", "RandomGrayscale", "AugMix", "GridMask", "HideAndSeek",
         "RandomResizedCrop", "ResizeImageV2", "Padv2",
     ];
@@ -33,12 +34,15 @@ public static class DataCatalog
         var ops = registry.TransformOps;
         ops.Register("DecodeImage", (s, c) => DecodeImage.Create(s, c.Notice));
         ops.Register("ResizeImage", (s, c) => ResizeImage.Create(s, c.Notice));
-        ops.Register("CropImage", (s, _) => CropImage.Create(s));
+        ops.Register("CropImage", (s, c) => CropImage.Create(s, c.Notice));
         ops.Register("RandCropImage", (s, c) => RandCropImage.Create(s, c.Notice));
         ops.Register("RandFlipImage", (s, _) => RandFlipImage.Create(s));
         ops.Register("NormalizeImage", (s, _) => NormalizeImage.Create(s));
         ops.Register("ToCHWImage", (_, _) => new ToCHWImage());
         ops.Register("RandomErasing", (s, _) => RandomErasing.Create(s));
+        ops.Register("TimmAutoAugment", (s, _) => TimmAutoAugment.Create(s));
+        ops.Register("RandAugment", (s, _) => RandAugment.Create(s));
+        ops.Register("AutoAugment", (_, _) => new AutoAugment());
         foreach (var name in PendingTransformOps) ops.Register(name, (s, _) => throw Pending(s, name));
 
         var batch = registry.BatchOps;

@@ -42,7 +42,13 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
         var entries = dataset.OptionalNamedList("transform_ops")
             ?? throw ConfigException.At(dataset.KeyPath("transform_ops"), dataset.Location,
                 "required key is missing; add e.g. transform_ops: [{DecodeImage: {to_rgb: True}}, {ResizeImage: {size: 224}}, {NormalizeImage: {}}]");
-        var ops = Registry.BuildList(Registry.TransformOps, entries, context, dataset.KeyPath("transform_ops"));
-        return new SamplePipeline([.. ops.Cast<IImageOp>()], dataset.KeyPath("transform_ops"));
+        return BuildPipeline(entries, dataset.KeyPath("transform_ops"), context);
+    }
+
+    /// <summary>A pipeline from an op list such as `Infer.transforms` (<paramref name="listPath"/> names it in errors).</summary>
+    public SamplePipeline BuildPipeline(IReadOnlyList<NamedEntry> entries, string listPath, DataBuildContext context)
+    {
+        var ops = Registry.BuildList(Registry.TransformOps, entries, context, listPath);
+        return new SamplePipeline([.. ops.Cast<IImageOp>()], listPath);
     }
 }

@@ -72,12 +72,13 @@ public sealed class HGV2Stem : nn.Module<Tensor, Tensor>
     /// <summary>
     /// Paddle's MaxPool2D(kernel 2, stride 1, ceil_mode, padding "SAME"): the output keeps the
     /// input size, the one pixel of padding sits right and bottom, and padded cells never win
-    /// the max (Paddle clips the window to the input). Padding with -inf reproduces that; zero
-    /// padding would not, since with LAB the stem's activations can be negative.
+    /// the max (Paddle clips the window to the input). Replicating the edge reproduces that
+    /// exactly: a padded cell copies a cell already in its window. Zero padding would not (with
+    /// LAB the stem's activations can be negative), and -inf padding gave sporadic NaN gradients.
     /// </summary>
     public static Tensor SamePadMaxPool2x2(Tensor x)
     {
-        using var padded = nn.functional.pad(x, [0, 1, 0, 1], PaddingModes.Constant, double.NegativeInfinity);
+        using var padded = nn.functional.pad(x, [0, 1, 0, 1], PaddingModes.Replicate);
         return nn.functional.max_pool2d(padded, 2, 1);
     }
 }

@@ -27,6 +27,13 @@ public sealed record ModelProfile(long TrainableParameters, long Macs, long Padd
         long macs = 0;
         long flops = 0;
         var removeHooks = new List<Action>();
+        void CountConv(Conv2d conv, Tensor output)
+        {
+            long perOutput = conv.in_channels / conv.groups * conv.kernel_size.Aggregate(1L, (a, k) => a * k);
+            long outputs = output.numel() / output.shape[0];
+            macs += outputs * perOutput;
+            flops += outputs * (perOutput + (conv.bias is null ? 0 : 1));
+        }
         foreach (var module in model.modules())
         {
             switch (module)
@@ -34,13 +41,18 @@ public sealed record ModelProfile(long TrainableParameters, long Macs, long Padd
                 case Conv2d conv:
                     var convHook = conv.register_forward_hook((_, _, output) =>
                     {
-                        long perOutput = conv.in_channels / conv.groups * conv.kernel_size.Aggregate(1L, (a, k) => a * k);
-                        long outputs = output.numel() / output.shape[0];
-                        macs += outputs * perOutput;
-                        flops += outputs * (perOutput + (conv.bias is null ? 0 : 1));
+                        CountConv(conv, output);
                         return output;
                     });
                     removeHooks.Add(convHook.remove);
+                    break;
+                case IIndirectConvolution { IndirectConvolution: { } indirect } when module is nn.Module<Tensor, Tensor> layer:
+                    var indirectHook = layer.register_forward_hook((_, _, output) =>
+                    {
+                        CountConv(indirect, output);
+                        return output;
+                    });
+                    removeHooks.Add(indirectHook.remove);
                     break;
                 case Linear linear:
                     var linearHook = linear.register_forward_hook((_, _, output) =>

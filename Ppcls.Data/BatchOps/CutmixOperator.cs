@@ -29,7 +29,7 @@ public sealed class CutmixOperator(double alpha) : IBatchOp
         var partner = rng.Permutation(batch.Count);
         double lam = rng.Beta(alpha, alpha);
         var (top, left, bottom, right) = Box(batch.Height, batch.Width, lam, rng);
-        var original = (float[])batch.Images.Clone();
+        var original = batch.Images.ToArray();
         int len = batch.ImageLength, plane = batch.Height * batch.Width;
         for (int i = 0; i < batch.Count; i++)
             for (int c = 0; c < batch.Channels; c++)
@@ -37,7 +37,7 @@ public sealed class CutmixOperator(double alpha) : IBatchOp
                 {
                     int offset = c * plane + y * batch.Width;
                     original.AsSpan(partner[i] * len + offset + left, right - left)
-                        .CopyTo(batch.Images.AsSpan(i * len + offset + left, right - left));
+                        .CopyTo(batch.Images.Span.Slice(i * len + offset + left, right - left));
                 }
         lam = 1 - (double)(bottom - top) * (right - left) / plane;
         batch.MixLabels(partner, lam);

@@ -25,7 +25,7 @@ public sealed class MixupOperator(double alpha) : IBatchOp
     {
         var partner = rng.Permutation(batch.Count);
         double lam = rng.Beta(alpha, alpha);
-        var original = (float[])batch.Images.Clone();
+        var original = batch.Images.ToArray();
         int len = batch.ImageLength;
         float a = (float)lam, b = (float)(1 - lam);
         for (int i = 0; i < batch.Count; i++)

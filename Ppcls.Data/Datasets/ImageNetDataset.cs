@@ -34,12 +34,14 @@ public sealed class ImageNetDataset : IDataset
 
     public static ImageNetDataset Create(ConfigSection s, DataBuildContext context)
     {
-        string root = s.RequiredString("image_root", "./dataset/ILSVRC2012/");
-        string list = s.RequiredString("cls_label_path", "./dataset/ILSVRC2012/train_list.txt");
+        string? rootKey = s.OptionalString("image_root");
+        string? listKey = s.OptionalString("cls_label_path");
         string? delimiter = s.OptionalString("delimiter");
         bool relabel = s.Bool("relabel", false);
         var policy = s.Choice("on_bad_image", "error", "error", "skip") == "skip" ? BadImagePolicy.Skip : BadImagePolicy.Error;
         s.Finish(context.Notice);
+        string root = rootKey ?? s.RequiredString("image_root", "./dataset/ILSVRC2012/");
+        string list = listKey ?? s.RequiredString("cls_label_path", "./dataset/ILSVRC2012/train_list.txt");
         if (!Directory.Exists(root))
             throw ConfigException.At(s.KeyPath("image_root"), s.Map["image_root"]?.Location, $"folder '{root}' does not exist");
         if (!File.Exists(list))

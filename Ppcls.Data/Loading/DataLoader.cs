@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Ppcls.Core;
 using Ppcls.Core.Config.Sections;
@@ -11,7 +10,9 @@ namespace Ppcls.Data.Loading;
 /// <summary>
 /// The parallel loader. Worker k assembles batches k, k+W, k+2W, ... into its own bounded
 /// queue (`Prefetch` batches each), and the consumer reads the queues round-robin, so batches
-/// arrive in order and at most W * Prefetch are held. Every random draw comes from
+/// arrive in order and at most W * Prefetch are held. Workers write the images straight into
+/// the batch tensor's storage (normalised on the way), so the training thread only receives
+/// finished tensors. With `num_workers: 0` batches are made on the caller's thread. Every random draw comes from
 /// (seed, epoch, sample or batch index): the batches are identical for any worker count.
 /// A worker error ends the epoch with a PpclsUserException naming the image.
 /// </summary>
@@ -24,7 +25,6 @@ public sealed class DataLoader : IBatchSource
     readonly IReadOnlyList<IBatchOp> _batchOps;
     readonly SamplerConfig _sampler;
     readonly Action<string> _notice;
-    readonly ConcurrentBag<float[]> _buffers = [];
 
     public DataLoader(IDataset dataset, SamplePipeline pipeline, IReadOnlyList<IBatchOp> batchOps, SamplerConfig sampler,
         int workers, int classNum, long seed, Action<string> notice)
@@ -46,45 +46,25 @@ public sealed class DataLoader : IBatchSource
     public long Seed { get; }
     public IDataset Dataset => _dataset;
 
-    /// <summary>A finished batch on the host, before it becomes tensors.</summary>
-    public sealed record HostBatch(float[] Images, int Count, int C, int H, int W, long[] Labels, float[]? SoftLabels, IReadOnlyList<string> Skipped);
+    /// <summary>An assembled batch (null when every image of it was skipped) and the images skipped on the way.</summary>
+    public sealed record AssembledBatch(Batch? Batch, IReadOnlyList<string> Skipped);
 
     public IEnumerable<Batch> Epoch(int epoch, CancellationToken cancel = default)
     {
         int skipped = 0;
         string? firstSkipped = null;
-        foreach (var host in HostEpoch(epoch, cancel))
+        foreach (var assembled in Run(epoch, cancel))
         {
-            skipped += host.Skipped.Count;
-            firstSkipped ??= host.Skipped.FirstOrDefault();
-            if (host.Count == 0) continue;
-            yield return ToTensors(host);
+            skipped += assembled.Skipped.Count;
+            firstSkipped ??= assembled.Skipped.FirstOrDefault();
+            if (assembled.Batch is { } batch) yield return batch;
         }
         if (skipped > 0)
             _notice($"epoch {epoch}: skipped {skipped} undecodable image{(skipped == 1 ? "" : "s")} (on_bad_image: skip), first: {firstSkipped}");
     }
 
-    Batch ToTensors(HostBatch host)
-    {
-        var images = empty([host.Count, host.C, host.H, host.W], ScalarType.Float32);
-        images.data<float>().CopyFrom(host.Images, 0, 0);
-        _buffers.Add(host.Images);
-        Tensor labels;
-        if (host.SoftLabels is { } soft)
-        {
-            labels = empty([host.Count, ClassNum], ScalarType.Float32);
-            labels.data<float>().CopyFrom(soft, 0, 0);
-        }
-        else
-        {
-            labels = empty([host.Count], ScalarType.Int64);
-            labels.data<long>().CopyFrom(host.Labels, 0, 0);
-        }
-        return new Batch(images, labels);
-    }
-
-    /// <summary>The epoch's batches as host arrays, in order (what <see cref="Epoch"/> turns into tensors).</summary>
-    public IEnumerable<HostBatch> HostEpoch(int epoch, CancellationToken cancel = default)
+    /// <summary>Assembles the epoch's batches on the workers and yields them in order; batches never delivered are disposed.</summary>
+    IEnumerable<AssembledBatch> Run(int epoch, CancellationToken cancel)
     {
         var plan = BatchPlan.Plan(_dataset.Count, _sampler, Seed, epoch);
         if (Workers == 0)
@@ -99,11 +79,11 @@ public sealed class DataLoader : IBatchSource
 
         int workers = Math.Min(Workers, Math.Max(1, plan.Length));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var queues = new Channel<(HostBatch? Batch, Exception? Error)>[workers];
+        var queues = new Channel<(AssembledBatch? Batch, Exception? Error)>[workers];
         var threads = new Task[workers];
         for (int k = 0; k < workers; k++)
         {
-            var queue = queues[k] = Channel.CreateBounded<(HostBatch?, Exception?)>(
+            var queue = queues[k] = Channel.CreateBounded<(AssembledBatch?, Exception?)>(
                 new BoundedChannelOptions(Prefetch) { SingleReader = true, SingleWriter = true });
             int worker = k;
             threads[k] = Task.Factory.StartNew(() => Work(worker, workers, plan, epoch, queue.Writer, stop.Token),
@@ -113,7 +93,7 @@ public sealed class DataLoader : IBatchSource
         {
             for (int b = 0; b < plan.Length; b++)
             {
-                (HostBatch? batch, Exception? error) item;
+                (AssembledBatch? batch, Exception? error) item;
                 try
                 {
                     item = queues[b % workers].Reader.ReadAsync(stop.Token).AsTask().GetAwaiter().GetResult();
@@ -133,7 +113,6 @@ public sealed class DataLoader : IBatchSource
         finally
         {
             stop.Cancel();
-            foreach (var q in queues) while (q.Reader.TryRead(out _)) { }
             try
             {
                 Task.WaitAll(threads);
@@ -142,16 +121,19 @@ public sealed class DataLoader : IBatchSource
             {
                 // Worker failures were delivered through the queues; cancellations are expected here.
             }
+            foreach (var q in queues)
+                while (q.Reader.TryRead(out var left))
+                    left.Batch?.Batch?.Dispose();
         }
     }
 
-    void Work(int worker, int workers, int[][] plan, int epoch, ChannelWriter<(HostBatch?, Exception?)> writer, CancellationToken stop)
+    void Work(int worker, int workers, int[][] plan, int epoch, ChannelWriter<(AssembledBatch?, Exception?)> writer, CancellationToken stop)
     {
         try
         {
             for (int b = worker; b < plan.Length && !stop.IsCancellationRequested; b += workers)
             {
-                (HostBatch?, Exception?) item;
+                (AssembledBatch?, Exception?) item;
                 try
                 {
                     item = (Assemble(plan[b], epoch, b), null);
@@ -160,7 +142,15 @@ public sealed class DataLoader : IBatchSource
                 {
                     item = (null, e);
                 }
-                writer.WriteAsync(item, stop).AsTask().GetAwaiter().GetResult();
+                try
+                {
+                    writer.WriteAsync(item, stop).AsTask().GetAwaiter().GetResult();
+                }
+                catch (OperationCanceledException)
+                {
+                    item.Item1?.Batch?.Dispose();
+                    throw;
+                }
                 if (item.Item2 is not null) break;
             }
         }
@@ -173,8 +163,11 @@ public sealed class DataLoader : IBatchSource
         }
     }
 
-    /// <summary>Reads, transforms and lays out one batch, then applies the batch ops.</summary>
-    public HostBatch Assemble(int[] indices, int epoch, int batchIndex)
+    /// <summary>
+    /// Reads and transforms one batch's images, lays them out straight into a new NCHW float
+    /// tensor, and applies the batch ops there. Runs on a worker thread.
+    /// </summary>
+    public AssembledBatch Assemble(int[] indices, int epoch, int batchIndex)
     {
         var skipped = new List<string>();
         var samples = new List<(ImageSample Sample, long Label)>(indices.Length);
@@ -212,28 +205,8 @@ public sealed class DataLoader : IBatchSource
                     throw new PpclsUserException($"{source}: transform_ops failed: {e.Message}");
                 }
             }
-            if (samples.Count == 0) return new HostBatch([], 0, 0, 0, 0, [], null, skipped);
-            var (c, h, w) = SamplePipeline.Shape(samples[0].Sample.Image!);
-            int length = c * h * w;
-            var buffer = Rent(samples.Count * length);
-            for (int i = 0; i < samples.Count; i++)
-                _pipeline.WriteChw(samples[i].Sample.Image!, buffer.AsSpan(i * length, length), samples[i].Sample.Source);
-            var labels = samples.Select(s => s.Label).ToArray();
-            float[]? soft = null;
-            if (_batchOps.Count > 0)
-            {
-                var mix = new MixBatch(buffer, samples.Count, c, h, w, labels, ClassNum);
-                var rng = SampleRandom.For(Seed, SampleRandom.BatchStream, epoch, batchIndex);
-                foreach (var op in _batchOps) op.Apply(mix, rng);
-                soft = mix.SoftLabels;
-                if (soft is null && ClassNum > 0)
-                {
-                    // OpSampler chose no op: keep the batch's label format fixed (soft) across batches.
-                    mix.MixLabels(Enumerable.Range(0, samples.Count).ToArray(), 1.0);
-                    soft = mix.SoftLabels;
-                }
-            }
-            return new HostBatch(buffer, samples.Count, c, h, w, labels, soft, skipped);
+            if (samples.Count == 0) return new AssembledBatch(null, skipped);
+            return new AssembledBatch(ToTensors(samples, epoch, batchIndex), skipped);
         }
         finally
         {
@@ -241,13 +214,35 @@ public sealed class DataLoader : IBatchSource
         }
     }
 
-    float[] Rent(int length)
+    Batch ToTensors(List<(ImageSample Sample, long Label)> samples, int epoch, int batchIndex)
     {
-        // Buffers come back after the tensors are made; keep the ones of the current size.
-        while (_buffers.TryTake(out var b))
-            if (b.Length == length) return b;
-        return new float[length];
+        var (c, h, w) = SamplePipeline.Shape(samples[0].Sample.Image!);
+        int n = samples.Count, length = c * h * w;
+        var images = empty([n, c, h, w], ScalarType.Float32);
+        try
+        {
+            using var memory = new TensorMemory(images);
+            var buffer = memory.Memory;
+            for (int i = 0; i < n; i++)
+                _pipeline.WriteChw(samples[i].Sample.Image!, buffer.Span.Slice(i * length, length), samples[i].Sample.Source);
+            var labels = samples.Select(s => s.Label).ToArray();
+            if (_batchOps.Count == 0) return new Batch(images, tensor(labels, [n], ScalarType.Int64));
+
+            var mix = new MixBatch(buffer, n, c, h, w, labels, ClassNum);
+            var rng = SampleRandom.For(Seed, SampleRandom.BatchStream, epoch, batchIndex);
+            foreach (var op in _batchOps) op.Apply(mix, rng);
+            // OpSampler may choose no op: keep the label format (soft) the same for every batch.
+            if (mix.SoftLabels is null) mix.MixLabels([.. Enumerable.Range(0, n)], 1.0);
+            return new Batch(images, tensor(mix.SoftLabels!, [n, ClassNum], ScalarType.Float32));
+        }
+        catch
+        {
+            images.Dispose();
+            throw;
+        }
     }
 
-    public void Dispose() => _buffers.Clear();
+    public void Dispose()
+    {
+    }
 }

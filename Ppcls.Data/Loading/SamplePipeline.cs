@@ -53,6 +53,19 @@ public sealed class SamplePipeline
         }
     }
 
+    /// <summary>
+    /// One image through the whole chain to CHW floats (inference: `Infer.transforms`, the
+    /// predictor); <paramref name="rng"/> feeds any random op.
+    /// </summary>
+    public (float[] Chw, int C, int H, int W) Process(byte[] encoded, string source, Random rng)
+    {
+        using var sample = Run(encoded, source, rng);
+        var (c, h, w) = Shape(sample.Image!);
+        var chw = new float[c * h * w];
+        WriteChw(sample.Image!, chw, source);
+        return (chw, c, h, w);
+    }
+
     /// <summary>The (channels, height, width) a processed image gives.</summary>
     public static (int C, int H, int W) Shape(Mat image) => (image.Channels(), image.Height, image.Width);
 

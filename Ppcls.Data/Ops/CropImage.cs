@@ -10,7 +10,12 @@ public sealed class CropImage(Size size) : IImageOp
 {
     public string Name => "CropImage";
 
-    public static CropImage Create(ConfigSection s) => new(OpOptions.RequiredSize(s, "size", "224"));
+    public static CropImage Create(ConfigSection s, Action<string> notice)
+    {
+        var size = OpOptions.OptionalSize(s, "size");
+        OpOptions.RequireAllKeysKnown(s, notice);
+        return new CropImage(size ?? throw ConfigException.At(s.KeyPath("size"), s.Location, "required key is missing; add it, e.g. size: 224"));
+    }
 
     public static Rect Box(int width, int height, Size size) =>
         new((width - size.Width) / 2, (height - size.Height) / 2, size.Width, size.Height);

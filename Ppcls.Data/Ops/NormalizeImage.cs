@@ -35,14 +35,39 @@ public sealed class NormalizeImage(double scale, double[] mean, double[] std) : 
     public (float[] Mul, float[] Add) Affine() =>
         ([.. Std.Select(sd => (float)(Scale / sd))], [.. Mean.Zip(Std, (m, sd) => (float)(-m / sd))]);
 
-    public void Apply(ImageSample sample, Random rng)
+    public unsafe void Apply(ImageSample sample, Random rng)
     {
         var image = sample.RequireImage(Name);
         var (mul, add) = Affine();
-        var result = new Mat();
-        image.ConvertTo(result, MatType.CV_32FC(image.Channels()));
-        Cv2.Multiply(result, new Scalar(mul[0], mul[1], mul[2]), result);
-        Cv2.Add(result, new Scalar(add[0], add[1], add[2]), result);
+        int rows = image.Rows, cols = image.Cols, channels = image.Channels(), depth = image.Depth();
+        if (channels != 3) throw new InvalidOperationException($"NormalizeImage expects 3 channels, got {channels}");
+        if (depth != MatType.CV_8U && depth != MatType.CV_32F) throw new InvalidOperationException($"NormalizeImage expects uint8 or float32 pixels, got {image.Type()}");
+        float m0 = mul[0], m1 = mul[1], m2 = mul[2], a0 = add[0], a1 = add[1], a2 = add[2];
+        var result = new Mat(rows, cols, MatType.CV_32FC3);
+        for (int y = 0; y < rows; y++)
+        {
+            float* o = (float*)result.Ptr(y);
+            if (depth == MatType.CV_8U)
+            {
+                byte* p = (byte*)image.Ptr(y);
+                for (int i = 0; i < cols * 3; i += 3)
+                {
+                    o[i] = p[i] * m0 + a0;
+                    o[i + 1] = p[i + 1] * m1 + a1;
+                    o[i + 2] = p[i + 2] * m2 + a2;
+                }
+            }
+            else
+            {
+                float* p = (float*)image.Ptr(y);
+                for (int i = 0; i < cols * 3; i += 3)
+                {
+                    o[i] = p[i] * m0 + a0;
+                    o[i + 1] = p[i + 1] * m1 + a1;
+                    o[i + 2] = p[i + 2] * m2 + a2;
+                }
+            }
+        }
         sample.SetImage(result);
     }
 }

@@ -16,8 +16,14 @@ public static class OpOptions
         return list.Count == 1 ? new Size(list[0], list[0]) : new Size(list[0], list[1]);
     }
 
-    public static Size RequiredSize(ConfigSection s, string key, string example) =>
-        OptionalSize(s, key) ?? throw ConfigException.At(s.KeyPath(key), s.Location, $"required key is missing; add it, e.g. {key}: {example}");
+    /// <summary>
+    /// Checks for unknown keys before a required-key error, so `sise: 8` is reported as a
+    /// misspelling of `size` rather than as a missing `size`. Call after reading every key.
+    /// </summary>
+    public static void RequireAllKeysKnown(ConfigSection s, Action<string> notice)
+    {
+        if (s.UnreadKeys.Any()) s.Finish(notice);
+    }
 
     /// <summary>A two-number range such as `scale: [0.08, 1.0]`.</summary>
     public static (double Low, double High) Range(ConfigSection s, string key, double low, double high)
@@ -39,7 +45,11 @@ public static class OpOptions
         return [.. list];
     }
 
-    public static readonly string[] InterpolationNames = ["nearest", "bilinear", "linear", "area", "bicubic", "cubic", "lanczos", "box", "hamming", "random"];
+    public static readonly string[] InterpolationNames =
+    [
+        "nearest", "bilinear", "linear", "area", "bicubic", "cubic", "lanczos", "box", "hamming", "random",
+        "INTER_NEAREST", "INTER_LINEAR", "INTER_AREA", "INTER_CUBIC", "INTER_LANCZOS4",
+    ];
 
     /// <summary>
     /// `interpolation` as PaddleClas names it (a cv2 code 0-4 works too) and `backend` (cv2|pil).
@@ -63,11 +73,11 @@ public static class OpOptions
             string name = s.Choice("interpolation", "bilinear", InterpolationNames).ToLowerInvariant();
             choices = name switch
             {
-                "nearest" => [InterpolationFlags.Nearest],
-                "bilinear" or "linear" or "hamming" => [InterpolationFlags.Linear],
-                "area" or "box" => [InterpolationFlags.Area],
-                "bicubic" or "cubic" => [InterpolationFlags.Cubic],
-                "lanczos" => [InterpolationFlags.Lanczos4],
+                "nearest" or "inter_nearest" => [InterpolationFlags.Nearest],
+                "bilinear" or "linear" or "hamming" or "inter_linear" => [InterpolationFlags.Linear],
+                "area" or "box" or "inter_area" => [InterpolationFlags.Area],
+                "bicubic" or "cubic" or "inter_cubic" => [InterpolationFlags.Cubic],
+                "lanczos" or "inter_lanczos4" => [InterpolationFlags.Lanczos4],
                 _ => [InterpolationFlags.Linear, InterpolationFlags.Cubic],
             };
         }

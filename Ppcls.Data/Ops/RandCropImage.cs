@@ -16,14 +16,17 @@ public sealed class RandCropImage(Size size, (double Low, double High) scale, (d
 
     public static RandCropImage Create(ConfigSection s, Action<string> notice)
     {
-        var size = OpOptions.RequiredSize(s, "size", "224");
+        var size = OpOptions.OptionalSize(s, "size");
         var scale = OpOptions.Range(s, "scale", 0.08, 1.0);
         var ratio = OpOptions.Range(s, "ratio", 3.0 / 4.0, 4.0 / 3.0);
         if (ratio.Low <= 0) throw ConfigException.At(s.KeyPath("ratio"), s.Map["ratio"]?.Location, "aspect ratios must be positive");
         bool logAspect = s.Bool("use_log_aspect", false);
         if (s.Raw("progress_size") is ConfigList)
             notice($"{s.KeyPath("progress_size")}: progressive resizing is not supported; 'size' is used every epoch");
-        return new RandCropImage(size, scale, ratio, logAspect, OpOptions.ReadInterpolation(s, notice));
+        var interpolation = OpOptions.ReadInterpolation(s, notice);
+        OpOptions.RequireAllKeysKnown(s, notice);
+        if (size is null) throw ConfigException.At(s.KeyPath("size"), s.Location, "required key is missing; add it, e.g. size: 224");
+        return new RandCropImage(size.Value, scale, ratio, logAspect, interpolation);
     }
 
     /// <summary>The crop box for an image of <paramref name="width"/> x <paramref name="height"/>.</summary>

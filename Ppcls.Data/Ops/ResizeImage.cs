@@ -18,6 +18,7 @@ public sealed class ResizeImage(Size? size, int? resizeShort, Interpolation inte
         var shortSide = (int?)s.OptionalLong("resize_short");
         var interpolation = OpOptions.ReadInterpolation(s, notice);
         s.Bool("return_numpy", true);
+        OpOptions.RequireAllKeysKnown(s, notice);
         if (shortSide is not > 0) shortSide = null;
         if (shortSide is null && size is null)
             throw ConfigException.At(s.Path, s.Location, "needs 'size' or 'resize_short', e.g. resize_short: 256");

@@ -19,7 +19,7 @@ namespace Ppcls.Models.Layers;
 /// starts Kaiming-normal, as PaddleClas's `_init_weights` leaves it.
 /// </para>
 /// </summary>
-public sealed class ConvBNAct : nn.Module<Tensor, Tensor>, IReparameterizable
+public sealed class ConvBNAct : nn.Module<Tensor, Tensor>, IReparameterizable, IIndirectConvolution
 {
     readonly Conv2d conv;
     BatchNorm2d? bn;
@@ -75,7 +75,7 @@ public sealed class ConvBNAct : nn.Module<Tensor, Tensor>, IReparameterizable
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var y = _samePadding ? conv.call(PadSame(x)) : conv.call(x);
+        var y = _samePadding ? Im2ColConv(PadSame(x)) : conv.call(x);
         if (bn is not null) y = bn.call(y);
         if (_useAct)
         {
@@ -83,6 +83,24 @@ public sealed class ConvBNAct : nn.Module<Tensor, Tensor>, IReparameterizable
             if (lab is not null) y = lab.call(y);
         }
         return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The SAME-padded conv runs as im2col + matmul, not through <see cref="conv"/>.</summary>
+    public Conv2d? IndirectConvolution => _samePadding ? conv : null;
+
+    /// <summary>
+    /// The conv as im2col + matmul. Used for the SAME-padded (2x2 stem) convs: libtorch's oneDNN
+    /// conv backward intermittently returned NaN input gradients for PP-HGNetV2's stem2a conv
+    /// (caught by anomaly detection in about half of the full test runs; never with this form).
+    /// </summary>
+    Tensor Im2ColConv(Tensor padded)
+    {
+        long n = padded.shape[0], k = _kernelSize;
+        long outH = (padded.shape[2] - k) / _stride + 1, outW = (padded.shape[3] - k) / _stride + 1;
+        var columns = nn.functional.unfold(padded, k, stride: _stride);
+        var w = conv.weight!.view(conv.weight!.shape[0], -1);
+        var y = matmul(w, columns).view(n, -1, outH, outW);
+        return conv.bias is { } b ? y + b.view(1, -1, 1, 1) : y;
     }
 
     Tensor PadSame(Tensor x)

@@ -6,7 +6,7 @@ using Ppcls.Tools.Benchmarks;
 
 namespace Ppcls.Tools.Commands;
 
-/// <summary>`ppcls benchmark step|malloc`: throughput measurements that print ratios measured in one run.</summary>
+/// <summary>`ppcls benchmark step|malloc|data`: throughput measurements that print ratios measured in one run.</summary>
 public static class BenchmarkCommand
 {
     sealed class StepOptions
@@ -38,6 +38,7 @@ public static class BenchmarkCommand
             "Example:\n  ppcls benchmark malloc --model MobileNetV2 --batch-size 32 --image-size 224 --steps 5");
         command.Add(BuildStep());
         command.Add(BuildMalloc());
+        command.Add(DataBenchmarkCommand.Build());
         return command;
     }
 

@@ -25,9 +25,12 @@ static class TestData
 
     public static Vec3b Pixel(Mat m, int x, int y) => m.Get<Vec3b>(y, x);
 
+    /// <summary>This test run's scratch root, removed when the run ends.</summary>
+    public static readonly string ScratchRoot = Path.Combine(Path.GetTempPath(), $"ppcls-data-tests-{Environment.ProcessId}");
+
     public static string TempDir()
     {
-        string dir = Path.Combine(Path.GetTempPath(), "ppcls-data-tests", Guid.NewGuid().ToString("N"));
+        string dir = Path.Combine(ScratchRoot, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         return dir;
     }
@@ -98,4 +101,15 @@ static class TestData
                 EPSILON: 0.5
                 mode: pixel
         """;
+}
+
+/// <summary>Removes the scratch folders of this run once every data test has finished.</summary>
+[SetUpFixture]
+public sealed class ScratchCleanup
+{
+    [OneTimeTearDown]
+    public void RemoveScratch()
+    {
+        if (Directory.Exists(TestData.ScratchRoot)) Directory.Delete(TestData.ScratchRoot, recursive: true);
+    }
 }

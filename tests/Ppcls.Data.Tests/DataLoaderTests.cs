@@ -1,0 +1,157 @@
+using Ppcls.Core;
+using Ppcls.Core.Data;
+using Ppcls.Data.Loading;
+
+namespace Ppcls.Data.Tests;
+
+public sealed class DataLoaderTests
+{
+    static readonly DataLoaderFactory Factory = new(DataCatalog.CreateRegistry());
+
+    static DataLoader Build(string dir, int workers, string? ops = null, int batchSize = 4, bool dropLast = false, string extra = "",
+        Action<string>? notice = null, int classNum = 3, long seed = 7) =>
+        Factory.BuildLoader(TestData.Loader(TestData.LoaderYaml(dir, ops ?? TestData.TrainOps, batchSize, true, dropLast, workers, extra)),
+            classNum, seed, notice ?? (_ => { }));
+
+    static List<(float[] Images, long[] Shape, float[] Labels)> Snapshot(IBatchSource loader, int epoch)
+    {
+        var result = new List<(float[], long[], float[])>();
+        foreach (var batch in loader.Epoch(epoch))
+            using (batch)
+                result.Add((batch.Images.data<float>().ToArray(), batch.Images.shape,
+                    batch.SoftLabels ? batch.Labels.data<float>().ToArray() : batch.Labels.data<long>().ToArray().Select(l => (float)l).ToArray()));
+        return result;
+    }
+
+    [Test]
+    public void Batches_are_identical_for_zero_one_and_two_workers_with_the_same_seed()
+    {
+        string dir = TestData.ImageSet(10, 3);
+        using var serial = Build(dir, 0);
+        using var one = Build(dir, 1);
+        using var two = Build(dir, 2);
+        var expected = Snapshot(serial, 1);
+        Assert.That(expected.Select(b => b.Shape[0]), Is.EqualTo(new long[] { 4, 4, 2 }));
+        Assert.That(expected[0].Shape, Is.EqualTo(new long[] { 4, 3, 8, 8 }));
+        foreach (var loader in new[] { one, two })
+        {
+            var actual = Snapshot(loader, 1);
+            Assert.That(actual, Has.Count.EqualTo(expected.Count));
+            for (int b = 0; b < expected.Count; b++)
+            {
+                Assert.That(actual[b].Images, Is.EqualTo(expected[b].Images), $"batch {b} images, {loader.Workers} workers");
+                Assert.That(actual[b].Labels, Is.EqualTo(expected[b].Labels), $"batch {b} labels");
+            }
+        }
+    }
+
+    [Test]
+    public void Each_epoch_shuffles_differently_and_covers_every_sample_once()
+    {
+        string dir = TestData.ImageSet(10, 3);
+        using var loader = Build(dir, 2);
+        var plan1 = BatchPlan.Plan(10, TestData.Loader(TestData.LoaderYaml(dir, TestData.TrainOps)).Sampler, 7, 1);
+        var plan2 = BatchPlan.Plan(10, TestData.Loader(TestData.LoaderYaml(dir, TestData.TrainOps)).Sampler, 7, 2);
+        Assert.That(plan1.SelectMany(b => b).Order(), Is.EqualTo(Enumerable.Range(0, 10)));
+        Assert.That(plan1.SelectMany(b => b), Is.Not.EqualTo(plan2.SelectMany(b => b)));
+        Assert.That(Snapshot(loader, 1)[0].Images, Is.Not.EqualTo(Snapshot(loader, 2)[0].Images));
+    }
+
+    [Test]
+    public void Drop_last_drops_the_short_batch()
+    {
+        string dir = TestData.ImageSet(10, 3);
+        using var loader = Build(dir, 2, dropLast: true);
+        Assert.That(loader.BatchCount, Is.EqualTo(2));
+        Assert.That(Snapshot(loader, 1).Select(b => b.Shape[0]), Is.EqualTo(new long[] { 4, 4 }));
+    }
+
+    [Test]
+    public void A_corrupt_image_fails_the_epoch_naming_the_file_without_hanging()
+    {
+        string dir = TestData.ImageSet(10, 3);
+        File.WriteAllBytes(Path.Combine(dir, "images", "6.png"), [0x89, 0x50, 0x4E, 0x47, 1, 2, 3]);
+        using var loader = Build(dir, 2);
+        var task = Task.Run(() => Snapshot(loader, 1));
+        Assert.That(Task.WaitAny([task], TimeSpan.FromSeconds(20)), Is.Zero, "the loader hung");
+        Assert.That(task.Exception!.InnerException, Is.InstanceOf<PpclsUserException>()
+            .With.Message.Contains("6.png").And.Message.Contains("on_bad_image: skip"));
+    }
+
+    [Test]
+    public void Skipped_bad_images_are_counted_and_reported_at_epoch_end()
+    {
+        string dir = TestData.ImageSet(10, 3);
+        File.WriteAllBytes(Path.Combine(dir, "images", "3.png"), [1, 2, 3]);
+        var notices = new List<string>();
+        using var loader = Build(dir, 2, extra: "  on_bad_image: skip", notice: notices.Add);
+        var batches = Snapshot(loader, 1);
+        Assert.That(batches.Sum(b => b.Shape[0]), Is.EqualTo(9));
+        Assert.That(notices, Has.One.Contains("skipped 1 undecodable image").And.Contains("3.png"));
+    }
+
+    [Test]
+    public void Leaving_an_epoch_early_stops_the_workers_and_the_next_epoch_runs()
+    {
+        string dir = TestData.ImageSet(10, 3);
+        using var loader = Build(dir, 2, batchSize: 1);
+        foreach (var batch in loader.Epoch(1))
+        {
+            batch.Dispose();
+            break;
+        }
+        Assert.That(Snapshot(loader, 2), Has.Count.EqualTo(10));
+    }
+
+    [Test]
+    public void Mixup_in_batch_transform_ops_gives_soft_labels_of_class_num_width()
+    {
+        string dir = TestData.ImageSet(8, 3);
+        const string ops = """
+                - DecodeImage:
+                - CropImage:
+                    size: 8
+                - NormalizeImage:
+              batch_transform_ops:
+                - MixupOperator:
+                    alpha: 0.2
+            """;
+        using var loader = Build(dir, 2, ops);
+        foreach (var batch in loader.Epoch(1))
+            using (batch)
+            {
+                Assert.That(batch.SoftLabels, Is.True);
+                Assert.That(batch.Labels.shape, Is.EqualTo(new long[] { 4, 3 }));
+                Assert.That(batch.Labels.sum(1).data<float>().ToArray(), Has.All.EqualTo(1f).Within(1e-5f));
+            }
+    }
+
+    [Test]
+    public void Cancelling_an_epoch_stops_it_with_operation_canceled()
+    {
+        string dir = TestData.ImageSet(10, 3);
+        using var loader = Build(dir, 2, batchSize: 1);
+        using var cancel = new CancellationTokenSource();
+        var task = Task.Run(() =>
+        {
+            int seen = 0;
+            foreach (var batch in loader.Epoch(1, cancel.Token))
+            {
+                batch.Dispose();
+                if (++seen == 2) cancel.Cancel();
+            }
+            return seen;
+        });
+        Assert.That(Task.WaitAny([task], TimeSpan.FromSeconds(20)), Is.Zero, "the loader hung");
+        Assert.That(task.Exception?.InnerException, Is.InstanceOf<OperationCanceledException>());
+    }
+
+    [Test]
+    public void An_unknown_dataset_name_suggests_the_registered_one()
+    {
+        string dir = TestData.ImageSet(2, 2);
+        var yaml = TestData.LoaderYaml(dir, TestData.TrainOps).Replace("name: ImageNetDataset", "name: ImageNetDatset");
+        Assert.That(() => Factory.Build(TestData.Loader(yaml), 3, 1, _ => { }),
+            Throws.TypeOf<Ppcls.Core.Config.ConfigException>().With.Message.Contains("DataLoader.Train.dataset.name").And.Message.Contains("did you mean 'ImageNetDataset'"));
+    }
+}
