@@ -81,7 +81,7 @@ public sealed class Trainer
         bool stoppedEarly = false;
         for (int epoch = state.Epoch + 1; epoch <= _global.Epochs; epoch++)
         {
-            manual_seed(HashCode.Combine(seed, epoch));
+            manual_seed(EpochSeed(seed, epoch));
             TrainEpoch(epoch, trainLoader, itersPerEpoch, updateFreq, trainLoss, trainMetrics, optimizer, schedule, ema, state);
             schedule.OnEpochEnd();
             state = state with { Epoch = epoch, GlobalStep = schedule.LastStep };
@@ -108,6 +108,15 @@ public sealed class Trainer
             if (stoppedEarly) break;
         }
         return new TrainingResult(state.Epoch, state.BestMetric, state.BestEpoch, OutputDir, stoppedEarly);
+    }
+
+    /// <summary>A fixed mix of (seed, epoch): unlike HashCode.Combine it is the same in every process.</summary>
+    static long EpochSeed(long seed, int epoch)
+    {
+        ulong z = (ulong)seed + 0x9E3779B97F4A7C15UL * (ulong)(epoch + 1); // SplitMix64 step
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
+        return (long)((z ^ (z >> 31)) >> 1);
     }
 
     void TrainEpoch(int epoch, IBatchSource loader, int iters, int updateFreq, CombinedLoss loss, MetricSet? metrics,
