@@ -13,6 +13,19 @@ public sealed record CliRun(int ExitCode, string Output, string Error)
         return new CliRun(code, output.ToString(), error.ToString());
     }
 
+    /// <summary>Runs the built `ppcls` in a child process (what differs between processes, such as hash seeds, differs here too).</summary>
+    public static CliRun InChildProcess(params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ppcls.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var child = System.Diagnostics.Process.Start(start)!;
+        var output = child.StandardOutput.ReadToEndAsync();
+        string error = child.StandardError.ReadToEnd();
+        child.WaitForExit();
+        return new CliRun(child.ExitCode, output.Result, error);
+    }
+
     /// <summary>The repository root (where Ppcls.sln is), found from the test binary's folder.</summary>
     public static string RepoRoot { get; } = FindRoot();
 

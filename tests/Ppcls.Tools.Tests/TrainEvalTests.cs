@@ -80,6 +80,19 @@ public sealed class TrainEvalTests
     }
 
     [Test]
+    public void The_same_seed_trains_to_byte_identical_weights_in_another_process()
+    {
+        Assert.That(CliRun.Of(["train", .. Overrides(epochs: 2)]).ExitCode, Is.EqualTo(0));
+        byte[] first = File.ReadAllBytes(Path.Combine(ModelDir, "latest.safetensors"));
+        NewOutput();
+
+        var second = CliRun.InChildProcess(["train", .. Overrides(epochs: 2)]);
+        Assert.That(second.ExitCode, Is.EqualTo(0), second.Error);
+
+        Assert.That(File.ReadAllBytes(Path.Combine(ModelDir, "latest.safetensors")), Is.EqualTo(first));
+    }
+
+    [Test]
     public void Eval_without_weights_says_which_key_to_set()
     {
         var eval = CliRun.Of(["eval", .. Overrides(epochs: 1)]);
