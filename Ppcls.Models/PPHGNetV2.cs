@@ -119,14 +119,7 @@ public sealed class HGV2Block : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var outputs = new List<Tensor>(layers.Count + 1) { x };
-        var y = x;
-        foreach (var layer in layers)
-        {
-            y = layer.call(y);
-            outputs.Add(y);
-        }
-        y = aggregation_excitation_conv.call(aggregation_squeeze_conv.call(cat(outputs, 1)));
+        var y = aggregation_excitation_conv.call(aggregation_squeeze_conv.call(LayerChain.ConcatOutputs(x, layers)));
         if (_identity) y = y + x;
         return y.MoveToOuterDisposeScope();
     }
