@@ -73,8 +73,15 @@ public sealed class Trainer
         var state = new TrainingState(config.Arch.Name, classNum, 0, 0, -1, 0, 0);
         if (_global.Checkpoints is { } resumeFrom)
             state = Resume(resumeFrom, model, optimizer, ema, schedule);
-        else if (_global.PretrainedModel is { } pretrained)
-            LoadPretrained(pretrained, model, ema);
+        else
+        {
+            // PaddleClas loads Arch.pretrained (backbone weights) when the model is built, then Global.pretrained_model.
+            if (config.Arch.PretrainedPath is { } archWeights) LoadPretrained(archWeights, "Arch.pretrained", model, ema);
+            if (_global.PretrainedModel is { } pretrained) LoadPretrained(pretrained, "Global.pretrained_model", model, ema);
+        }
+        if (config.Arch.PretrainedFromHub)
+            PpclsLog.Warn("Arch.pretrained is True: PaddleClas would download ImageNet weights, which Ppcls does not do; " +
+                "set Arch.pretrained (or Global.pretrained_model) to a local weights file. Training starts from random weights.");
 
         PpclsLog.Info($"train: {trainLoader.SampleCount} images, {itersPerEpoch} iterations per epoch, {_global.Epochs} epochs, " +
             $"{optimizer.Groups.Count} parameter group(s), seed {seed}, output {Path.GetFullPath(OutputDir)}");
@@ -214,9 +221,9 @@ public sealed class Trainer
         return checkpoint.State;
     }
 
-    void LoadPretrained(string path, nn.Module model, ModelEma? ema)
+    void LoadPretrained(string path, string keyPath, nn.Module model, ModelEma? ema)
     {
-        string file = WeightLoader.Resolve(path, "Global.pretrained_model");
+        string file = WeightLoader.Resolve(path, keyPath);
         var weights = SafeTensorsFile.Read(file).Tensors;
         var report = WeightLoader.Load(model, weights, _s.Preset.ClassifierKey, strict: true, file);
         if (report.SkippedClassifier.Count > 0)

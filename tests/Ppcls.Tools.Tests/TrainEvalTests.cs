@@ -93,6 +93,21 @@ public sealed class TrainEvalTests
     }
 
     [Test]
+    public void Fine_tuning_to_another_class_count_loads_everything_but_the_classifier()
+    {
+        Assert.That(CliRun.Of(["train", .. Overrides(epochs: 1)]).ExitCode, Is.EqualTo(0));
+        string weights = Path.Combine(ModelDir, "latest");
+        NewOutput();
+
+        var tuned = CliRun.Of(["train", .. Overrides(epochs: 1), "-o", "Arch.class_num=6", "-o", $"Arch.pretrained={weights}"]);
+
+        Assert.That(tuned.ExitCode, Is.EqualTo(0), tuned.Error);
+        string log = Log("train.log");
+        Assert.That(log, Does.Contain($"{weights}.safetensors: classifier keys skipped (class_num differs, fine-tuning): fc.bias, fc.weight"));
+        Assert.That(log, Does.Match(@"loaded \d+ tensors from "));
+    }
+
+    [Test]
     public void Eval_without_weights_says_which_key_to_set()
     {
         var eval = CliRun.Of(["eval", .. Overrides(epochs: 1)]);
