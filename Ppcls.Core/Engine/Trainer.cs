@@ -6,6 +6,7 @@ using Ppcls.Core.Logging;
 using Ppcls.Core.Loss;
 using Ppcls.Core.Metric;
 using Ppcls.Core.Models;
+using Ppcls.Core.Native;
 using Ppcls.Core.Optim;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -185,7 +186,8 @@ public sealed class Trainer
             iter++;
             reader.Restart();
         }
-        PpclsLog.Info(TrainLog.TrainAverage(epoch, _global.Epochs, epochAverages.Averages));
+        PpclsLog.Info(TrainLog.TrainAverage(epoch, _global.Epochs, epochAverages.Averages) +
+            $", resident_memory: {ProcessMemory.ResidentBytes() / 1048576.0:F1} MiB");
 
         PpclsUserException NonFinite(int e, int i, float value)
         {

@@ -53,15 +53,6 @@ public static class TrainStepBenchmark
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < steps; i++) Step();
         clock.Stop();
-        return new TrainStepResult(clock.Elapsed.TotalMilliseconds / steps, PeakResidentBytes(), Ppcls.Core.Native.MallocTuning.State);
-    }
-
-    /// <summary>VmHWM from /proc/self/status: the process's peak resident set.</summary>
-    static long PeakResidentBytes()
-    {
-        const string path = "/proc/self/status";
-        if (!File.Exists(path)) return -1;
-        var line = File.ReadLines(path).FirstOrDefault(l => l.StartsWith("VmHWM:"));
-        return line is null ? -1 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        return new TrainStepResult(clock.Elapsed.TotalMilliseconds / steps, Ppcls.Core.Native.ProcessMemory.PeakResidentBytes(), Ppcls.Core.Native.MallocTuning.State);
     }
 }
