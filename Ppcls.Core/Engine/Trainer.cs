@@ -39,7 +39,12 @@ public sealed class Trainer
 
     string OutputDir => Path.Combine(_global.OutputDir, _s.Config.Arch.Name);
 
-    public TrainingResult Run()
+    /// <summary>
+    /// Builds everything (loaders with their list files, losses, metrics, schedule, optimizer,
+    /// EMA, weights to resume or start from), then trains, or with <paramref name="checkOnly"/>
+    /// stops there: no image has been read by then.
+    /// </summary>
+    public TrainingResult Run(bool checkOnly = false)
     {
         var config = _s.Config;
         var loaders = config.DataLoader ?? throw new PpclsUserException("DataLoader: the config has no DataLoader section; add DataLoader.Train (and Eval)");
@@ -86,6 +91,12 @@ public sealed class Trainer
 
         PpclsLog.Info($"train: {trainLoader.SampleCount} images, {itersPerEpoch} iterations per epoch, {_global.Epochs} epochs, " +
             $"{optimizer.Groups.Count} parameter group(s), seed {seed}, output {Path.GetFullPath(OutputDir)}");
+        if (checkOnly)
+        {
+            PpclsLog.Info($"check passed: loaders, losses, metrics, LR schedule ({schedule.Name}) and optimizer ({optimizer.Name}) are valid" +
+                (evalLoader is null ? "" : $"; eval: {evalLoader.SampleCount} images"));
+            return new TrainingResult(state.Epoch, state.BestMetric, state.BestEpoch, OutputDir, StoppedEarly: false);
+        }
         bool stoppedEarly = false;
         for (int epoch = state.Epoch + 1; epoch <= _global.Epochs; epoch++)
         {

@@ -13,7 +13,7 @@ public static class TrainCommand
         var config = new ConfigOptions();
         var check = new Option<bool>("--check")
         {
-            Description = "validate the config and build the model, then stop (no training)",
+            Description = "validate the whole config (model, data lists, losses, optimizer, schedule, weights), then stop before reading any image",
         };
         var command = new Command("train",
             "Train a model from a PaddleClas-style YAML config.\n\n" +
@@ -23,8 +23,9 @@ public static class TrainCommand
         command.SetAction(parse =>
         {
             var setup = RunSetup.Prepare(config.Load(parse), "train.log");
-            if (parse.GetValue(check)) return 0;
-            var result = new Trainer(setup.Session()).Run();
+            bool checkOnly = parse.GetValue(check);
+            var result = new Trainer(setup.Session()).Run(checkOnly);
+            if (checkOnly) return 0;
             PpclsLog.Info($"training done: {result.Epochs} epoch(s), best top1 {result.BestMetric:F5} at epoch {result.BestEpoch}; " +
                 $"checkpoints in {Path.GetFullPath(result.OutputDir)}");
             return 0;

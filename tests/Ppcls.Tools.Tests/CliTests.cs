@@ -44,18 +44,6 @@ public sealed class CliTests
     }
 
     [Test]
-    public void Train_check_validates_the_quick_start_config_and_writes_the_run_log()
-    {
-        var run = Train("--check");
-
-        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
-        string log = File.ReadAllText(Path.Combine(_outputDir, "PPLCNet_x0_25", "train.log"));
-        Assert.That(log, Does.Contain("model PPLCNet_x0_25 built with"));
-        Assert.That(log, Does.Contain("Global.use_visualdl is a PaddleClas key with no effect in Ppcls; ignored"));
-        Assert.That(log, Does.Match(@"^\[\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\] ppcls INFO: "));
-    }
-
-    [Test]
     public void A_missing_config_file_is_one_line_and_exit_code_2()
     {
         var run = CliRun.Of("train", "-c", "configs/does_not_exist.yaml");

@@ -45,6 +45,31 @@ public sealed class TrainEvalTests
     string Log(string name) => File.ReadAllText(Path.Combine(ModelDir, name));
 
     [Test]
+    public void Train_check_validates_everything_then_stops_before_training()
+    {
+        var run = CliRun.Of(["train", .. Overrides(epochs: 2), "--check"]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        string log = Log("train.log");
+        Assert.That(log, Does.Match(@"^\[\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\] ppcls INFO: "));
+        Assert.That(log, Does.Contain("model PPLCNet_x0_25 built with"));
+        Assert.That(log, Does.Contain("Global.use_visualdl is a PaddleClas key with no effect in Ppcls; ignored"));
+        Assert.That(log, Does.Contain("check passed: loaders, losses, metrics, LR schedule (Cosine) and optimizer (Momentum) are valid; eval: 8 images"));
+        Assert.That(log, Does.Not.Contain("[Train]"));
+        Assert.That(Directory.GetFiles(ModelDir, "*.safetensors"), Is.Empty);
+    }
+
+    [Test]
+    public void Train_check_reports_a_misspelt_op_key_with_its_path()
+    {
+        var run = CliRun.Of(["train", .. Overrides(epochs: 1), "-o", "DataLoader.Train.dataset.transform_ops.1.RandCropImage.sise=32", "--check"]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(2));
+        Assert.That(run.Error, Does.StartWith("error: DataLoader.Train.dataset.transform_ops.1.RandCropImage.sise"));
+        Assert.That(run.Error, Does.Contain("did you mean 'size'?"));
+    }
+
+    [Test]
     public void Train_writes_paddleclas_log_lines_and_checkpoints_then_eval_reads_best_model()
     {
         var train = CliRun.Of(["train", .. Overrides(epochs: 2)]);
