@@ -23,6 +23,11 @@ namespace Ppcls.Core.Optim;
 /// </summary>
 public static class OptimizerFactory
 {
+    // Paddle's defaults where a config leaves epsilon out (momentum: 0.9 for Momentum, as
+    // PaddleClas configs always give it; 0 for RMSProp).
+    const double AdamEpsilon = 1e-8;
+    const double RmsPropEpsilon = 1e-6;
+
     /// <summary>For a model: its named parameters, and its LR multipliers when it declares them.</summary>
     public static TrainingOptimizer Build(OptimizerConfig config, nn.Module model, double initialLearningRate, Action<string> notice) =>
         Build(config, model.named_parameters(), model as ILearningRateMultipliers, initialLearningRate, notice);
@@ -45,7 +50,7 @@ public static class OptimizerFactory
 
         (optim.Optimizer Inner, IReadOnlyList<ParamGroup> Groups) built = config.Name switch
         {
-            "Momentum" => Sgd(groups, Lr, config.Momentum, config.UseNesterov),
+            "Momentum" => Sgd(groups, Lr, config.Momentum ?? 0.9, config.UseNesterov),
             "SGD" => Sgd(groups, Lr, 0.0, false),
             "Adam" => Adam(groups, Lr, config),
             "AdamW" => AdamW(groups, Lr, config),
@@ -70,25 +75,25 @@ public static class OptimizerFactory
     {
         var groups = specs.Select(g => new TorchSharp.Modules.Adam.ParamGroup(g.Parameters, new TorchSharp.Modules.Adam.Options
         {
-            LearningRate = lr(g), beta1 = c.Beta1, beta2 = c.Beta2, eps = c.Epsilon, weight_decay = g.WeightDecay, amsgrad = false, maximize = false,
+            LearningRate = lr(g), beta1 = c.Beta1, beta2 = c.Beta2, eps = c.Epsilon ?? AdamEpsilon, weight_decay = g.WeightDecay, amsgrad = false, maximize = false,
         })).ToList();
-        return (optim.Adam(groups, lr(specs[0]), c.Beta1, c.Beta2, c.Epsilon), groups);
+        return (optim.Adam(groups, lr(specs[0]), c.Beta1, c.Beta2, c.Epsilon ?? AdamEpsilon), groups);
     }
 
     static (optim.Optimizer, IReadOnlyList<ParamGroup>) AdamW(IReadOnlyList<ParameterGroupSpec> specs, Func<ParameterGroupSpec, double> lr, OptimizerConfig c)
     {
         var groups = specs.Select(g => new TorchSharp.Modules.AdamW.ParamGroup(g.Parameters, new TorchSharp.Modules.AdamW.Options
         {
-            LearningRate = lr(g), beta1 = c.Beta1, beta2 = c.Beta2, eps = c.Epsilon, weight_decay = g.WeightDecay, amsgrad = false, maximize = false,
+            LearningRate = lr(g), beta1 = c.Beta1, beta2 = c.Beta2, eps = c.Epsilon ?? AdamEpsilon, weight_decay = g.WeightDecay, amsgrad = false, maximize = false,
         })).ToList();
-        return (optim.AdamW(groups, lr(specs[0]), c.Beta1, c.Beta2, c.Epsilon), groups);
+        return (optim.AdamW(groups, lr(specs[0]), c.Beta1, c.Beta2, c.Epsilon ?? AdamEpsilon), groups);
     }
 
     static (optim.Optimizer, IReadOnlyList<ParamGroup>) RmsProp(IReadOnlyList<ParameterGroupSpec> specs, Func<ParameterGroupSpec, double> lr, OptimizerConfig c)
     {
         var groups = specs.Select(g => new RMSProp.ParamGroup(g.Parameters, new RMSProp.Options
         {
-            LearningRate = lr(g), alpha = c.Rho, eps = c.Epsilon, weight_decay = g.WeightDecay, momentum = c.Momentum, centered = false, maximize = false,
+            LearningRate = lr(g), alpha = c.Rho, eps = c.Epsilon ?? RmsPropEpsilon, weight_decay = g.WeightDecay, momentum = c.Momentum ?? 0.0, centered = false, maximize = false,
         })).ToList();
         return (new PaddleRmsProp(groups, lr(specs[0])), groups);
     }

@@ -9,11 +9,13 @@ public sealed record OptimizerConfig
     public static readonly string[] Names = ["Momentum", "SGD", "Adam", "AdamW", "RMSProp"];
 
     public required string Name { get; init; }
-    public double Momentum { get; init; } = 0.9;
+    /// <summary>`momentum`; null where the config leaves it out (the optimizer's own default applies).</summary>
+    public double? Momentum { get; init; }
     public bool UseNesterov { get; init; }
     public double Beta1 { get; init; } = 0.9;
     public double Beta2 { get; init; } = 0.999;
-    public double Epsilon { get; init; } = 1e-8;
+    /// <summary>`epsilon`; null where the config leaves it out (Adam's 1e-8, RMSProp's 1e-6).</summary>
+    public double? Epsilon { get; init; }
     public double Rho { get; init; } = 0.95;
     public double? WeightDecay { get; init; }
     public RegularizerConfig? Regularizer { get; init; }
@@ -33,11 +35,11 @@ public sealed record OptimizerConfig
         var config = new OptimizerConfig
         {
             Name = s.Choice("name", "Momentum", Names),
-            Momentum = s.Double("momentum", 0.9),
+            Momentum = s.OptionalDouble("momentum"),
             UseNesterov = s.Bool("use_nesterov", false),
             Beta1 = s.Double("beta1", 0.9),
             Beta2 = s.Double("beta2", 0.999),
-            Epsilon = s.Double("epsilon", 1e-8),
+            Epsilon = s.OptionalDouble("epsilon"),
             Rho = s.Double("rho", 0.95),
             WeightDecay = s.OptionalDouble("weight_decay"),
             NoWeightDecayName = SplitNames(s.OptionalString("no_weight_decay_name")),
