@@ -7,7 +7,7 @@ using Ppcls.Models;
 
 namespace Ppcls.Tools.Commands;
 
-/// <summary>`ppcls models list` and `ppcls models info NAME [--class-num N] [--image-size S] [--json]`.</summary>
+/// <summary>`ppcls models list` and `ppcls models info NAME [--class-num N] [--image-size S] [--fused] [--json]`.</summary>
 public static class ModelsCommand
 {
     public static Command Build()
@@ -41,11 +41,16 @@ public static class ModelsCommand
         var classNum = new Option<int>("--class-num") { Description = "classifier outputs", DefaultValueFactory = _ => 1000 };
         var imageSize = new Option<int?>("--image-size") { Description = "square input size (default: the model's preset)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object: name, params, macs, flops, input, output" };
+        var fused = new Option<bool>("--fused")
+        {
+            Description = "measure the inference form: rep branches merged and every Conv+BN folded (ModelFusion), as export uses it",
+        };
         var info = new Command("info", "Build the model and report trainable parameters, MACs, Paddle-convention FLOPs and shapes at one input size.");
         info.Add(name);
         info.Add(classNum);
         info.Add(imageSize);
         info.Add(json);
+        info.Add(fused);
         info.SetAction(parse =>
         {
             var entry = ModelZoo.CreateRegistry().Get(parse.GetRequiredValue(name), "NAME");
@@ -57,6 +62,7 @@ public static class ModelsCommand
             var options = new ConfigMap();
             options["class_num"] = new ConfigScalar(classes.ToString(CultureInfo.InvariantCulture));
             var model = entry.Create(new ConfigSection(options, "Arch"));
+            if (parse.GetValue(fused)) ModelFusion.Fuse(model);
             var profile = ModelProfile.Measure(model, size);
             var output = parse.InvocationConfiguration.Output;
             if (parse.GetValue(json))
@@ -72,7 +78,7 @@ public static class ModelsCommand
                 }));
                 return;
             }
-            output.WriteLine($"model:  {entry.Name} ({entry.Family})");
+            output.WriteLine($"model:  {entry.Name} ({entry.Family}){(parse.GetValue(fused) ? ", fused for inference" : "")}");
             output.WriteLine($"params: {profile.TrainableParameters:N0} ({profile.TrainableParameters / 1e6:F2} M)");
             output.WriteLine($"MACs:   {profile.Macs:N0} ({profile.Macs / 1e6:F1} M) at {size}x{size}");
             output.WriteLine($"FLOPs:  {profile.PaddleFlops:N0} ({profile.PaddleFlops / 1e6:F2} M, as paddle.flops counts) at {size}x{size}");

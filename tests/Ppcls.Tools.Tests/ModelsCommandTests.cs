@@ -35,6 +35,22 @@ public sealed class ModelsCommandTests
     }
 
     [Test]
+    public void Info_fused_measures_the_inference_form_with_the_published_parameter_count()
+    {
+        using var training = JsonDocument.Parse(CliRun.Of("models", "info", "PPLCNetV2_base", "--json").Output);
+        var run = CliRun.Of("models", "info", "PPLCNetV2_base", "--fused", "--json");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        using var fused = JsonDocument.Parse(run.Output);
+        long fusedParams = fused.RootElement.GetProperty("params").GetInt64();
+        // Seed 000 publishes 6.6 M for PPLCNetV2_base: the deployed form, rep branches merged.
+        Assert.That(fusedParams / 1e6, Is.EqualTo(6.6).Within(0.05));
+        Assert.That(fusedParams, Is.LessThan(training.RootElement.GetProperty("params").GetInt64()));
+        Assert.That(fused.RootElement.GetProperty("macs").GetInt64(), Is.LessThan(training.RootElement.GetProperty("macs").GetInt64()),
+            "the merged 3x3 and 1x1 rep branches no longer run");
+    }
+
+    [Test]
     public void Info_honours_class_num_and_image_size()
     {
         var run = CliRun.Of("models", "info", "PPLCNet_x0_25", "--class-num", "7", "--image-size", "64");
