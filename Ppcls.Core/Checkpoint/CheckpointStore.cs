@@ -1,3 +1,4 @@
+using Ppcls.Core.IO;
 using System.Globalization;
 using System.Text.Json;
 using TorchSharp.Modules;
@@ -43,12 +44,12 @@ public static class CheckpointStore
         if (ema is not null) SafeTensorsFile.Write(EmaPath(prefix), WeightLoader.StateDict(ema), metadata);
         else if (File.Exists(EmaPath(prefix))) File.Delete(EmaPath(prefix));
         if (optimizer is not null)
-            AtomicWrite.File(OptimizerPath(prefix), stream =>
+            AtomicFile.Write(OptimizerPath(prefix), stream =>
             {
                 using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
                 optimizer.save_state_dict(writer);
             });
-        AtomicWrite.File(StatePath(prefix), stream => JsonSerializer.Serialize(stream, state, Json));
+        AtomicFile.Write(StatePath(prefix), stream => JsonSerializer.Serialize(stream, state, Json));
     }
 
     /// <summary>Loads the checkpoint at <paramref name="prefix"/> (without extension); <paramref name="keyPath"/> names the config key for errors.</summary>

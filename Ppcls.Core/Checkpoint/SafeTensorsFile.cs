@@ -1,3 +1,4 @@
+using Ppcls.Core.IO;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
@@ -47,7 +48,7 @@ public static class SafeTensorsFile
         }
         byte[] json = Encoding.UTF8.GetBytes(header.ToJsonString());
         int padded = (json.Length + 7) / 8 * 8; // the format pads the header with spaces to 8 bytes
-        AtomicWrite.File(path, stream =>
+        AtomicFile.Write(path, stream =>
         {
             Span<byte> length = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);

@@ -1,3 +1,4 @@
+using Ppcls.Core.IO;
 using System.Text;
 using Ppcls.Core;
 using Ppcls.Data.Imaging;

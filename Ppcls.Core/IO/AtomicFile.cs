@@ -1,9 +1,11 @@
-namespace Ppcls.Core.Checkpoint;
+using System.Text;
+
+namespace Ppcls.Core.IO;
 
 /// <summary>Writes a file through a temporary sibling and a rename, so a crash never leaves it half-written.</summary>
-public static class AtomicWrite
+public static class AtomicFile
 {
-    public static void File(string path, Action<Stream> write)
+    public static void Write(string path, Action<Stream> write)
     {
         string full = Path.GetFullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
@@ -15,11 +17,15 @@ public static class AtomicWrite
                 write(stream);
                 stream.Flush(flushToDisk: true);
             }
-            System.IO.File.Move(temp, full, overwrite: true);
+            File.Move(temp, full, overwrite: true);
         }
         finally
         {
-            if (System.IO.File.Exists(temp)) System.IO.File.Delete(temp);
+            if (File.Exists(temp)) File.Delete(temp);
         }
     }
+
+    public static void WriteAllBytes(string path, byte[] bytes) => Write(path, stream => stream.Write(bytes));
+
+    public static void WriteAllText(string path, string text) => WriteAllBytes(path, new UTF8Encoding(false).GetBytes(text));
 }
