@@ -46,36 +46,6 @@ public sealed class HGBlock : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>
-/// PP-HGNet's stage: an optional learnable downsample (stride-2 depthwise 3x3 ConvBNAct
-/// without activation, `downsample`), then <c>BlockNum</c> HG blocks (`blocks.i`).
-/// </summary>
-public sealed class HGStage : nn.Module<Tensor, Tensor>
-{
-    readonly ConvBNAct? downsample;
-    readonly Sequential blocks;
-
-    public HGStage(PPHGNet.StageConfig config, int layerNum) : base(nameof(HGStage))
-    {
-        if (config.Downsample)
-            downsample = new ConvBNAct(config.InChannels, config.InChannels, kernelSize: 3, stride: 2,
-                groups: config.InChannels, useAct: false);
-        var blockList = new nn.Module<Tensor, Tensor>[config.BlockNum];
-        for (int i = 0; i < config.BlockNum; i++)
-            blockList[i] = new HGBlock(i == 0 ? config.InChannels : config.OutChannels, config.MidChannels,
-                config.OutChannels, layerNum, identity: i > 0);
-        blocks = nn.Sequential(blockList);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var y = downsample is null ? x : downsample.call(x);
-        return blocks.call(y).MoveToOuterDisposeScope();
-    }
-}
-
-/// <summary>
 /// PP-HGNet: a stem of 3x3 ConvBNActs (the first with stride 2) and a 3x3 stride-2 max pool,
 /// four stages, global average pool, then (with use_last_conv) a 1x1 conv to class_expand
 /// channels + ReLU + downscale-in-infer dropout, and the classifier. All parameters train at
@@ -134,7 +104,8 @@ public sealed class PPHGNet : nn.Module<Tensor, Tensor>
 
         stages = new ModuleList<HGStage>();
         foreach (var stage in variant.Stages)
-            stages.Add(new HGStage(stage, variant.LayerNum));
+            stages.Add(new HGStage(stage.InChannels, stage.OutChannels, stage.Downsample, stage.BlockNum,
+                (i, blockIn) => new HGBlock(blockIn, stage.MidChannels, stage.OutChannels, variant.LayerNum, identity: i > 0)));
 
         long features = variant.Stages[^1].OutChannels;
         if (useLastConv)

@@ -126,37 +126,6 @@ public sealed class HGV2Block : nn.Module<Tensor, Tensor>
 }
 
 /// <summary>
-/// PP-HGNetV2's stage: an optional stride-2 depthwise 3x3 ConvBNAct without activation
-/// (`downsample`), then <c>BlockNum</c> blocks (`blocks.i`).
-/// </summary>
-public sealed class HGV2Stage : nn.Module<Tensor, Tensor>
-{
-    readonly ConvBNAct? downsample;
-    readonly Sequential blocks;
-
-    public HGV2Stage(PPHGNetV2.StageConfig config, bool useLab, double lrMult) : base(nameof(HGV2Stage))
-    {
-        if (config.Downsample)
-            downsample = new ConvBNAct(config.InChannels, config.InChannels, kernelSize: 3, stride: 2,
-                groups: config.InChannels, useAct: false, useLab: useLab, lrMult: lrMult);
-        var blockList = new nn.Module<Tensor, Tensor>[config.BlockNum];
-        for (int i = 0; i < config.BlockNum; i++)
-            blockList[i] = new HGV2Block(i == 0 ? config.InChannels : config.OutChannels, config.MidChannels,
-                config.OutChannels, config.KernelSize, config.LayerNum, identity: i > 0,
-                config.LightBlock, useLab, lrMult);
-        blocks = nn.Sequential(blockList);
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var y = downsample is null ? x : downsample.call(x);
-        return blocks.call(y).MoveToOuterDisposeScope();
-    }
-}
-
-/// <summary>
 /// PP-HGNetV2: stem, four stages, global average pool, then (with use_last_conv) a 1x1 conv
 /// to class_expand channels + ReLU (+ LAB) + downscale-in-infer dropout, and the classifier.
 /// Learning-rate multipliers: lr_mult_list[0] for the stem, lr_mult_list[i+1] for stage i
@@ -187,7 +156,7 @@ public sealed class PPHGNetV2 : nn.Module<Tensor, Tensor>, ILearningRateMultipli
     public const int StageCount = 4;
 
     readonly HGV2Stem stem;
-    readonly ModuleList<HGV2Stage> stages;
+    readonly ModuleList<HGStage> stages;
     readonly Conv2d? last_conv;
     readonly LearnableAffineBlock? lab;
     readonly DownscaleInInferDropout? dropout;
@@ -215,9 +184,16 @@ public sealed class PPHGNetV2 : nn.Module<Tensor, Tensor>, ILearningRateMultipli
         ClassNum = classNum;
 
         stem = new HGV2Stem(3, variant.StemMidChannels, variant.StemOutChannels, useLab, lrMult[0]);
-        stages = new ModuleList<HGV2Stage>();
+        stages = new ModuleList<HGStage>();
         for (int i = 0; i < variant.Stages.Count; i++)
-            stages.Add(new HGV2Stage(variant.Stages[i], useLab, lrMult[i + 1]));
+        {
+            var stage = variant.Stages[i];
+            double stageLr = lrMult[i + 1];
+            stages.Add(new HGStage(stage.InChannels, stage.OutChannels, stage.Downsample, stage.BlockNum,
+                (b, blockIn) => new HGV2Block(blockIn, stage.MidChannels, stage.OutChannels, stage.KernelSize, stage.LayerNum,
+                    identity: b > 0, stage.LightBlock, useLab, stageLr),
+                useLab, stageLr));
+        }
 
         long features = variant.Stages[^1].OutChannels;
         if (useLastConv)
