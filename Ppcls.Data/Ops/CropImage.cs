@@ -6,7 +6,7 @@ using Ppcls.Data.Imaging;
 namespace Ppcls.Data.Ops;
 
 /// <summary>`CropImage`: the centre `size` ([w, h] or square) box, offsets floor((W - w) / 2), floor((H - h) / 2).</summary>
-public sealed class CropImage(Size size) : IImageOp
+public sealed class CropImage(Size size) : IGeometricOp
 {
     public string Name => "CropImage";
 

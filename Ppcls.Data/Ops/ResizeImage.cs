@@ -8,7 +8,7 @@ namespace Ppcls.Data.Ops;
 /// `ResizeImage`: to a fixed `size` ([w, h] or square), or with `resize_short` so the short side
 /// has that length (the long side scales by the same factor, rounded half to even as Python does).
 /// </summary>
-public sealed class ResizeImage(Size? size, int? resizeShort, Interpolation interpolation) : IImageOp
+public sealed class ResizeImage(Size? size, int? resizeShort, Interpolation interpolation) : IGeometricOp
 {
     public string Name => "ResizeImage";
 
