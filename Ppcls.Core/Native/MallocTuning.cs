@@ -8,10 +8,10 @@ namespace Ppcls.Core.Native;
 /// again; with mmap off and trimming disabled, freed blocks are reused from the heap.
 /// One arena: a batch tensor allocated on a loader worker thread otherwise lands in that
 /// thread's arena, whose extra heaps glibc unmaps as soon as they empty, whatever the trim
-/// threshold, so every batch page-faulted afresh. libtorch's THP_MEM_ALLOC_ENABLE backs
-/// blocks of 2 MiB and more with huge pages, so what still faults does so 512x less often.
+/// threshold, so every batch page-faulted afresh. (libtorch's THP_MEM_ALLOC_ENABLE huge
+/// pages were tried too: fewer faults, but slower batch writes, so not used.)
 /// Measured on the project's machines: a 1x1 conv 10-30x faster, a train step ~7x, and
-/// page faults of `benchmark data` at 224 px cut 4x.
+/// per-batch page faults of `benchmark data` at 224 px cut 3.5x.
 /// Must run before the first tensor. Opt out with PPCLS_MALLOC_TUNING=0.
 /// </summary>
 public static partial class MallocTuning
@@ -21,7 +21,6 @@ public static partial class MallocTuning
     const int M_TRIM_THRESHOLD = -1;
     const int M_MMAP_MAX = -4;
     const int M_ARENA_MAX = -8;
-    const string HugePagesVariable = "THP_MEM_ALLOC_ENABLE";
 
     /// <summary>What <see cref="Apply"/> did, for `ppcls doctor` and the logs.</summary>
     public static string State { get; private set; } = "not applied";
@@ -46,12 +45,8 @@ public static partial class MallocTuning
         {
             string glibc = Marshal.PtrToStringAnsi(gnu_get_libc_version()) ?? "?";
             bool ok = mallopt(M_MMAP_MAX, 0) == 1 && mallopt(M_TRIM_THRESHOLD, int.MaxValue) == 1 && mallopt(M_ARENA_MAX, 1) == 1;
-            // libtorch reads the variable from the native environment at its first allocation; a user's own setting wins.
-            if (ok && Environment.GetEnvironmentVariable(HugePagesVariable) is null) ok = setenv(HugePagesVariable, "1", 0) == 0;
             IsApplied = ok;
-            State = ok
-                ? $"on (glibc {glibc}: M_MMAP_MAX=0, M_TRIM_THRESHOLD=INT_MAX, M_ARENA_MAX=1; {HugePagesVariable}={Environment.GetEnvironmentVariable(HugePagesVariable) ?? "1"})"
-                : $"failed (glibc {glibc} refused mallopt or setenv)";
+            State = ok ? $"on (glibc {glibc}: M_MMAP_MAX=0, M_TRIM_THRESHOLD=INT_MAX, M_ARENA_MAX=1)" : $"failed (glibc {glibc} refused mallopt)";
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
@@ -61,9 +56,6 @@ public static partial class MallocTuning
 
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int mallopt(int param, int value);
-
-    [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int setenv(string name, string value, int overwrite);
 
     [LibraryImport("libc", EntryPoint = "gnu_get_libc_version")]
     private static partial IntPtr gnu_get_libc_version();
