@@ -105,6 +105,33 @@ public sealed class TrainEvalTests
     }
 
     [Test]
+    public void A_run_killed_mid_epoch_and_resumed_ends_with_the_weights_and_metrics_of_an_uninterrupted_run()
+    {
+        string[] Run() => [.. Overrides(epochs: 3), "-o", "DataLoader.Train.sampler.batch_size=4", "-o", "Optimizer.lr.learning_rate=0.02"]; // 8 steps an epoch
+        Assert.That(CliRun.Of(["train", .. Run()]).ExitCode, Is.EqualTo(0));
+        byte[] uninterrupted = File.ReadAllBytes(Path.Combine(ModelDir, "latest.safetensors"));
+        string lastEval = LastEvalLine(Log("train.log"));
+        NewOutput();
+
+        var killed = CliRun.KilledWhen(line => line.Contains("[Train][Epoch 2/3][Iter: 2/8]"), ["train", .. Run()]);
+        Assert.That(killed.Output, Does.Contain("[Train][Epoch 2/3][Iter: 2/8]"));
+        Assert.That(killed.Output, Does.Not.Contain("training done"), "killed before the end");
+        Assert.That(killed.ExitCode, Is.Not.EqualTo(0));
+
+        var resumed = CliRun.Of(["train", .. Run(), "-o", $"Global.checkpoints={ModelDir}/latest"]);
+
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.Error);
+        Assert.That(Log("train.log"), Does.Match(@"resume from .*latest: epoch [12] done"));
+        Assert.That(File.ReadAllBytes(Path.Combine(ModelDir, "latest.safetensors")), Is.EqualTo(uninterrupted));
+        Assert.That(LastEvalLine(Log("train.log")), Is.EqualTo(lastEval));
+        Assert.That(Directory.GetFiles(ModelDir, "*.tmp-*"), Is.Empty);
+    }
+
+    /// <summary>The last `[Eval][Epoch N][Avg]...` line without its time stamp.</summary>
+    static string LastEvalLine(string log) =>
+        log.Split('\n').Last(l => l.Contains("[Eval][Epoch 3][Avg]")).Split("ppcls INFO: ")[1].Trim();
+
+    [Test]
     public void The_same_seed_trains_to_byte_identical_weights_in_another_process()
     {
         Assert.That(CliRun.Of(["train", .. Overrides(epochs: 2)]).ExitCode, Is.EqualTo(0));
