@@ -30,6 +30,7 @@ public static class DataCatalog
     public static void RegisterAll(DataRegistry registry)
     {
         registry.Datasets.Register("ImageNetDataset", ImageNetDataset.Create);
+        registry.Datasets.Register("ClassFolderDataset", ClassFolderDataset.Create);
 
         var ops = registry.TransformOps;
         ops.Register("DecodeImage", (s, c) => DecodeImage.Create(s, c.Notice));

@@ -32,6 +32,9 @@ public sealed class ImageNetDataset : IDataset
     public byte[] Read(int index) => File.ReadAllBytes(_paths[index]);
     public IReadOnlyList<long> Labels => _labels;
 
+    /// <summary>Images and labels found another way (a class-folder tree), already checked.</summary>
+    internal static ImageNetDataset FromFiles(string[] paths, long[] labels, BadImagePolicy policy) => new(paths, labels, policy);
+
     public static ImageNetDataset Create(ConfigSection s, DataBuildContext context)
     {
         string? rootKey = s.OptionalString("image_root");

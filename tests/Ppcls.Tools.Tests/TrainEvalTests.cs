@@ -160,6 +160,34 @@ public sealed class TrainEvalTests
     }
 
     [Test]
+    public void A_class_folder_tree_trains_with_the_class_folders_config_and_both_splits_share_the_written_map()
+    {
+        string tree = Path.Combine(_output, "custom");
+        foreach (var (split, list) in new[] { ("train", "train_list.txt"), ("val", "val_list.txt") })
+            foreach (var fields in File.ReadAllLines(Path.Combine(_data, list)).Select(l => l.Split(' ')))
+            {
+                string folder = Path.Combine(tree, split, "class" + fields[1]);
+                Directory.CreateDirectory(folder);
+                File.Copy(Path.Combine(_data, fields[0]), Path.Combine(folder, Path.GetFileName(fields[0])));
+            }
+        string map = Path.Combine(tree, "train", "label_list.txt");
+
+        var run = CliRun.Of("train", "-c", Path.Combine(CliRun.RepoRoot, "configs", "quick_start", "PPLCNet_x0_25_class_folders.yaml"),
+            "-o", $"Global.output_dir={_output}", "-o", "Global.epochs=1", "-o", "Arch.class_num=4",
+            "-o", $"DataLoader.Train.dataset.image_root={tree}/train", "-o", $"DataLoader.Train.dataset.label_list_path={map}",
+            "-o", $"DataLoader.Eval.dataset.image_root={tree}/val", "-o", $"DataLoader.Eval.dataset.label_list_path={map}",
+            "-o", "DataLoader.Train.dataset.transform_ops.1.RandCropImage.size=32",
+            "-o", "DataLoader.Eval.dataset.transform_ops.1.ResizeImage.resize_short=36", "-o", "DataLoader.Eval.dataset.transform_ops.2.CropImage.size=32",
+            "-o", "Metric.Train.0.TopkAcc.topk=[1,2]", "-o", "Metric.Eval.0.TopkAcc.topk=[1,2]");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        Assert.That(File.ReadAllLines(map), Is.EqualTo(new[] { "0 class0", "1 class1", "2 class2", "3 class3" }));
+        Assert.That(Log("train.log"), Does.Contain("ClassFolderDataset: wrote the label map"));
+        Assert.That(Log("train.log"), Does.Match(@"\[Eval\]\[Epoch 1\]\[Avg\]CELoss: \d+\.\d{5}"));
+        Assert.That(File.Exists(Path.Combine(tree, "val", "label_list.txt")), Is.False);
+    }
+
+    [Test]
     public void Eval_without_weights_says_which_key_to_set()
     {
         var eval = CliRun.Of(["eval", .. Overrides(epochs: 1)]);
