@@ -56,6 +56,8 @@ public sealed class Trainer
         // Everything is validated before the first image is read.
         using var trainLoader = _s.Data.Build(trainConfig, classNum, seed, PpclsLog.Info);
         using var evalLoader = loaders.Eval is { } e && _global.EvalDuringTrain ? _s.Data.Build(e, classNum, seed, PpclsLog.Info) : null;
+        if (trainLoader.LabelSummary?.FewClassesWarning(classNum, trainConfig.Dataset.KeyPath("cls_label_path")) is { } fewClasses)
+            PpclsLog.Warn(fewClasses);
         var trainLoss = LossFactory.Build(config.Loss.Train, PpclsLog.Info)
             ?? throw new PpclsUserException("Loss.Train: empty; add e.g. Loss: {Train: [{CELoss: {weight: 1.0}}]}");
         var evalLoss = LossFactory.Build(config.Loss.Eval, PpclsLog.Info);

@@ -55,6 +55,7 @@ public sealed class DataLoader : IBatchSource
     public int Workers { get; }
     public long Seed { get; }
     public IDataset Dataset => _dataset;
+    public LabelSummary? LabelSummary => _dataset.LabelSummary;
 
     /// <summary>An assembled batch (null when every image of it was skipped) and the images skipped on the way.</summary>
     public sealed record AssembledBatch(Batch? Batch, IReadOnlyList<string> Skipped);
