@@ -4,7 +4,9 @@ namespace Ppcls.Data.Ops;
 
 /// <summary>
 /// An op whose output size is one of its options (RandCropImage, ResizeImage, CropImage):
-/// MultiScaleDataset sets that size per batch, as PaddleClas does.
+/// MultiScaleDataset sets that size per batch, as PaddleClas does. The op keeps its other options
+/// (PaddleClas rebuilds it from the size alone, so e.g. an `interpolation` there falls back to the
+/// default; the shipped PP-LCNetV2 recipes set only `size`, so both agree on them).
 /// </summary>
 public interface ISizedOp : IImageOp
 {
