@@ -59,7 +59,7 @@ public static class ClassFolderDataset
                 paths.Add(Path.Combine(root, folder.Name, file));
                 labels.Add(ids[folder.Name]);
             }
-        return ImageNetDataset.FromFiles([.. paths], [.. labels], policy);
+        return ImageNetDataset.FromFiles([.. paths], [.. labels], policy, root);
     }
 
     /// <summary>Reads `id name` lines (blank lines skipped); every malformed or repeated line is reported together.</summary>

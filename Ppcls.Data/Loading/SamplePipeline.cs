@@ -22,6 +22,7 @@ public sealed class SamplePipeline
 
     public SamplePipeline(IReadOnlyList<IImageOp> ops, string keyPath)
     {
+        KeyPath = keyPath;
         if (ops.Count == 0 || ops[0] is not DecodeImage decode)
             throw new ConfigException($"{keyPath}: transform_ops must start with DecodeImage (images are read as bytes)");
         if (ops.Skip(1).OfType<DecodeImage>().Any())
@@ -41,7 +42,31 @@ public sealed class SamplePipeline
         _ops = [.. chain];
     }
 
+    SamplePipeline(IImageOp[] ops, float[] mul, float[] add, bool swapRedBlue, string keyPath)
+    {
+        _ops = ops;
+        _mul = mul;
+        _add = add;
+        _swapRedBlue = swapRedBlue;
+        KeyPath = keyPath;
+    }
+
     public IReadOnlyList<IImageOp> Ops => _ops;
+
+    /// <summary>The config list the ops come from (`DataLoader.Train.dataset.transform_ops`), for messages.</summary>
+    public string KeyPath { get; }
+
+    /// <summary>
+    /// The same chain with every RandCropImage, ResizeImage and CropImage producing
+    /// <paramref name="size"/> (MultiScaleDataset's per-batch size); a chain without any of them
+    /// is a config error.
+    /// </summary>
+    public SamplePipeline WithSize(Size size)
+    {
+        if (!_ops.OfType<ISizedOp>().Any())
+            throw new ConfigException($"{KeyPath}: MultiScaleDataset sets each batch's image size through RandCropImage, ResizeImage or CropImage; add one of them (e.g. - RandCropImage: {{size: 224}}) after DecodeImage");
+        return new SamplePipeline([.. _ops.Select(op => op is ISizedOp sized ? sized.WithSize(size) : op)], _mul, _add, _swapRedBlue, KeyPath);
+    }
 
     /// <summary>
     /// Runs the ops (without a fused NormalizeImage; channels still BGR where the writer swaps

@@ -202,6 +202,27 @@ public sealed class TrainEvalTests
         var train = CliRun.Of(["train", .. Overrides(epochs: 1), "-o", "Arch.class_num=3"]);
 
         Assert.That(train.ExitCode, Is.EqualTo(2));
-        Assert.That(train.Error, Does.Contain("train_list.txt:"));
+        Assert.That(train.Error, Does.Contain("train_list.txt:").And.Contain("label 3 is out of range for class_num 3"));
+        Assert.That(train.Error, Does.Contain("the labels go up to 3: set Arch.class_num to at least 4 (-o Arch.class_num=4)"));
+    }
+
+    [Test]
+    public void Far_fewer_labels_than_class_num_are_reported_before_training_but_do_not_stop_it()
+    {
+        var run = CliRun.Of(["train", .. Overrides(epochs: 1), "-o", "Arch.class_num=9", "--check"]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        Assert.That(Log("train.log"), Does.Contain(
+            $"ppcls WARN: DataLoader.Train.dataset.cls_label_path: {_data}/train_list.txt has 4 distinct labels but Arch.class_num is 9, " +
+            "so 5 classifier outputs never see a training image; if this is not a subset on purpose, set -o Arch.class_num=4"));
+        Assert.That(Log("train.log"), Does.Contain("check passed"));
+    }
+
+    [Test]
+    public void A_class_num_matching_the_labels_gives_no_class_count_warning()
+    {
+        Assert.That(CliRun.Of(["train", .. Overrides(epochs: 1), "--check"]).ExitCode, Is.EqualTo(0));
+
+        Assert.That(Log("train.log"), Does.Not.Contain("distinct label"));
     }
 }
