@@ -28,7 +28,7 @@ public sealed class CropImage(Size size) : IGeometricOp, ISizedOp
         if (image.Width < size.Width || image.Height < size.Height)
             throw new PpclsUserException(
                 $"{sample.Source}: CropImage size {size.Width}x{size.Height} is larger than the image ({image.Width}x{image.Height}); resize first (ResizeImage resize_short)");
-        using var view = new Mat(image, Box(image.Width, image.Height, size));
-        sample.SetImage(view.Clone());
+        // A view into the same pixels (OpenCV counts the references): no copy.
+        sample.SetImage(new Mat(image, Box(image.Width, image.Height, size)));
     }
 }
