@@ -18,8 +18,8 @@ public static class EvalCommand
     {
         var config = new ConfigOptions();
         var command = new Command("eval",
-            "Evaluate a trained model on DataLoader.Eval and print PaddleClas's [Eval] lines; write eval_report.json " +
-            "(per-class precision, recall, support, confusion matrix) and confusion_matrix.png in <Global.output_dir>/<Arch.name>/.\n\n" +
+            "Evaluate a trained model on DataLoader.Eval: PaddleClas's [Eval] lines, plus eval_report.json and confusion_matrix.png " +
+            "in <Global.output_dir>/<Arch.name>/.\n\n" +
             "Example:\n  ppcls eval -c configs/quick_start/PPLCNet_x0_25_demo.yaml -o Global.pretrained_model=output/PPLCNet_x0_25/best_model");
         config.AddTo(command);
         command.SetAction(parse =>

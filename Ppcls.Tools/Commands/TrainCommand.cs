@@ -17,8 +17,7 @@ public static class TrainCommand
             Description = "validate the whole config (model, data lists, losses, optimizer, schedule, weights), then stop before reading any image",
         };
         var command = new Command("train",
-            "Train a model from a PaddleClas-style YAML config; at the end, training_curves.png (loss, eval top-1, LR per epoch) " +
-            "in <Global.output_dir>/<Arch.name>/.\n\n" +
+            "Train a model from a PaddleClas-style YAML config (checkpoints and training_curves.png in <Global.output_dir>/<Arch.name>/).\n\n" +
             "Example:\n  ppcls train -c configs/quick_start/PPLCNet_x0_25_demo.yaml -o Global.epochs=5 -o Global.device=cpu");
         config.AddTo(command);
         command.Add(check);
