@@ -26,6 +26,7 @@ public static class TrainingCurvesPlot
         {
             PngPlot.Style(panel);
             panel.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
+            panel.Axes.Left.MinimumSize = 70; // the same width in every panel keeps the epochs aligned
         }
 
         // Losses spanning orders of magnitude (an unstable eval early on) are drawn on a log axis.
