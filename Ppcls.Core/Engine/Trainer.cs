@@ -112,16 +112,23 @@ public sealed class Trainer
             schedule.OnEpochEnd();
             state = state with { Epoch = epoch, GlobalStep = schedule.LastStep };
             var record = new EpochRecord(epoch, trainAverages.GetValueOrDefault(CombinedLoss.TotalKey, double.NaN), lastLr);
-
-            if (evaluator is not null && epoch % _global.EvalInterval == 0 && epoch > _global.StartEvalEpoch)
+            bool evaluate = evaluator is not null && epoch % _global.EvalInterval == 0 && epoch > _global.StartEvalEpoch;
+            var metrics = evaluate ? evaluator!.Run(ema?.Module ?? model, epoch) : null;
+            if (metrics is not null)
             {
-                var metrics = evaluator.Run(ema?.Module ?? model, epoch);
                 board?.AddScalars(metrics.Select(kv => KeyValuePair.Create("eval/" + kv.Key, kv.Value)), epoch);
                 record = record with
                 {
                     EvalLoss = metrics.TryGetValue(CombinedLoss.TotalKey, out var lossValue) ? lossValue : null,
                     EvalTop1 = metrics.TryGetValue(MetricKey, out var top1Value) ? top1Value : null,
                 };
+            }
+            // Every checkpoint of this epoch, best_model included, carries the history up to it.
+            history.Add(record);
+            state = state with { History = history.ToArray() };
+
+            if (metrics is not null)
+            {
                 double metric = metrics.TryGetValue(MetricKey, out var top1) ? top1 : -metrics.GetValueOrDefault(CombinedLoss.TotalKey);
                 if (metric > state.BestMetric)
                 {
@@ -136,8 +143,6 @@ public sealed class Trainer
                     stoppedEarly = true;
                 }
             }
-            history.Add(record);
-            state = state with { History = history.ToArray() };
             if (epoch % _global.SaveInterval == 0) Save($"epoch_{epoch}", model, optimizer, ema, state);
             Save("latest", model, optimizer, ema, state);
             if (stoppedEarly) break;

@@ -236,6 +236,8 @@ public sealed class TrainEvalTests
             Assert.That(record.EvalTop1, Is.EqualTo(LoggedValue(log, $"[Eval][Epoch {record.Epoch}][Avg]", "top1")).Within(5e-6));
             Assert.That(record.LearningRate, Is.GreaterThan(0));
         }
+        var best = CheckpointStore.Load(Path.Combine(ModelDir, "best_model"), "test").State;
+        Assert.That(best.History!.Select(r => r.Epoch), Is.EqualTo(Enumerable.Range(1, best.BestEpoch)), "best_model holds the history up to its own epoch");
         Assert.That(log, Does.Contain($"training curves (2 epoch(s)): {curves}"));
         Assert.That(PngSize(curves), Is.EqualTo((900, 1050)));
     }
