@@ -1,6 +1,7 @@
 using Ppcls.Core.IO;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -25,7 +26,8 @@ public sealed record LoadedCheckpoint(
 public static class CheckpointStore
 {
     const string StepKey = "ppcls_global_step";
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    // NaN is a value an eval loss can take; the state file must still be written and read.
+    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     public static string WeightsPath(string prefix) => prefix + ".safetensors";
     public static string EmaPath(string prefix) => prefix + ".ema.safetensors";
@@ -64,7 +66,7 @@ public static class CheckpointStore
         try
         {
             using var stream = File.OpenRead(StatePath(prefix));
-            state = JsonSerializer.Deserialize<TrainingState>(stream) ?? throw new JsonException("empty");
+            state = JsonSerializer.Deserialize<TrainingState>(stream, Json) ?? throw new JsonException("empty");
         }
         catch (JsonException e)
         {

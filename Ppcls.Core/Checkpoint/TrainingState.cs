@@ -1,3 +1,5 @@
+using Ppcls.Core.Reporting;
+
 namespace Ppcls.Core.Checkpoint;
 
 /// <summary>Where a run stands, saved beside its weights so `Global.checkpoints` resumes exactly.</summary>
@@ -6,6 +8,7 @@ namespace Ppcls.Core.Checkpoint;
 /// <param name="BestMetric">Best eval metric so far (top-1), or -1 before any eval.</param>
 /// <param name="BestEpoch">The epoch that reached <paramref name="BestMetric"/>.</param>
 /// <param name="EvalsWithoutImprovement">Consecutive evals without a better metric (early stopping).</param>
+/// <param name="History">Every completed epoch's losses, LR and eval top-1 (null in states saved before it was kept).</param>
 public sealed record TrainingState(
     string ArchName,
     int ClassNum,
@@ -13,4 +16,5 @@ public sealed record TrainingState(
     long GlobalStep,
     double BestMetric,
     int BestEpoch,
-    int EvalsWithoutImprovement);
+    int EvalsWithoutImprovement,
+    IReadOnlyList<EpochRecord>? History = null);

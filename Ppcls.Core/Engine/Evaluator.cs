@@ -13,8 +13,12 @@ namespace Ppcls.Core.Engine;
 /// </summary>
 public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet? metrics, Device device, int printBatchStep)
 {
-    /// <summary>Evaluates <paramref name="model"/>; returns the averages (CELoss, loss, top1, top5, ...).</summary>
-    public IReadOnlyDictionary<string, double> Run(nn.Module<Tensor, Tensor> model, int epoch)
+    /// <summary>
+    /// Evaluates <paramref name="model"/>; returns the averages (CELoss, loss, top1, top5, ...).
+    /// With <paramref name="confusion"/>, also counts each sample's (true, arg-max) pair there
+    /// (batches with soft labels are not counted).
+    /// </summary>
+    public IReadOnlyDictionary<string, double> Run(nn.Module<Tensor, Tensor> model, int epoch, ConfusionMatrix? confusion = null)
     {
         bool wasTraining = model.training;
         model.eval();
@@ -40,6 +44,7 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
                     foreach (var (name, value) in loss.Compute(logits, labels)) values[name] = value.item<float>();
                 if (metrics is not null && !batch.SoftLabels)
                     foreach (var (name, value) in metrics.Compute(logits, labels)) values[name] = value;
+                if (confusion is not null && !batch.SoftLabels) confusion.Add(logits, labels);
                 averages.Update(values, count);
                 batchSeconds += reader.Elapsed.TotalSeconds;
                 if (printBatchStep > 0 && iter % printBatchStep == 0)

@@ -8,20 +8,24 @@ using Ppcls.Core.Metric;
 using Ppcls.Core.Models;
 using Ppcls.Core.Native;
 using Ppcls.Core.Optim;
+using Ppcls.Core.Reporting;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Ppcls.Core.Engine;
 
-/// <summary>What a finished training run reached.</summary>
-public sealed record TrainingResult(int Epochs, double BestMetric, int BestEpoch, string OutputDir, bool StoppedEarly);
+/// <summary>What a finished training run reached; <paramref name="History"/> has every epoch, those before a resume included.</summary>
+public sealed record TrainingResult(int Epochs, double BestMetric, int BestEpoch, string OutputDir, bool StoppedEarly,
+    IReadOnlyList<EpochRecord> History);
 
 /// <summary>
 /// The training loop of `ppcls train`, with PaddleClas's semantics: the LR schedule steps
 /// per iteration (or per epoch), `update_freq` accumulates gradients, EMA follows each
 /// optimizer step, eval runs every `eval_interval` epochs, and `latest`, `best_model` and
-/// `epoch_N` checkpoints are written in `&lt;output_dir&gt;/&lt;Arch.name&gt;/`. Every step runs in
+/// `epoch_N` checkpoints are written in `&lt;output_dir&gt;/&lt;Arch.name&gt;/`, each with the per-epoch
+/// history (<see cref="EpochRecord"/>); with `Global.use_tensorboard` the logged train values
+/// and LR (per print step) and eval averages (per eval) go to TensorBoard. Every step runs in
 /// its own dispose scope. Each epoch reseeds torch from (seed, epoch), so a resumed run draws
 /// the same dropout masks as an uninterrupted one.
 /// </summary>
@@ -98,19 +102,36 @@ public sealed class Trainer
         {
             PpclsLog.Info($"check passed: loaders, losses, metrics, LR schedule ({schedule.Name}) and optimizer ({optimizer.Name}) are valid" +
                 (evalLoader is null ? "" : $"; eval: {evalLoader.SampleCount} images"));
-            return new TrainingResult(state.Epoch, state.BestMetric, state.BestEpoch, OutputDir, StoppedEarly: false);
+            return new TrainingResult(state.Epoch, state.BestMetric, state.BestEpoch, OutputDir, StoppedEarly: false, state.History ?? []);
         }
+        using var board = _global.UseTensorboard ? TensorBoardWriter.Create(Path.Combine(OutputDir, "tensorboard")) : null;
+        if (board is not null) PpclsLog.Info($"TensorBoard scalars: {board.FilePath} (view with: tensorboard --logdir {Path.GetFullPath(OutputDir)})");
+        var history = new List<EpochRecord>(state.History ?? []);
         bool stoppedEarly = false;
         for (int epoch = state.Epoch + 1; epoch <= _global.Epochs; epoch++)
         {
             manual_seed(EpochSeed(seed, epoch));
-            TrainEpoch(epoch, trainLoader, itersPerEpoch, updateFreq, trainLoss, trainMetrics, optimizer, schedule, ema, state);
+            var (trainAverages, lastLr) = TrainEpoch(epoch, trainLoader, itersPerEpoch, updateFreq, trainLoss, trainMetrics, optimizer, schedule, ema, state, board);
             schedule.OnEpochEnd();
             state = state with { Epoch = epoch, GlobalStep = schedule.LastStep };
-
-            if (evaluator is not null && epoch % _global.EvalInterval == 0 && epoch > _global.StartEvalEpoch)
+            var record = new EpochRecord(epoch, trainAverages.GetValueOrDefault(CombinedLoss.TotalKey, double.NaN), lastLr);
+            bool evaluate = evaluator is not null && epoch % _global.EvalInterval == 0 && epoch > _global.StartEvalEpoch;
+            var metrics = evaluate ? evaluator!.Run(ema?.Module ?? model, epoch) : null;
+            if (metrics is not null)
             {
-                var metrics = evaluator.Run(ema?.Module ?? model, epoch);
+                board?.AddScalars(metrics.Select(kv => KeyValuePair.Create("eval/" + kv.Key, kv.Value)), epoch);
+                record = record with
+                {
+                    EvalLoss = metrics.TryGetValue(CombinedLoss.TotalKey, out var lossValue) ? lossValue : null,
+                    EvalTop1 = metrics.TryGetValue(MetricKey, out var top1Value) ? top1Value : null,
+                };
+            }
+            // Every checkpoint of this epoch, best_model included, carries the history up to it.
+            history.Add(record);
+            state = state with { History = history.ToArray() };
+
+            if (metrics is not null)
+            {
                 double metric = metrics.TryGetValue(MetricKey, out var top1) ? top1 : -metrics.GetValueOrDefault(CombinedLoss.TotalKey);
                 if (metric > state.BestMetric)
                 {
@@ -129,7 +150,7 @@ public sealed class Trainer
             Save("latest", model, optimizer, ema, state);
             if (stoppedEarly) break;
         }
-        return new TrainingResult(state.Epoch, state.BestMetric, state.BestEpoch, OutputDir, stoppedEarly);
+        return new TrainingResult(state.Epoch, state.BestMetric, state.BestEpoch, OutputDir, stoppedEarly, history);
     }
 
     /// <summary>A fixed mix of (seed, epoch): unlike HashCode.Combine it is the same in every process.</summary>
@@ -141,14 +162,16 @@ public sealed class Trainer
         return (long)((z ^ (z >> 31)) >> 1);
     }
 
-    void TrainEpoch(int epoch, IBatchSource loader, int iters, int updateFreq, CombinedLoss loss, MetricSet? metrics,
-        TrainingOptimizer optimizer, LearningRateSchedule schedule, ModelEma? ema, TrainingState state)
+    /// <summary>One epoch; returns the epoch's averages and the LR of its last iteration.</summary>
+    (IReadOnlyDictionary<string, double> Averages, double LastLr) TrainEpoch(int epoch, IBatchSource loader, int iters, int updateFreq,
+        CombinedLoss loss, MetricSet? metrics, TrainingOptimizer optimizer, LearningRateSchedule schedule, ModelEma? ema,
+        TrainingState state, TensorBoardWriter? board)
     {
         var model = _s.Model;
         model.train();
         var window = new AverageMeterSet();
         var epochAverages = new AverageMeterSet();
-        double batchSeconds = 0, readerSeconds = 0, meanBatchSeconds = 0;
+        double batchSeconds = 0, readerSeconds = 0, meanBatchSeconds = 0, lastLr = schedule.Current;
         int iter = 0, windowSteps = 0;
         optimizer.SetLearningRate(schedule.Current);
         var reader = Stopwatch.StartNew();
@@ -156,7 +179,7 @@ public sealed class Trainer
         {
             if (iter >= iters) { batch.Dispose(); break; } // the tail that update_freq cannot use
             readerSeconds += reader.Elapsed.TotalSeconds;
-            double lr = schedule.Current;
+            double lr = lastLr = schedule.Current;
             int count = batch.Count;
             var values = new Dictionary<string, double>(StringComparer.Ordinal);
             using (var owned = batch)
@@ -193,6 +216,8 @@ public sealed class Trainer
                 long remaining = (long)(_global.Epochs - epoch) * iters + (iters - iter - 1);
                 PpclsLog.Info(TrainLog.TrainStep(epoch, _global.Epochs, iter, iters, schedule.Name, lr, window.Averages,
                     batchSeconds / windowSteps, readerSeconds / windowSteps, count, TimeSpan.FromSeconds(remaining * meanBatchSeconds)));
+                board?.AddScalars(window.Averages.Select(kv => KeyValuePair.Create("train/" + kv.Key, kv.Value))
+                    .Append(KeyValuePair.Create("train/lr", lr)), (long)(epoch - 1) * iters + iter);
                 window.Reset();
                 batchSeconds = readerSeconds = 0;
                 windowSteps = 0;
@@ -202,6 +227,7 @@ public sealed class Trainer
         }
         PpclsLog.Info(TrainLog.TrainAverage(epoch, _global.Epochs, epochAverages.Averages) +
             $", resident_memory: {ProcessMemory.ResidentBytes() / 1048576.0:F1} MiB");
+        return (epochAverages.Averages.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), lastLr);
 
         PpclsUserException NonFinite(int e, int i, float value)
         {

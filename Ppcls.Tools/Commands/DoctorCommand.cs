@@ -20,7 +20,7 @@ public static class DoctorCommand
             DefaultValueFactory = _ => "./output",
         };
         var command = new Command("doctor",
-            "Check the installation: libtorch, the GLIBCXX patch, threads, CUDA, OpenCV, ONNX Runtime, disk space.\n\n" +
+            "Check the installation: libtorch, the GLIBCXX patch, threads, CUDA, OpenCV, plot fonts, ONNX Runtime, disk space.\n\n" +
             "Example:\n  ppcls doctor");
         command.Add(outputDir);
         command.SetAction(parse =>
@@ -63,9 +63,19 @@ public static class DoctorCommand
             "for GPUs, build with -p:PpclsDevice=cuda on a machine with CUDA"),
         new("OpenCV", () => $"native runtime {Cv2.GetVersionString()} loads",
             "install Debian's GTK 3 runtime: sudo apt-get install -y libgtk-3-0 (./scripts/setup.sh does this)"),
+        new("plot fonts", PlotFonts,
+            "install a font under /usr/share/fonts: sudo apt-get install -y fonts-dejavu-core (./scripts/setup.sh does this)"),
         new("ONNX Runtime", () => $"version {OrtEnv.Instance().GetVersionString()} loads", "rebuild: dotnet build Ppcls.sln"),
         new("disk space", () => DiskSpace(outputDir), "free some space or point Global.output_dir elsewhere"),
     ];
+
+    /// <summary>The PNG reports draw text with SkiaSharp, which reads fonts from /usr/share/fonts (no fontconfig).</summary>
+    static string PlotFonts()
+    {
+        int families = SkiaSharp.SKFontManager.Default.FontFamilyCount;
+        if (families == 0) throw new InvalidOperationException("SkiaSharp finds no font: PNG reports would have no text");
+        return $"SkiaSharp loads and finds {families} font famil{(families == 1 ? "y" : "ies")} for the PNG reports";
+    }
 
     static string GlibcxxState()
     {

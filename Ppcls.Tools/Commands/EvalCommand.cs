@@ -5,7 +5,9 @@ using Ppcls.Core.Engine;
 using Ppcls.Core.Logging;
 using Ppcls.Core.Loss;
 using Ppcls.Core.Metric;
+using Ppcls.Core.Reporting;
 using Ppcls.Tools.Cli;
+using Ppcls.Tools.Reporting;
 
 namespace Ppcls.Tools.Commands;
 
@@ -16,7 +18,8 @@ public static class EvalCommand
     {
         var config = new ConfigOptions();
         var command = new Command("eval",
-            "Evaluate a trained model on DataLoader.Eval and print PaddleClas's [Eval] lines.\n\n" +
+            "Evaluate a trained model on DataLoader.Eval: PaddleClas's [Eval] lines, plus eval_report.json and confusion_matrix.png " +
+            "in <Global.output_dir>/<Arch.name>/.\n\n" +
             "Example:\n  ppcls eval -c configs/quick_start/PPLCNet_x0_25_demo.yaml -o Global.pretrained_model=output/PPLCNet_x0_25/best_model");
         config.AddTo(command);
         command.SetAction(parse =>
@@ -31,9 +34,26 @@ public static class EvalCommand
             using var loader = setup.DataLoaders().Build(evalConfig, c.Arch.ClassNum, c.Global.Seed, PpclsLog.Info);
             var evaluator = new Evaluator(loader, LossFactory.Build(c.Loss.Eval, PpclsLog.Info),
                 MetricFactory.Build(c.Metric.Eval, PpclsLog.Info, PpclsLog.Warn), setup.Device, c.Global.PrintBatchStep);
-            evaluator.Run(setup.Model, epoch: 0);
+            var names = ClassNames.ForEval(c, PpclsLog.Warn);
+            var confusion = new ConfusionMatrix(c.Arch.ClassNum);
+            var averages = evaluator.Run(setup.Model, epoch: 0, confusion);
+            WriteReport(Path.Combine(c.Global.OutputDir, c.Arch.Name), EvalReport.Create(c.Arch.Name, file, confusion, names, averages), confusion);
             return 0;
         });
         return command;
+    }
+
+    static void WriteReport(string dir, EvalReport report, ConfusionMatrix confusion)
+    {
+        if (confusion.Total == 0)
+        {
+            PpclsLog.Warn("eval report: no sample with a class label was evaluated (soft labels only?), so no eval_report.json or confusion_matrix.png");
+            return;
+        }
+        string json = Path.GetFullPath(Path.Combine(dir, EvalReport.FileName));
+        string png = Path.GetFullPath(Path.Combine(dir, ConfusionMatrixPlot.FileName));
+        report.Write(json);
+        ConfusionMatrixPlot.Save(png, confusion, report.ClassNames);
+        PpclsLog.Info($"eval report: {json} and {png} (classes named by {report.ClassNamesSource ?? "their ids"})");
     }
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Ppcls.Core.Engine;
 using Ppcls.Core.Logging;
 using Ppcls.Tools.Cli;
+using Ppcls.Tools.Reporting;
 
 namespace Ppcls.Tools.Commands;
 
@@ -16,7 +17,7 @@ public static class TrainCommand
             Description = "validate the whole config (model, data lists, losses, optimizer, schedule, weights), then stop before reading any image",
         };
         var command = new Command("train",
-            "Train a model from a PaddleClas-style YAML config.\n\n" +
+            "Train a model from a PaddleClas-style YAML config (checkpoints and training_curves.png in <Global.output_dir>/<Arch.name>/).\n\n" +
             "Example:\n  ppcls train -c configs/quick_start/PPLCNet_x0_25_demo.yaml -o Global.epochs=5 -o Global.device=cpu");
         config.AddTo(command);
         command.Add(check);
@@ -28,6 +29,12 @@ public static class TrainCommand
             if (checkOnly) return 0;
             PpclsLog.Info($"training done: {result.Epochs} epoch(s), best top1 {result.BestMetric:F5} at epoch {result.BestEpoch}; " +
                 $"checkpoints in {Path.GetFullPath(result.OutputDir)}");
+            if (result.History.Count > 0)
+            {
+                string curves = Path.GetFullPath(Path.Combine(result.OutputDir, TrainingCurvesPlot.FileName));
+                TrainingCurvesPlot.Save(curves, result.History);
+                PpclsLog.Info($"training curves ({result.History.Count} epoch(s)): {curves}");
+            }
             return 0;
         });
         return command;

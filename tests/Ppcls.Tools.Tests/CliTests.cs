@@ -123,10 +123,11 @@ public sealed class CliTests
     {
         var run = CliRun.Of("doctor", "--output-dir", _outputDir);
 
-        foreach (var check in new[] { "libtorch", "GLIBCXX patch", "threads", "malloc tuning", "CUDA", "OpenCV", "ONNX Runtime", "disk space" })
+        foreach (var check in new[] { "libtorch", "GLIBCXX patch", "threads", "malloc tuning", "CUDA", "OpenCV", "plot fonts", "ONNX Runtime", "disk space" })
             Assert.That(run.Output, Does.Contain($"] {check}: "));
         Assert.That(run.Output, Does.Contain("[ OK ] libtorch: loads and computes (libtorch 2.10"));
         Assert.That(run.Output, Does.Contain("[ OK ] malloc tuning: on (glibc"));
+        Assert.That(run.Output, Does.Match(@"\[ OK \] plot fonts: SkiaSharp loads and finds [1-9]\d* font famil"));
         Assert.That(run.ExitCode, Is.EqualTo(0), run.Output);
     }
 }

@@ -1,3 +1,11 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using OpenCvSharp;
+using Ppcls.Core.Checkpoint;
+using Ppcls.TestSupport;
+using Ppcls.Tools.Reporting;
+
 namespace Ppcls.Tools.Tests;
 
 /// <summary>The real CLI trains, evaluates and resumes on a tiny generated data set.</summary>
@@ -224,5 +232,111 @@ public sealed class TrainEvalTests
         Assert.That(CliRun.Of(["train", .. Overrides(epochs: 1), "--check"]).ExitCode, Is.EqualTo(0));
 
         Assert.That(Log("train.log"), Does.Not.Contain("distinct label"));
+    }
+
+    /// <summary>The value of <paramref name="key"/> on the last log line that starts with <paramref name="prefix"/>.</summary>
+    static double LoggedValue(string log, string prefix, string key)
+    {
+        string line = log.Split('\n').Last(l => l.Contains(prefix, StringComparison.Ordinal));
+        var match = Regex.Match(line[line.IndexOf(prefix, StringComparison.Ordinal)..], $@"\b{key}: (\d+\.\d+)");
+        Assert.That(match.Success, Is.True, $"{key} on: {line}");
+        return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    static (int Width, int Height) PngSize(string path)
+    {
+        using var image = Cv2.ImRead(path, ImreadModes.Color);
+        Assert.That(image.Empty(), Is.False, $"{path} does not decode");
+        return (image.Width, image.Height);
+    }
+
+    [Test]
+    public void Eval_writes_a_report_with_per_class_figures_and_a_confusion_matrix_png()
+    {
+        Assert.That(CliRun.Of(["train", .. Overrides(epochs: 1)]).ExitCode, Is.EqualTo(0));
+
+        var eval = CliRun.Of(["eval", .. Overrides(epochs: 1), "-o", $"Global.pretrained_model={ModelDir}/latest"]);
+
+        Assert.That(eval.ExitCode, Is.EqualTo(0), eval.Error);
+        string log = Log("eval.log");
+        string report = Path.Combine(ModelDir, "eval_report.json"), png = Path.Combine(ModelDir, "confusion_matrix.png");
+        Assert.That(log, Does.Contain($"eval report: {report} and {png} (classes named by {_data}/label_list.txt)"));
+        using var json = JsonDocument.Parse(File.ReadAllText(report));
+        var root = json.RootElement;
+        string[] names = File.ReadAllLines(Path.Combine(_data, "label_list.txt")).Select(l => l.Split(' ', 2)[1]).ToArray();
+        Assert.That(names, Has.Length.EqualTo(4));
+        Assert.That(root.GetProperty("class_names").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(names));
+        Assert.That(root.GetProperty("weights").GetString(), Is.EqualTo($"{ModelDir}/latest.safetensors"));
+        long[][] rows = root.GetProperty("confusion_matrix").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt64()).ToArray()).ToArray();
+        Assert.That(rows.Select(r => r.Sum()), Is.EqualTo(new long[] { 2, 2, 2, 2 }), "the val split holds 2 images per class");
+        Assert.That(root.GetProperty("samples").GetInt64(), Is.EqualTo(8));
+        double top1 = root.GetProperty("top1").GetDouble();
+        Assert.That(top1, Is.EqualTo(Enumerable.Range(0, 4).Sum(i => rows[i][i]) / 8.0));
+        Assert.That(top1, Is.EqualTo(LoggedValue(log, "[Eval][Epoch 0][Avg]", "top1")).Within(5e-6), "the same top-1 as the [Eval] line");
+        var classes = root.GetProperty("classes").EnumerateArray().ToArray();
+        for (int c = 0; c < 4; c++)
+        {
+            long predicted = rows.Sum(r => r[c]);
+            Assert.That(classes[c].GetProperty("name").GetString(), Is.EqualTo(names[c]));
+            Assert.That(classes[c].GetProperty("support").GetInt64(), Is.EqualTo(2));
+            Assert.That(classes[c].GetProperty("recall").GetDouble(), Is.EqualTo(rows[c][c] / 2.0));
+            Assert.That(classes[c].GetProperty("accuracy").GetDouble(), Is.EqualTo(rows[c][c] / 2.0));
+            Assert.That(classes[c].GetProperty("precision").GetDouble(), Is.EqualTo(predicted == 0 ? 0 : (double)rows[c][c] / predicted));
+        }
+        Assert.That(PngSize(png), Is.EqualTo(ConfusionMatrixPlot.Size(4)));
+        Assert.That(PngSize(png), Is.EqualTo((800, 640)));
+        Assert.That(Directory.GetFiles(ModelDir, "*.tmp-*"), Is.Empty);
+        Assert.That(Directory.Exists(Path.Combine(ModelDir, "tensorboard")), Is.False, "no TensorBoard files unless asked");
+    }
+
+    [Test]
+    public void Training_curves_are_drawn_at_the_end_and_a_resumed_run_keeps_every_epoch_in_them()
+    {
+        Assert.That(CliRun.Of(["train", .. Overrides(epochs: 1)]).ExitCode, Is.EqualTo(0));
+        string curves = Path.Combine(ModelDir, "training_curves.png");
+        Assert.That(PngSize(curves), Is.EqualTo((TrainingCurvesPlot.Width, TrainingCurvesPlot.Height)));
+        var first = CheckpointStore.Load(Path.Combine(ModelDir, "latest"), "test").State.History!;
+        File.Delete(curves);
+
+        var resumed = CliRun.Of(["train", .. Overrides(epochs: 2), "-o", $"Global.checkpoints={ModelDir}/latest"]);
+
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.Error);
+        var history = CheckpointStore.Load(Path.Combine(ModelDir, "latest"), "test").State.History!;
+        Assert.That(history.Select(r => r.Epoch), Is.EqualTo(new[] { 1, 2 }));
+        Assert.That(history[0], Is.EqualTo(first.Single()), "epoch 1 as the first run recorded it");
+        string log = Log("train.log");
+        foreach (var record in history)
+        {
+            Assert.That(record.TrainLoss, Is.EqualTo(LoggedValue(log, $"[Train][Epoch {record.Epoch}/", "loss")).Within(5e-6));
+            Assert.That(record.EvalLoss, Is.EqualTo(LoggedValue(log, $"[Eval][Epoch {record.Epoch}][Avg]", "loss")).Within(5e-6));
+            Assert.That(record.EvalTop1, Is.EqualTo(LoggedValue(log, $"[Eval][Epoch {record.Epoch}][Avg]", "top1")).Within(5e-6));
+            Assert.That(record.LearningRate, Is.GreaterThan(0));
+        }
+        var best = CheckpointStore.Load(Path.Combine(ModelDir, "best_model"), "test").State;
+        Assert.That(best.History!.Select(r => r.Epoch), Is.EqualTo(Enumerable.Range(1, best.BestEpoch)), "best_model holds the history up to its own epoch");
+        Assert.That(log, Does.Contain($"training curves (2 epoch(s)): {curves}"));
+        Assert.That(PngSize(curves), Is.EqualTo((900, 1050)));
+    }
+
+    [Test]
+    public void Use_tensorboard_writes_train_scalars_per_print_step_and_eval_scalars_per_epoch()
+    {
+        var train = CliRun.Of(["train", .. Overrides(epochs: 1), "-o", "Global.use_tensorboard=True"]);
+
+        Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
+        string file = Directory.GetFiles(Path.Combine(ModelDir, "tensorboard"), "events.out.tfevents.*").Single();
+        var (version, scalars) = EventFileReader.Read(file);
+        Assert.That(version, Is.EqualTo("brain.Event:2"));
+        Assert.That(scalars.Select(s => s.Tag).Distinct().Order(StringComparer.Ordinal), Is.EqualTo(new[]
+        {
+            "eval/CELoss", "eval/loss", "eval/top1", "eval/top2", "train/CELoss", "train/loss", "train/lr", "train/top1", "train/top2",
+        }));
+        Assert.That(scalars.Where(s => s.Tag == "train/loss").Select(s => s.Step), Is.EqualTo(new long[] { 0, 1, 2, 3 }), "print_batch_step=1, 4 iterations");
+        Assert.That(scalars.Where(s => s.Tag == "train/lr").Select(s => s.Value), Is.Ordered.Ascending, "warm-up epoch");
+        var top1 = scalars.Single(s => s.Tag == "eval/top1");
+        Assert.That(top1.Step, Is.EqualTo(1));
+        string log = Log("train.log");
+        Assert.That(top1.Value, Is.EqualTo(LoggedValue(log, "[Eval][Epoch 1][Avg]", "top1")).Within(5e-6));
+        Assert.That(log, Does.Contain($"TensorBoard scalars: {file}"));
     }
 }

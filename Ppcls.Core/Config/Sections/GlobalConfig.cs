@@ -24,6 +24,8 @@ public sealed record GlobalConfig
     public int? EarlyStopPatience { get; init; }
     /// <summary>Ppcls addition: intra-op CPU threads; null leaves libtorch's default (all cores).</summary>
     public int? NumThreads { get; init; }
+    /// <summary>Ppcls addition: write TensorBoard scalars under `&lt;output_dir&gt;/&lt;Arch.name&gt;/tensorboard/`.</summary>
+    public bool UseTensorboard { get; init; }
 
     /// <summary>Keys PaddleClas has that change nothing in Ppcls (accepted with a notice).</summary>
     public static readonly string[] PaddleOnlyKeys =
@@ -54,6 +56,7 @@ public sealed record GlobalConfig
             EvalMode = s.Choice("eval_mode", "classification", "classification"),
             EarlyStopPatience = (int?)s.OptionalLong("early_stop_patience"),
             NumThreads = (int?)s.OptionalLong("num_threads"),
+            UseTensorboard = s.Bool("use_tensorboard", false),
         };
         if (config.ImageShape.Count != 3)
             throw ConfigException.At(s.KeyPath("image_shape"), s.Raw("image_shape")?.Location,

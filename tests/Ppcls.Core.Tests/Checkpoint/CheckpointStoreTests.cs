@@ -1,4 +1,5 @@
 using Ppcls.Core.Checkpoint;
+using Ppcls.Core.Reporting;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -99,5 +100,22 @@ public sealed class CheckpointStoreTests
         CheckpointStore.Save(prefix, Net(), null, null, State(3));
 
         Assert.That(CheckpointStore.Load(prefix + ".safetensors", "k").State.GlobalStep, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void The_epoch_history_round_trips_through_the_state_file_and_an_older_state_without_it_loads()
+    {
+        string prefix = Path.Combine(_dir, "latest");
+        EpochRecord[] history = [new(1, 2.25, 0.1, 2.5, 0.25), new(2, 1.5, 0.05), new(3, 1.0, 0.01, double.NaN, 0.5)];
+
+        CheckpointStore.Save(prefix, Net(), null, null, State(3) with { History = history });
+        var loaded = CheckpointStore.Load(prefix, "k").State.History;
+
+        Assert.That(loaded, Is.EqualTo(history)); // record equality: NaN equals NaN there
+
+        // A state written before the history existed has no History key.
+        string state = File.ReadAllText(CheckpointStore.StatePath(prefix));
+        File.WriteAllText(CheckpointStore.StatePath(prefix), state[..state.IndexOf(",\n  \"History\"", StringComparison.Ordinal)] + "\n}");
+        Assert.That(CheckpointStore.Load(prefix, "k").State, Is.EqualTo(State(3)));
     }
 }
