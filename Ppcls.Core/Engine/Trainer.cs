@@ -249,6 +249,11 @@ public sealed class Trainer
     TrainingState Resume(string from, nn.Module model, TrainingOptimizer optimizer, ModelEma? ema, LearningRateSchedule schedule)
     {
         var checkpoint = CheckpointStore.Load(from, "Global.checkpoints");
+        var (archName, classNum) = (_s.Config.Arch.Name, _s.Config.Arch.ClassNum);
+        if (checkpoint.State.ArchName != archName || checkpoint.State.ClassNum != classNum)
+            throw new PpclsUserException(
+                $"Global.checkpoints: {checkpoint.Prefix} was trained as {checkpoint.State.ArchName} with class_num {checkpoint.State.ClassNum}, but this config has {archName} with class_num {classNum}; " +
+                "resuming continues the same run, so use the same Arch. To start a new run from those weights (fine-tuning), set Global.pretrained_model instead and Global.checkpoints to null");
         WeightLoader.Load(model, checkpoint.Weights, _s.Preset.ClassifierKey, strict: true, CheckpointStore.WeightsPath(checkpoint.Prefix));
         if (ema is not null)
         {

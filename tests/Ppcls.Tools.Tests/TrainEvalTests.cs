@@ -196,6 +196,18 @@ public sealed class TrainEvalTests
     }
 
     [Test]
+    public void Resuming_with_another_class_num_says_to_fine_tune_instead()
+    {
+        Assert.That(CliRun.Of(["train", .. Overrides(epochs: 1)]).ExitCode, Is.EqualTo(0));
+
+        var resumed = CliRun.Of(["train", .. Overrides(epochs: 2), "-o", "Arch.class_num=6", "-o", $"Global.checkpoints={ModelDir}/latest"]);
+
+        Assert.That(resumed.ExitCode, Is.EqualTo(2));
+        Assert.That(resumed.Error, Does.Contain("was trained as PPLCNet_x0_25 with class_num 4, but this config has PPLCNet_x0_25 with class_num 6"));
+        Assert.That(resumed.Error, Does.Contain("set Global.pretrained_model instead"));
+    }
+
+    [Test]
     public void Eval_without_weights_says_which_key_to_set()
     {
         var eval = CliRun.Of(["eval", .. Overrides(epochs: 1)]);
