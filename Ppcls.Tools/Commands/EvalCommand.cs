@@ -29,9 +29,10 @@ public static class EvalCommand
             string file = WeightLoader.Resolve(weights, "Global.pretrained_model");
             WeightLoader.Load(setup.Model, SafeTensorsFile.Read(file).Tensors, setup.Entry.Preset.ClassifierKey, strict: true, file);
             using var loader = setup.DataLoaders().Build(evalConfig, c.Arch.ClassNum, c.Global.Seed, PpclsLog.Info);
-            var evaluator = new Evaluator(loader, LossFactory.Build(c.Loss.Eval, PpclsLog.Info),
-                MetricFactory.Build(c.Metric.Eval, PpclsLog.Info, PpclsLog.Warn), setup.Device, c.Global.PrintBatchStep);
-            evaluator.Run(setup.Model, epoch: 0);
+            var loss = LossFactory.Build(c.Loss.Eval, PpclsLog.Info);
+            var metrics = MetricFactory.Build(c.Metric.Eval, PpclsLog.Info, PpclsLog.Warn);
+            ProgressDisplay.Run(ProgressDisplay.For(parse.InvocationConfiguration.Output), observer =>
+                new Evaluator(loader, loss, metrics, setup.Device, c.Global.PrintBatchStep, observer).Run(setup.Model, epoch: 0));
             return 0;
         });
         return command;
