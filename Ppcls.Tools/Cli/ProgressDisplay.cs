@@ -51,10 +51,11 @@ public static class ProgressDisplay
     /// Runs <paramref name="body"/>: as is in the plain style (no observer), or inside a live
     /// progress display whose observer it hands to the engine.
     /// </summary>
-    public static T Run<T>(ProgressStyle style, Func<ITrainingObserver?, T> body)
+    /// <param name="console">Where the live display draws (the process's terminal unless given).</param>
+    public static T Run<T>(ProgressStyle style, Func<ITrainingObserver?, T> body, IAnsiConsole? console = null)
     {
         if (style == ProgressStyle.Plain) return body(null);
-        var console = AnsiConsole.Console;
+        console ??= AnsiConsole.Console;
         return console.Progress()
             .AutoClear(true)
             .HideCompleted(true)
@@ -64,7 +65,7 @@ public static class ProgressDisplay
                 // Log lines print above the bar; per-iteration lines are what the bar shows instead.
                 PpclsLog.ConsoleRedirect = (line, isStep) =>
                 {
-                    if (!isStep) console.WriteLine(line);
+                    if (!isStep) console.WriteLine(line, Style.Plain);
                 };
                 try
                 {

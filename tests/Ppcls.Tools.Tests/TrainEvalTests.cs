@@ -4,42 +4,19 @@ namespace Ppcls.Tools.Tests;
 [NonParallelizable]
 public sealed class TrainEvalTests
 {
-    string _root = null!;
-    string _data = null!;
+    DemoData _demo = null!;
     string _output = null!;
 
     [OneTimeSetUp]
-    public void MakeData()
-    {
-        _root = Directory.CreateTempSubdirectory("ppcls-train-test-").FullName;
-        _data = Path.Combine(_root, "demo");
-        var run = CliRun.Of("dataset", "make-demo", _data, "--classes", "4", "--per-class", "10", "--size", "32", "--seed", "1");
-        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
-    }
+    public void MakeData() => _demo = new DemoData();
 
     [OneTimeTearDown]
-    public void RemoveData() => Directory.Delete(_root, recursive: true);
+    public void RemoveData() => _demo.Dispose();
 
     [SetUp]
-    public void NewOutput()
-    {
-        _output = Path.Combine(_root, "out-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(_output);
-    }
+    public void NewOutput() => _output = _demo.NewOutput();
 
-    string[] Overrides(int epochs) =>
-    [
-        "-c", CliRun.QuickStartConfig,
-        "-o", $"Global.output_dir={_output}", "-o", $"Global.epochs={epochs}", "-o", "Global.seed=7",
-        "-o", "Global.print_batch_step=1", "-o", "Global.save_interval=1", "-o", "Arch.class_num=4",
-        "-o", $"DataLoader.Train.dataset.image_root={_data}", "-o", $"DataLoader.Train.dataset.cls_label_path={_data}/train_list.txt",
-        "-o", $"DataLoader.Eval.dataset.image_root={_data}", "-o", $"DataLoader.Eval.dataset.cls_label_path={_data}/val_list.txt",
-        "-o", "DataLoader.Train.dataset.transform_ops.1.RandCropImage.size=32",
-        "-o", "DataLoader.Eval.dataset.transform_ops.1.ResizeImage.resize_short=36",
-        "-o", "DataLoader.Eval.dataset.transform_ops.2.CropImage.size=32",
-        "-o", "DataLoader.Train.sampler.batch_size=8", "-o", "DataLoader.Eval.sampler.batch_size=8",
-        "-o", "Metric.Train.0.TopkAcc.topk=[1,2]", "-o", "Metric.Eval.0.TopkAcc.topk=[1,2]",
-    ];
+    string[] Overrides(int epochs) => _demo.Overrides(_output, epochs);
 
     string ModelDir => Path.Combine(_output, "PPLCNet_x0_25");
     string Log(string name) => File.ReadAllText(Path.Combine(ModelDir, name));
@@ -115,6 +92,22 @@ public sealed class TrainEvalTests
         Assert.That(second.ExitCode, Is.EqualTo(0), second.Error);
 
         Assert.That(File.ReadAllBytes(Path.Combine(ModelDir, "latest.safetensors")), Is.EqualTo(first));
+    }
+
+    [Test]
+    public void Redirected_standard_output_gets_the_plain_paddleclas_lines_and_no_terminal_codes()
+    {
+        var train = CliRun.InChildProcess(["train", .. Overrides(epochs: 1)]);
+
+        Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
+        string[] lines = train.Output.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        const string Prefix = @"^\[\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\] ppcls INFO: ";
+        Assert.That(lines, Has.All.Match(@"^\[\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\] ppcls (INFO|WARN): "), "only log lines, no bar");
+        Assert.That(lines.Count(l => System.Text.RegularExpressions.Regex.IsMatch(l, Prefix + @"\[Train\]\[Epoch 1/1\]\[Iter: \d/4\]")), Is.EqualTo(4));
+        Assert.That(train.Output.Contains('\u001b'), Is.False, "no terminal escape codes");
+        string[] logged = File.ReadAllLines(Path.Combine(ModelDir, "train.log"));
+        Assert.That(lines.Where(l => l.Contains("[Train]") || l.Contains("[Eval]")),
+            Is.EqualTo(logged.Where(l => l.Contains("[Train]") || l.Contains("[Eval]"))), "the console and the file have the same lines");
     }
 
     [Test]
