@@ -20,6 +20,9 @@ public static class DataCatalog
 
     static readonly string[] PendingBatchOps = ["FmixOperator", "MixupCutmixHybrid"];
 
+    /// <summary>ImageNetDataset's list format, with each batch's image size set by MultiScaleSampler.</summary>
+    public const string MultiScaleDatasetName = "MultiScaleDataset";
+
     public static DataRegistry CreateRegistry()
     {
         var registry = new DataRegistry();
@@ -30,6 +33,8 @@ public static class DataCatalog
     public static void RegisterAll(DataRegistry registry)
     {
         registry.Datasets.Register("ImageNetDataset", ImageNetDataset.Create);
+        registry.Datasets.Register("ClassFolderDataset", ClassFolderDataset.Create);
+        registry.Datasets.Register(MultiScaleDatasetName, ImageNetDataset.Create);
 
         var ops = registry.TransformOps;
         ops.Register("DecodeImage", (s, c) => DecodeImage.Create(s, c.Notice));

@@ -29,11 +29,31 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
         if (batchOps.Count > 0 && classNum < 1)
             throw ConfigException.At(s.KeyPath("batch_transform_ops"), s.Location, "batch ops need Arch.class_num (the width of the soft labels)");
         var factory = Registry.Datasets.Get(config.DatasetName, s.KeyPath("name"), s.Map["name"]?.Location);
+        CheckMultiScalePairing(config);
         if (config.NumWorkers < 0) throw new ConfigException($"num_workers must be 0 or more, got {config.NumWorkers}");
         var dataset = factory(s, context);
         s.Finish(notice);
         return new DataLoader(dataset, pipeline, batchOps, config.Sampler, config.NumWorkers, classNum,
             seed ?? Random.Shared.NextInt64(), notice);
+    }
+
+    /// <summary>
+    /// MultiScaleSampler hands out (width, height, index) items, which only MultiScaleDataset
+    /// takes, and MultiScaleDataset needs them: PaddleClas fails on either alone, so both are
+    /// config errors here.
+    /// </summary>
+    static void CheckMultiScalePairing(LoaderConfig config)
+    {
+        var s = config.Dataset;
+        bool multiScaleSampler = config.Sampler.MultiScale is not null;
+        bool multiScaleDataset = config.DatasetName == DataCatalog.MultiScaleDatasetName;
+        if (multiScaleSampler == multiScaleDataset) return;
+        string loader = s.Path.EndsWith(".dataset", StringComparison.Ordinal) ? s.Path[..^".dataset".Length] : s.Path;
+        throw multiScaleSampler
+            ? ConfigException.At($"{loader}.sampler.name", null,
+                $"{SamplerConfig.MultiScaleName} gives every batch its own image size, which only {DataCatalog.MultiScaleDatasetName} applies; set {s.KeyPath("name")}: {DataCatalog.MultiScaleDatasetName}")
+            : ConfigException.At(s.KeyPath("name"), s.Map["name"]?.Location,
+                $"{DataCatalog.MultiScaleDatasetName} takes each batch's image size from the sampler; set {loader}.sampler.name: {SamplerConfig.MultiScaleName} (with scales and first_bs), or use ImageNetDataset");
     }
 
     /// <summary>The `transform_ops` of a data set section (or an `Infer.transforms`-like list) as a pipeline.</summary>

@@ -16,6 +16,9 @@ public interface IBatchSource : IDisposable
     /// <summary>Classes in the labels (Arch.class_num); soft labels have this width.</summary>
     int ClassNum { get; }
 
+    /// <summary>The data set's labels (list file, distinct count, maximum), checked against Arch.class_num before training; null where unknown.</summary>
+    LabelSummary? LabelSummary => null;
+
     /// <summary>The batches of epoch <paramref name="epoch"/> (1-based as PaddleClas counts, any value works), in order.</summary>
     IEnumerable<Batch> Epoch(int epoch, CancellationToken cancel = default);
 }

@@ -19,6 +19,9 @@ public interface IDataset
 
     /// <summary>What to do with an image that cannot be decoded.</summary>
     BadImagePolicy OnBadImage { get; }
+
+    /// <summary>The labels' list file, distinct count and maximum (null where the data set has no list file).</summary>
+    LabelSummary? LabelSummary => null;
 }
 
 /// <summary>`on_bad_image`: fail naming the file, or skip it and report the count at epoch end.</summary>

@@ -110,6 +110,9 @@ public sealed class Trainer
             // Everything is validated before the first image is read.
             run.TrainLoader = _s.Data.Build(trainConfig, classNum, seed, PpclsLog.Info);
             run.EvalLoader = loaders.Eval is { } e && _global.EvalDuringTrain ? _s.Data.Build(e, classNum, seed, PpclsLog.Info) : null;
+            string labelsKey = trainConfig.Dataset.KeyPath(trainConfig.Dataset.Has("cls_label_path") ? "cls_label_path" : "image_root");
+            if (run.TrainLoader.LabelSummary?.FewClassesWarning(classNum, labelsKey) is { } fewClasses)
+                PpclsLog.Warn(fewClasses);
             run.TrainLoss = LossFactory.Build(config.Loss.Train, PpclsLog.Info)
                 ?? throw new PpclsUserException("Loss.Train: empty; add e.g. Loss: {Train: [{CELoss: {weight: 1.0}}]}");
             var evalLoss = LossFactory.Build(config.Loss.Eval, PpclsLog.Info);

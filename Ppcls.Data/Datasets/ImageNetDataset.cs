@@ -18,11 +18,12 @@ public sealed class ImageNetDataset : IDataset
     readonly string[] _paths;
     readonly long[] _labels;
 
-    ImageNetDataset(string[] paths, long[] labels, BadImagePolicy policy)
+    ImageNetDataset(string[] paths, long[] labels, BadImagePolicy policy, string listPath)
     {
         _paths = paths;
         _labels = labels;
         OnBadImage = policy;
+        LabelSummary = LabelSummary.Of(listPath, labels);
     }
 
     public int Count => _paths.Length;
@@ -31,6 +32,10 @@ public sealed class ImageNetDataset : IDataset
     public string Describe(int index) => _paths[index];
     public byte[] Read(int index) => File.ReadAllBytes(_paths[index]);
     public IReadOnlyList<long> Labels => _labels;
+    public LabelSummary LabelSummary { get; }
+
+    /// <summary>Images and labels found another way (a class-folder tree), already checked.</summary>
+    internal static ImageNetDataset FromFiles(string[] paths, long[] labels, BadImagePolicy policy, string source) => new(paths, labels, policy, source);
 
     public static ImageNetDataset Create(ConfigSection s, DataBuildContext context)
     {
@@ -56,6 +61,7 @@ public sealed class ImageNetDataset : IDataset
         var paths = new List<string>();
         var labels = new List<long>();
         var lineNumbers = new List<int>();
+        long maxOutOfRange = -1;
         var lines = File.ReadAllLines(listPath);
         for (int n = 0; n < lines.Length; n++)
         {
@@ -81,7 +87,10 @@ public sealed class ImageNetDataset : IDataset
                 continue;
             }
             if (!relabel && classNum > 0 && label >= classNum)
+            {
+                maxOutOfRange = Math.Max(maxOutOfRange, label);
                 problems.Add($"{where}: label {label} is out of range for class_num {classNum} (labels are 0..{classNum - 1})");
+            }
             string path = Path.Combine(root, fields[0].Trim());
             if (!File.Exists(path)) problems.Add($"{where}: image '{path}' does not exist");
             paths.Add(path);
@@ -93,17 +102,19 @@ public sealed class ImageNetDataset : IDataset
             var map = labels.Distinct().Order().Select((old, i) => (old, i)).ToDictionary(p => p.old, p => (long)p.i);
             for (int i = 0; i < labels.Count; i++) labels[i] = map[labels[i]];
             if (classNum > 0 && map.Count > classNum)
-                problems.Add($"{listPath}: relabel found {map.Count} distinct labels but class_num is {classNum}");
+                problems.Add($"{listPath}: relabel found {map.Count} distinct labels but class_num is {classNum}; set -o Arch.class_num={map.Count}");
         }
         if (problems.Count == 0 && paths.Count == 0) problems.Add($"{listPath}: the list has no images");
         if (problems.Count > 0)
         {
             var shown = problems.Take(MaxListedProblems).ToList();
             string more = problems.Count > MaxListedProblems ? $"\n  ... and {problems.Count - MaxListedProblems} more" : "";
+            if (maxOutOfRange >= 0)
+                more += $"\n  the labels go up to {maxOutOfRange}: set Arch.class_num to at least {maxOutOfRange + 1} (-o Arch.class_num={maxOutOfRange + 1}), or fix the list";
             throw new PpclsUserException(
                 $"{listPath}: {problems.Count} problem{(problems.Count == 1 ? "" : "s")} in the image list:\n  {string.Join("\n  ", shown)}{more}");
         }
-        return new ImageNetDataset([.. paths], [.. labels], policy);
+        return new ImageNetDataset([.. paths], [.. labels], policy, listPath);
     }
 
     static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";

@@ -14,7 +14,9 @@ namespace Ppcls.Data.Loading;
 /// the batch tensor's storage (normalised on the way), so the training thread only receives
 /// finished tensors. With `num_workers: 0` batches are made on the caller's thread. Every random draw comes from
 /// (seed, epoch, sample or batch index): the batches are identical for any worker count.
-/// A worker error ends the epoch with a PpclsUserException naming the image.
+/// A worker error ends the epoch with a PpclsUserException naming the image. With MultiScaleSampler
+/// each batch also has its image size (<see cref="MultiScalePlan"/>): its images go through the
+/// chain with the crop/resize ops set to that size.
 /// </summary>
 public sealed class DataLoader : IBatchSource
 {
@@ -24,6 +26,8 @@ public sealed class DataLoader : IBatchSource
     readonly SamplePipeline _pipeline;
     readonly IReadOnlyList<IBatchOp> _batchOps;
     readonly SamplerConfig _sampler;
+    readonly MultiScalePlan? _multiScale;
+    readonly Dictionary<OpenCvSharp.Size, SamplePipeline> _sizedPipelines = [];
     readonly Action<string> _notice;
 
     public DataLoader(IDataset dataset, SamplePipeline pipeline, IReadOnlyList<IBatchOp> batchOps, SamplerConfig sampler,
@@ -37,14 +41,21 @@ public sealed class DataLoader : IBatchSource
         ClassNum = classNum;
         Seed = seed;
         _notice = notice;
+        if (sampler.MultiScale is { } multiScale)
+        {
+            _multiScale = new MultiScalePlan(dataset.Count, multiScale, sampler.Shuffle, seed);
+            foreach (var (size, _) in MultiScalePlan.Resolutions(multiScale))
+                _sizedPipelines.TryAdd(size, pipeline.WithSize(size));
+        }
     }
 
     public int SampleCount => _dataset.Count;
-    public int BatchCount => BatchPlan.BatchCount(_dataset.Count, _sampler);
+    public int BatchCount => _multiScale?.BatchCount ?? BatchPlan.BatchCount(_dataset.Count, _sampler);
     public int ClassNum { get; }
     public int Workers { get; }
     public long Seed { get; }
     public IDataset Dataset => _dataset;
+    public LabelSummary? LabelSummary => _dataset.LabelSummary;
 
     /// <summary>An assembled batch (null when every image of it was skipped) and the images skipped on the way.</summary>
     public sealed record AssembledBatch(Batch? Batch, IReadOnlyList<string> Skipped);
@@ -66,13 +77,13 @@ public sealed class DataLoader : IBatchSource
     /// <summary>Assembles the epoch's batches on the workers and yields them in order; batches never delivered are disposed.</summary>
     IEnumerable<AssembledBatch> Run(int epoch, CancellationToken cancel)
     {
-        var plan = BatchPlan.Plan(_dataset.Count, _sampler, Seed, epoch);
+        var plan = PlanEpoch(epoch);
         if (Workers == 0)
         {
             for (int b = 0; b < plan.Length; b++)
             {
                 cancel.ThrowIfCancellationRequested();
-                yield return Assemble(plan[b], epoch, b);
+                yield return Assemble(plan[b].Indices, plan[b].Pipeline, epoch, b);
             }
             yield break;
         }
@@ -127,7 +138,13 @@ public sealed class DataLoader : IBatchSource
         }
     }
 
-    void Work(int worker, int workers, int[][] plan, int epoch, ChannelWriter<(AssembledBatch?, Exception?)> writer, CancellationToken stop)
+    /// <summary>The epoch's batches: sample indices and the chain their images go through.</summary>
+    (int[] Indices, SamplePipeline Pipeline)[] PlanEpoch(int epoch) =>
+        _multiScale is null
+            ? [.. BatchPlan.Plan(_dataset.Count, _sampler, Seed, epoch).Select(indices => (indices, _pipeline))]
+            : [.. _multiScale.Plan(epoch).Select(b => (b.Indices, _sizedPipelines[b.Size]))];
+
+    void Work(int worker, int workers, (int[] Indices, SamplePipeline Pipeline)[] plan, int epoch, ChannelWriter<(AssembledBatch?, Exception?)> writer, CancellationToken stop)
     {
         try
         {
@@ -136,7 +153,7 @@ public sealed class DataLoader : IBatchSource
                 (AssembledBatch?, Exception?) item;
                 try
                 {
-                    item = (Assemble(plan[b], epoch, b), null);
+                    item = (Assemble(plan[b].Indices, plan[b].Pipeline, epoch, b), null);
                 }
                 catch (Exception e)
                 {
@@ -167,7 +184,9 @@ public sealed class DataLoader : IBatchSource
     /// Reads and transforms one batch's images, lays them out straight into a new NCHW float
     /// tensor, and applies the batch ops there. Runs on a worker thread.
     /// </summary>
-    public AssembledBatch Assemble(int[] indices, int epoch, int batchIndex)
+    public AssembledBatch Assemble(int[] indices, int epoch, int batchIndex) => Assemble(indices, _pipeline, epoch, batchIndex);
+
+    AssembledBatch Assemble(int[] indices, SamplePipeline pipeline, int epoch, int batchIndex)
     {
         var skipped = new List<string>();
         var samples = new List<(ImageSample Sample, long Label)>(indices.Length);
@@ -188,7 +207,7 @@ public sealed class DataLoader : IBatchSource
                     {
                         throw new PpclsUserException($"cannot read image {source}: {e.Message}");
                     }
-                    samples.Add((_pipeline.Run(bytes, source, rng), _dataset.Label(index)));
+                    samples.Add((pipeline.Run(bytes, source, rng), _dataset.Label(index)));
                 }
                 catch (BadImageException e)
                 {

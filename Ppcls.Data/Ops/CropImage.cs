@@ -6,9 +6,11 @@ using Ppcls.Data.Imaging;
 namespace Ppcls.Data.Ops;
 
 /// <summary>`CropImage`: the centre `size` ([w, h] or square) box, offsets floor((W - w) / 2), floor((H - h) / 2).</summary>
-public sealed class CropImage(Size size) : IImageOp
+public sealed class CropImage(Size size) : IGeometricOp, ISizedOp
 {
     public string Name => "CropImage";
+
+    public IImageOp WithSize(Size newSize) => new CropImage(newSize);
 
     public static CropImage Create(ConfigSection s, Action<string> notice)
     {

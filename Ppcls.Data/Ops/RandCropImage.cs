@@ -10,9 +10,11 @@ namespace Ppcls.Data.Ops;
 /// at that ratio, draw the fraction, take w = floor(sqrt(area * ratio)), h = floor(sqrt(area / ratio)),
 /// a uniform top-left corner, and resize the box to `size`. One draw, no retries.
 /// </summary>
-public sealed class RandCropImage(Size size, (double Low, double High) scale, (double Low, double High) ratio, bool logAspect, Interpolation interpolation) : IImageOp
+public sealed class RandCropImage(Size size, (double Low, double High) scale, (double Low, double High) ratio, bool logAspect, Interpolation interpolation) : IGeometricOp, ISizedOp
 {
     public string Name => "RandCropImage";
+
+    public IImageOp WithSize(Size newSize) => new RandCropImage(newSize, scale, ratio, logAspect, interpolation);
 
     public static RandCropImage Create(ConfigSection s, Action<string> notice)
     {

@@ -5,7 +5,7 @@ using Ppcls.Data.Imaging;
 namespace Ppcls.Data.Ops;
 
 /// <summary>`RandFlipImage`: with probability 1/2, cv2.flip with `flip_code` (1 horizontal, 0 vertical, -1 both).</summary>
-public sealed class RandFlipImage(FlipMode mode) : IImageOp
+public sealed class RandFlipImage(FlipMode mode) : IGeometricOp
 {
     public string Name => "RandFlipImage";
 

@@ -8,9 +8,12 @@ namespace Ppcls.Data.Ops;
 /// `ResizeImage`: to a fixed `size` ([w, h] or square), or with `resize_short` so the short side
 /// has that length (the long side scales by the same factor, rounded half to even as Python does).
 /// </summary>
-public sealed class ResizeImage(Size? size, int? resizeShort, Interpolation interpolation) : IImageOp
+public sealed class ResizeImage(Size? size, int? resizeShort, Interpolation interpolation) : IGeometricOp, ISizedOp
 {
     public string Name => "ResizeImage";
+
+    /// <summary>A fixed-size resize to <paramref name="newSize"/> (a `resize_short` is replaced too).</summary>
+    public IImageOp WithSize(Size newSize) => new ResizeImage(newSize, null, interpolation);
 
     public static ResizeImage Create(ConfigSection s, Action<string> notice)
     {

@@ -3,7 +3,7 @@ using Ppcls.Data.Imaging;
 namespace Ppcls.Data.Ops;
 
 /// <summary>`ToCHWImage`: marks the sample CHW. Batches are NCHW whatever the ops say, so this only records the layout.</summary>
-public sealed class ToCHWImage : IImageOp
+public sealed class ToCHWImage : IGeometricOp
 {
     public string Name => "ToCHWImage";
 

@@ -1,6 +1,7 @@
 using Ppcls.Core.IO;
 using System.Text;
 using Ppcls.Core;
+using Ppcls.Data.Datasets;
 using Ppcls.Data.Imaging;
 
 namespace Ppcls.Data.Tools;
@@ -13,22 +14,12 @@ namespace Ppcls.Data.Tools;
 /// </summary>
 public static class ClassFolderSplitter
 {
-    public static readonly string[] ImageExtensions = [".jpg", ".jpeg", ".png", ".bmp", ".webp"];
-
     public sealed record Result(int Classes, int Train, int Val);
 
     public static Result Split(string root, double valRatio, long seed)
     {
         if (valRatio is < 0 or >= 1) throw new PpclsUserException($"--val-ratio must be in [0, 1), got {valRatio}");
-        if (!Directory.Exists(root)) throw new PpclsUserException($"dataset split: folder '{root}' does not exist");
-        var classes = Directory.GetDirectories(root).Select(Path.GetFileName).OfType<string>()
-            .Where(n => !n.StartsWith('.')).Order(StringComparer.Ordinal).ToList();
-        var perClass = classes.Select(c => (Name: c, Files: Directory.GetFiles(Path.Combine(root, c))
-            .Select(Path.GetFileName).OfType<string>()
-            .Where(f => ImageExtensions.Contains(Path.GetExtension(f).ToLowerInvariant()))
-            .Order(StringComparer.Ordinal).ToList())).Where(c => c.Files.Count > 0).ToList();
-        if (classes.Count == 0) throw new PpclsUserException($"dataset split: '{root}' has no class folders (expected {root}/<class>/*.jpg)");
-        if (perClass.Count == 0) throw new PpclsUserException($"dataset split: no images ({string.Join(", ", ImageExtensions)}) in the {classes.Count} class folders of '{root}'");
+        var perClass = ClassFolderTree.Scan(root, "dataset split");
         foreach (var c in perClass)
             if (c.Name.Any(char.IsWhiteSpace) || c.Files.Any(f => f.Any(char.IsWhiteSpace)))
                 throw new PpclsUserException($"dataset split: '{c.Name}' has a folder or file name with spaces, which the space-separated list format cannot hold; rename it");

@@ -34,7 +34,7 @@ public static class DataBenchmark
         int images = Math.Min(serial.SampleCount, batches * config.Sampler.BatchSize);
         var dataset = serial.Dataset;
 
-        // Warm-up: the first batch loads the codecs and libtorch (tensor creation) outside the timings.
+        // Warm-up: the first batch loads the codecs and libtorch outside the timings.
         int size = 0, perBatch = config.Sampler.BatchSize;
         foreach (var batch in serial.Epoch(0))
         {
@@ -50,6 +50,7 @@ public static class DataBenchmark
 
         int[][] plan = [.. Enumerable.Range(0, (images + perBatch - 1) / perBatch)
             .Select(b => Enumerable.Range(b * perBatch, Math.Min(perBatch, images - b * perBatch)).ToArray())];
+        serial.Assemble(plan[0], 1, 0).Batch?.Dispose(); // steady state: the batch buffer is in the heap
         clock.Restart();
         int done = 0;
         for (int b = 0; b < plan.Length; b++)
@@ -60,16 +61,17 @@ public static class DataBenchmark
         }
         yield return new Measurement("chain", 1, done, clock.Elapsed.TotalSeconds, size, perBatch);
 
+        // Each loader's first batch (thread start, pipeline fill) is left out of its timing.
         for (int workers = 1; workers <= maxWorkers; workers++)
         {
             using var loader = factory.BuildLoader(config with { NumWorkers = workers }, classNum, seed, notice);
-            clock.Restart();
             int count = 0, seen = 0;
             foreach (var batch in loader.Epoch(1))
             {
-                count += batch.Count;
+                if (seen++ == 0) clock.Restart();
+                else count += batch.Count;
                 batch.Dispose();
-                if (++seen >= batches) break;
+                if (seen > batches) break;
             }
             yield return new Measurement("loader", workers, count, clock.Elapsed.TotalSeconds, size, perBatch);
         }

@@ -93,4 +93,49 @@ public sealed class DatasetToolsTests
         Assert.That(() => DemoDataMaker.Make(TestData.TempDir(), 1, 5, 32, 0), Throws.InstanceOf<PpclsUserException>().With.Message.Contains("--classes"));
         Assert.That(() => DemoDataMaker.Make(TestData.TempDir(), 3, 1, 32, 0), Throws.InstanceOf<PpclsUserException>().With.Message.Contains("--per-class"));
     }
+
+    [Test]
+    public void A_class_folder_dataset_without_a_map_numbers_the_folders_in_order_and_writes_the_map()
+    {
+        string root = ClassTree(("zebra", 2), ("apple", 3), ("empty", 0));
+        var notices = new List<string>();
+        var dataset = ClassFolderDataset.Load(root, Path.Combine(root, "label_list.txt"), 2, BadImagePolicy.Error, notices.Add);
+
+        Assert.That(File.ReadAllLines(Path.Combine(root, "label_list.txt")), Is.EqualTo(new[] { "0 apple", "1 zebra" }));
+        Assert.That(dataset.Labels, Is.EqualTo(new long[] { 0, 0, 0, 1, 1 }));
+        Assert.That(dataset.Describe(3), Is.EqualTo(Path.Combine(root, "zebra", "img0.jpg")));
+        Assert.That(notices.Single(), Does.Contain("wrote the label map"));
+    }
+
+    [Test]
+    public void A_class_folder_dataset_follows_an_existing_map_so_val_keeps_the_train_ids()
+    {
+        string train = ClassTree(("apple", 1), ("pear", 1), ("zebra", 1));
+        string map = Path.Combine(train, "label_list.txt");
+        File.WriteAllLines(map, ["0 zebra", "1 pear", "2 apple"]);
+        string val = ClassTree(("apple", 2), ("zebra", 1)); // no pear in val
+
+        var dataset = ClassFolderDataset.Load(val, map, 3, BadImagePolicy.Error, _ => { });
+
+        Assert.That(dataset.Labels, Is.EqualTo(new long[] { 2, 2, 0 }));
+        Assert.That(File.Exists(Path.Combine(val, "label_list.txt")), Is.False, "an existing map is read, not rewritten");
+    }
+
+    [Test]
+    public void A_class_folder_dataset_names_the_map_and_what_to_do_when_they_disagree()
+    {
+        string root = ClassTree(("apple", 1), ("kiwi", 1));
+        string map = Path.Combine(root, "label_list.txt");
+        File.WriteAllLines(map, ["0 apple"]);
+        Assert.That(() => ClassFolderDataset.Load(root, map, 2, BadImagePolicy.Error, _ => { }),
+            Throws.InstanceOf<PpclsUserException>().With.Message.Contains($"{map}: class folder kiwi").And.Message.Contains("delete the file"));
+
+        File.WriteAllLines(map, ["0 apple", "one kiwi", "1 apple"]);
+        Assert.That(() => ClassFolderDataset.Load(root, map, 2, BadImagePolicy.Error, _ => { }),
+            Throws.InstanceOf<PpclsUserException>().With.Message.Contains($"{map}:2: expected 'id name'").And.Message.Contains($"{map}:3: class 'apple' is listed twice"));
+
+        File.WriteAllLines(map, ["0 apple", "5 kiwi"]);
+        Assert.That(() => ClassFolderDataset.Load(root, map, 2, BadImagePolicy.Error, _ => { }),
+            Throws.InstanceOf<PpclsUserException>().With.Message.Contains("class id 5 is out of range for Arch.class_num 2; set -o Arch.class_num=6"));
+    }
 }

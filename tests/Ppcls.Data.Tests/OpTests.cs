@@ -184,6 +184,27 @@ public sealed class OpTests
     }
 
     [Test]
+    public void With_only_geometric_ops_the_writer_does_the_rgb_swap_and_a_normalize_before_to_chw_is_fused()
+    {
+        var ops = new List<IImageOp> { new DecodeImage(true, false), Op("CropImage", "{size: 2}"), Op("NormalizeImage", "{scale: 1.0, mean: [0, 0, 0], std: [1, 1, 0.5]}"), new ToCHWImage() };
+        var pipeline = new SamplePipeline(ops, "ops");
+        Assert.That(pipeline.Ops.Select(op => op.Name), Is.EqualTo(new[] { "DecodeImage", "CropImage", "ToCHWImage" }));
+        Assert.That(((DecodeImage)pipeline.Ops[0]).ToRgb, Is.False, "the swap moves to the writer");
+        using var image = TestData.Image(2, 2, (x, y, c) => (byte)(100 * c + 10 * y + x)); // stored BGR
+        using var sample = pipeline.Run(TestData.Png(image), "a.png", new Random(0));
+        var chw = new float[12];
+        pipeline.WriteChw(sample.Image!, chw, "a.png");
+        Assert.That(chw, Is.EqualTo(new float[] { 200, 201, 210, 211, 100, 101, 110, 111, 0, 2, 20, 22 }));
+    }
+
+    [Test]
+    public void A_colour_op_after_decode_keeps_the_rgb_conversion_in_decode()
+    {
+        var pipeline = new SamplePipeline([new DecodeImage(true, false), Op("RandAugment", "{num_layers: 1, magnitude: 0}")], "ops");
+        Assert.That(((DecodeImage)pipeline.Ops[0]).ToRgb, Is.True);
+    }
+
+    [Test]
     public void Random_erasing_with_fixed_area_and_ratio_erases_exactly_that_box()
     {
         var op = (RandomErasing)Op("RandomErasing", "{EPSILON: 1.0, sl: 0.25, sh: 0.25, r1: 1.0, mean: [0, 0, 0]}");

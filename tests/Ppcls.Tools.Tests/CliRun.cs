@@ -16,14 +16,39 @@ public sealed record CliRun(int ExitCode, string Output, string Error)
     /// <summary>Runs the built `ppcls` in a child process (what differs between processes, such as hash seeds, differs here too).</summary>
     public static CliRun InChildProcess(params string[] args)
     {
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ppcls.dll"));
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var child = System.Diagnostics.Process.Start(start)!;
+        using var child = System.Diagnostics.Process.Start(ChildStart(args))!;
         var output = child.StandardOutput.ReadToEndAsync();
         string error = child.StandardError.ReadToEnd();
         child.WaitForExit();
         return new CliRun(child.ExitCode, output.Result, error);
+    }
+
+    /// <summary>
+    /// Runs the built `ppcls` in a child process and kills it with SIGKILL as soon as a line of
+    /// its output satisfies <paramref name="killAt"/>; returns what it printed until then.
+    /// </summary>
+    public static CliRun KilledWhen(Func<string, bool> killAt, params string[] args)
+    {
+        using var child = System.Diagnostics.Process.Start(ChildStart(args))!;
+        var printed = new System.Text.StringBuilder();
+        var error = child.StandardError.ReadToEndAsync();
+        while (child.StandardOutput.ReadLine() is { } line)
+        {
+            printed.AppendLine(line);
+            if (!killAt(line)) continue;
+            child.Kill(entireProcessTree: true); // SIGKILL on Linux: no handler, no clean-up runs
+            break;
+        }
+        child.WaitForExit();
+        return new CliRun(child.ExitCode, printed.ToString(), error.Result);
+    }
+
+    static System.Diagnostics.ProcessStartInfo ChildStart(string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ppcls.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        return start;
     }
 
     /// <summary>The repository root (where Ppcls.sln is), found from the test binary's folder.</summary>

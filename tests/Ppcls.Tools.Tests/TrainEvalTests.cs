@@ -82,6 +82,33 @@ public sealed class TrainEvalTests
     }
 
     [Test]
+    public void A_run_killed_mid_epoch_and_resumed_ends_with_the_weights_and_metrics_of_an_uninterrupted_run()
+    {
+        string[] Run() => [.. Overrides(epochs: 3), "-o", "DataLoader.Train.sampler.batch_size=4", "-o", "Optimizer.lr.learning_rate=0.02"]; // 8 steps an epoch
+        Assert.That(CliRun.Of(["train", .. Run()]).ExitCode, Is.EqualTo(0));
+        byte[] uninterrupted = File.ReadAllBytes(Path.Combine(ModelDir, "latest.safetensors"));
+        string lastEval = LastEvalLine(Log("train.log"));
+        NewOutput();
+
+        var killed = CliRun.KilledWhen(line => line.Contains("[Train][Epoch 2/3][Iter: 2/8]"), ["train", .. Run()]);
+        Assert.That(killed.Output, Does.Contain("[Train][Epoch 2/3][Iter: 2/8]"));
+        Assert.That(killed.Output, Does.Not.Contain("training done"), "killed before the end");
+        Assert.That(killed.ExitCode, Is.Not.EqualTo(0));
+
+        var resumed = CliRun.Of(["train", .. Run(), "-o", $"Global.checkpoints={ModelDir}/latest"]);
+
+        Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.Error);
+        Assert.That(Log("train.log"), Does.Match(@"resume from .*latest: epoch [12] done"));
+        Assert.That(File.ReadAllBytes(Path.Combine(ModelDir, "latest.safetensors")), Is.EqualTo(uninterrupted));
+        Assert.That(LastEvalLine(Log("train.log")), Is.EqualTo(lastEval));
+        Assert.That(Directory.GetFiles(ModelDir, "*.tmp-*"), Is.Empty);
+    }
+
+    /// <summary>The last `[Eval][Epoch N][Avg]...` line without its time stamp.</summary>
+    static string LastEvalLine(string log) =>
+        log.Split('\n').Last(l => l.Contains("[Eval][Epoch 3][Avg]")).Split("ppcls INFO: ")[1].Trim();
+
+    [Test]
     public void The_same_seed_trains_to_byte_identical_weights_in_another_process()
     {
         Assert.That(CliRun.Of(["train", .. Overrides(epochs: 2)]).ExitCode, Is.EqualTo(0));
@@ -126,6 +153,34 @@ public sealed class TrainEvalTests
     }
 
     [Test]
+    public void A_class_folder_tree_trains_with_the_class_folders_config_and_both_splits_share_the_written_map()
+    {
+        string tree = Path.Combine(_output, "custom");
+        foreach (var (split, list) in new[] { ("train", "train_list.txt"), ("val", "val_list.txt") })
+            foreach (var fields in File.ReadAllLines(Path.Combine(_demo.Data, list)).Select(l => l.Split(' ')))
+            {
+                string folder = Path.Combine(tree, split, "class" + fields[1]);
+                Directory.CreateDirectory(folder);
+                File.Copy(Path.Combine(_demo.Data, fields[0]), Path.Combine(folder, Path.GetFileName(fields[0])));
+            }
+        string map = Path.Combine(tree, "train", "label_list.txt");
+
+        var run = CliRun.Of("train", "-c", Path.Combine(CliRun.RepoRoot, "configs", "quick_start", "PPLCNet_x0_25_class_folders.yaml"),
+            "-o", $"Global.output_dir={_output}", "-o", "Global.epochs=1", "-o", "Arch.class_num=4",
+            "-o", $"DataLoader.Train.dataset.image_root={tree}/train", "-o", $"DataLoader.Train.dataset.label_list_path={map}",
+            "-o", $"DataLoader.Eval.dataset.image_root={tree}/val", "-o", $"DataLoader.Eval.dataset.label_list_path={map}",
+            "-o", "DataLoader.Train.dataset.transform_ops.1.RandCropImage.size=32",
+            "-o", "DataLoader.Eval.dataset.transform_ops.1.ResizeImage.resize_short=36", "-o", "DataLoader.Eval.dataset.transform_ops.2.CropImage.size=32",
+            "-o", "Metric.Train.0.TopkAcc.topk=[1,2]", "-o", "Metric.Eval.0.TopkAcc.topk=[1,2]");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        Assert.That(File.ReadAllLines(map), Is.EqualTo(new[] { "0 class0", "1 class1", "2 class2", "3 class3" }));
+        Assert.That(Log("train.log"), Does.Contain("ClassFolderDataset: wrote the label map"));
+        Assert.That(Log("train.log"), Does.Match(@"\[Eval\]\[Epoch 1\]\[Avg\]CELoss: \d+\.\d{5}"));
+        Assert.That(File.Exists(Path.Combine(tree, "val", "label_list.txt")), Is.False);
+    }
+
+    [Test]
     public void Eval_without_weights_says_which_key_to_set()
     {
         var eval = CliRun.Of(["eval", .. Overrides(epochs: 1)]);
@@ -140,6 +195,27 @@ public sealed class TrainEvalTests
         var train = CliRun.Of(["train", .. Overrides(epochs: 1), "-o", "Arch.class_num=3"]);
 
         Assert.That(train.ExitCode, Is.EqualTo(2));
-        Assert.That(train.Error, Does.Contain("train_list.txt:"));
+        Assert.That(train.Error, Does.Contain("train_list.txt:").And.Contain("label 3 is out of range for class_num 3"));
+        Assert.That(train.Error, Does.Contain("the labels go up to 3: set Arch.class_num to at least 4 (-o Arch.class_num=4)"));
+    }
+
+    [Test]
+    public void Far_fewer_labels_than_class_num_are_reported_before_training_but_do_not_stop_it()
+    {
+        var run = CliRun.Of(["train", .. Overrides(epochs: 1), "-o", "Arch.class_num=9", "--check"]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        Assert.That(Log("train.log"), Does.Contain(
+            $"ppcls WARN: DataLoader.Train.dataset.cls_label_path: {_demo.Data}/train_list.txt has 4 distinct labels but Arch.class_num is 9, " +
+            "so 5 classifier outputs never see a training image; if this is not a subset on purpose, set -o Arch.class_num=4"));
+        Assert.That(Log("train.log"), Does.Contain("check passed"));
+    }
+
+    [Test]
+    public void A_class_num_matching_the_labels_gives_no_class_count_warning()
+    {
+        Assert.That(CliRun.Of(["train", .. Overrides(epochs: 1), "--check"]).ExitCode, Is.EqualTo(0));
+
+        Assert.That(Log("train.log"), Does.Not.Contain("distinct label"));
     }
 }

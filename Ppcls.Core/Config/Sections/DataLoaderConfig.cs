@@ -1,14 +1,30 @@
 namespace Ppcls.Core.Config.Sections;
 
-/// <summary>`sampler`: how a data set is cut into batches.</summary>
+/// <summary>
+/// `sampler`: how a data set is cut into batches. DistributedBatchSampler and BatchSampler cut
+/// it into `batch_size` pieces; MultiScaleSampler (PP-LCNetV2's recipe) also gives each batch an
+/// image size (<see cref="MultiScale"/>), with <see cref="BatchSize"/> its `first_bs`.
+/// </summary>
 public sealed record SamplerConfig(string Name, int BatchSize, bool DropLast, bool Shuffle)
 {
-    public static readonly string[] Names = ["DistributedBatchSampler", "BatchSampler"];
+    public const string MultiScaleName = "MultiScaleSampler";
+    public static readonly string[] Names = ["DistributedBatchSampler", "BatchSampler", MultiScaleName];
+
+    /// <summary>MultiScaleSampler's settings; null for the other samplers.</summary>
+    public MultiScaleConfig? MultiScale { get; init; }
 
     public static SamplerConfig Read(ConfigSection s, Action<string> notice)
     {
+        string name = s.Choice("name", "DistributedBatchSampler", Names);
+        if (name == MultiScaleName)
+        {
+            var multi = MultiScaleConfig.Read(s);
+            var config = new SamplerConfig(name, multi.FirstBatchSize, false, s.Bool("shuffle", true)) { MultiScale = multi };
+            s.Finish(notice);
+            return config;
+        }
         var sampler = new SamplerConfig(
-            s.Choice("name", "DistributedBatchSampler", Names),
+            name,
             s.RequiredInt("batch_size", "64"),
             s.Bool("drop_last", false),
             s.Bool("shuffle", false));
@@ -16,6 +32,53 @@ public sealed record SamplerConfig(string Name, int BatchSize, bool DropLast, bo
             throw ConfigException.At(s.KeyPath("batch_size"), s.Raw("batch_size")?.Location, $"must be at least 1, got {sampler.BatchSize}");
         s.Finish(notice);
         return sampler;
+    }
+}
+
+/// <summary>
+/// MultiScaleSampler's keys: `scales` (sizes, each a number or [width, height]), `first_bs` (the
+/// batch size at the first scale; the others keep width x height x batch constant),
+/// `divided_factor` (training sizes are rounded down to a multiple of it) and `is_training`
+/// (false: every batch has the first scale and `first_bs`).
+/// </summary>
+public sealed record MultiScaleConfig(IReadOnlyList<(int Width, int Height)> Scales, int FirstBatchSize, int DividedFactor, bool IsTraining)
+{
+    public static MultiScaleConfig Read(ConfigSection s)
+    {
+        var scales = ReadScales(s);
+        int firstBs = s.RequiredInt("first_bs", "64");
+        if (firstBs < 1) throw ConfigException.At(s.KeyPath("first_bs"), s.Raw("first_bs")?.Location, $"must be at least 1, got {firstBs}");
+        int factor = s.Int("divided_factor", 32);
+        if (factor < 1) throw ConfigException.At(s.KeyPath("divided_factor"), s.Raw("divided_factor")?.Location, $"must be at least 1, got {factor}");
+        bool training = s.Bool("is_training", true);
+        if (training && scales.FirstOrDefault(p => p.Width < factor || p.Height < factor) is { Width: > 0 } small)
+            throw ConfigException.At(s.KeyPath("scales"), s.Raw("scales")?.Location,
+                $"scale {small.Width}x{small.Height} is smaller than divided_factor {factor} (sizes are rounded down to a multiple of it); use larger scales or a smaller divided_factor");
+        return new MultiScaleConfig(scales, firstBs, factor, training);
+    }
+
+    static List<(int Width, int Height)> ReadScales(ConfigSection s)
+    {
+        const string expected = "a list of sizes, each a number or [width, height], e.g. scales: [160, 192, 224]";
+        var node = s.Raw("scales");
+        if (node is null or ConfigScalar { IsNull: true })
+            throw ConfigException.At(s.KeyPath("scales"), s.Location, "required key is missing; add it, e.g. scales: [160, 192, 224]");
+        if (node is not ConfigList { Items.Count: > 0 } list) throw ConfigException.At(s.KeyPath("scales"), node.Location, $"expected {expected}");
+        var scales = new List<(int, int)>();
+        foreach (var item in list.Items)
+        {
+            List<ConfigNode> values = item switch
+            {
+                ConfigScalar one => [one],
+                ConfigList pair when pair.Items.Count == 2 => pair.Items,
+                _ => [],
+            };
+            var sizes = values.Select(v => v is ConfigScalar c && c.TryLong(out long n) && n is >= 1 and <= 65536 ? (int)n : 0).ToList();
+            if (sizes.Count == 0 || sizes.Contains(0))
+                throw ConfigException.At(s.KeyPath("scales"), item.Location ?? node.Location, $"expected {expected}; each size a positive integer");
+            scales.Add(sizes.Count == 1 ? (sizes[0], sizes[0]) : (sizes[0], sizes[1]));
+        }
+        return scales;
     }
 }
 
