@@ -9,9 +9,11 @@ namespace Ppcls.Core.Engine;
 
 /// <summary>
 /// One pass over the eval loader in eval mode and under no-grad: losses and metrics averaged
-/// over samples (weighted by batch size), logged in PaddleClas's `[Eval]` shapes.
+/// over samples (weighted by batch size), logged in PaddleClas's `[Eval]` shapes. An optional
+/// observer is told of the epoch and each iteration (its timing has only reader and forward parts).
 /// </summary>
-public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet? metrics, Device device, int printBatchStep)
+public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet? metrics, Device device, int printBatchStep,
+    ITrainingObserver? observer = null)
 {
     /// <summary>
     /// Evaluates <paramref name="model"/>; returns the averages (CELoss, loss, top1, top5, ...).
@@ -24,37 +26,51 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
         model.eval();
         var averages = new AverageMeterSet();
         var clock = Stopwatch.StartNew();
-        double readerSeconds = 0, batchSeconds = 0;
-        int iter = 0;
+        double readerSeconds = 0, batchSeconds = 0, meanBatchSeconds = 0;
+        int iter = 0, iters = loader.BatchCount;
+        observer?.OnEpochStarted(new EpochStarted(RunPhase.Eval, epoch, 0, iters));
         try
         {
             using var noGrad = no_grad();
             var reader = Stopwatch.StartNew();
             foreach (var batch in loader.Epoch(epoch))
             {
+                long readerTicks = reader.ElapsedTicks;
                 readerSeconds += reader.Elapsed.TotalSeconds;
-                using var owned = batch;
                 int count = batch.Count;
-                using var scope = NewDisposeScope();
-                var images = batch.Images.to(device);
-                var labels = batch.Labels.to(device);
-                var logits = model.call(images);
+                long forwardTicks;
                 var values = new Dictionary<string, double>(StringComparer.Ordinal);
-                if (loss is not null)
-                    foreach (var (name, value) in loss.Compute(logits, labels)) values[name] = value.item<float>();
-                if (metrics is not null && !batch.SoftLabels)
-                    foreach (var (name, value) in metrics.Compute(logits, labels)) values[name] = value;
-                if (confusion is not null && !batch.SoftLabels) confusion.Add(logits, labels);
+                using (var owned = batch)
+                using (var scope = NewDisposeScope())
+                {
+                    var images = batch.Images.to(device);
+                    var labels = batch.Labels.to(device);
+                    long mark = reader.ElapsedTicks;
+                    var logits = model.call(images);
+                    var losses = loss?.Compute(logits, labels);
+                    forwardTicks = reader.ElapsedTicks - mark;
+                    if (losses is not null)
+                        foreach (var (name, value) in losses) values[name] = value.item<float>();
+                    if (metrics is not null && !batch.SoftLabels)
+                        foreach (var (name, value) in metrics.Compute(logits, labels)) values[name] = value;
+                    if (confusion is not null && !batch.SoftLabels) confusion.Add(logits, labels);
+                }
                 averages.Update(values, count);
-                batchSeconds += reader.Elapsed.TotalSeconds;
+                double seconds = reader.Elapsed.TotalSeconds;
+                batchSeconds += seconds;
+                meanBatchSeconds = meanBatchSeconds == 0 ? seconds : 0.9 * meanBatchSeconds + 0.1 * seconds;
                 if (printBatchStep > 0 && iter % printBatchStep == 0)
                 {
                     int steps = iter == 0 ? 1 : printBatchStep;
-                    PpclsLog.Info(TrainLog.EvalStep(epoch, iter, loader.BatchCount, values, batchSeconds / steps, readerSeconds / steps, count));
+                    PpclsLog.Step(TrainLog.EvalStep(epoch, iter, iters, values, batchSeconds / steps, readerSeconds / steps, count));
                     batchSeconds = readerSeconds = 0;
                 }
-                iter++;
+                var timing = new StepTiming(readerTicks, forwardTicks, 0, 0, reader.ElapsedTicks);
                 reader.Restart();
+                observer?.OnIterationFinished(new IterationFinished(RunPhase.Eval, epoch, iter, iters, count,
+                    values.TryGetValue(CombinedLoss.TotalKey, out var total) ? total : null,
+                    meanBatchSeconds > 0 ? count / meanBatchSeconds : 0, TimeSpan.FromSeconds((iters - iter - 1) * meanBatchSeconds), timing));
+                iter++;
             }
         }
         finally
@@ -63,6 +79,7 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
         }
         var result = averages.Averages.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         PpclsLog.Info(TrainLog.EvalAverage(epoch, averages.Averages));
+        observer?.OnEpochFinished(new EpochFinished(RunPhase.Eval, epoch, result));
         return result;
     }
 }

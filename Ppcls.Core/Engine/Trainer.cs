@@ -34,11 +34,14 @@ public sealed class Trainer
     const string MetricKey = "top1";
     readonly TrainingSession _s;
     readonly GlobalConfig _global;
+    readonly ITrainingObserver? _observer;
 
-    public Trainer(TrainingSession session)
+    /// <param name="observer">Told of every epoch and iteration (train and eval), with each step's timing; optional.</param>
+    public Trainer(TrainingSession session, ITrainingObserver? observer = null)
     {
         _s = session;
         _global = session.Config.Global;
+        _observer = observer;
     }
 
     string OutputDir => Path.Combine(_global.OutputDir, _s.Config.Arch.Name);
@@ -50,76 +53,31 @@ public sealed class Trainer
     /// </summary>
     public TrainingResult Run(bool checkOnly = false)
     {
-        var config = _s.Config;
-        var loaders = config.DataLoader ?? throw new PpclsUserException("DataLoader: the config has no DataLoader section; add DataLoader.Train (and Eval)");
-        var trainConfig = loaders.Train ?? throw new PpclsUserException("DataLoader.Train: missing; add the training loader to the config");
-        var optimizerConfig = config.Optimizer ?? throw new PpclsUserException("Optimizer: missing; add e.g. Optimizer: {name: Momentum, momentum: 0.9, lr: {name: Cosine, learning_rate: 0.1}}");
-        int classNum = config.Arch.ClassNum;
-        long seed = _global.Seed ?? Random.Shared.NextInt64(int.MaxValue);
-
-        // Everything is validated before the first image is read.
-        using var trainLoader = _s.Data.Build(trainConfig, classNum, seed, PpclsLog.Info);
-        using var evalLoader = loaders.Eval is { } e && _global.EvalDuringTrain ? _s.Data.Build(e, classNum, seed, PpclsLog.Info) : null;
-        string labelsKey = trainConfig.Dataset.KeyPath(trainConfig.Dataset.Has("cls_label_path") ? "cls_label_path" : "image_root");
-        if (trainLoader.LabelSummary?.FewClassesWarning(classNum, labelsKey) is { } fewClasses)
-            PpclsLog.Warn(fewClasses);
-        var trainLoss = LossFactory.Build(config.Loss.Train, PpclsLog.Info)
-            ?? throw new PpclsUserException("Loss.Train: empty; add e.g. Loss: {Train: [{CELoss: {weight: 1.0}}]}");
-        var evalLoss = LossFactory.Build(config.Loss.Eval, PpclsLog.Info);
-        var trainMetrics = MetricFactory.Build(config.Metric.Train, PpclsLog.Info, PpclsLog.Warn);
-        var evalMetrics = MetricFactory.Build(config.Metric.Eval, PpclsLog.Info, PpclsLog.Warn);
-
-        int updateFreq = _global.UpdateFreq;
-        if (trainLoader.BatchCount < updateFreq)
-        {
-            PpclsLog.Warn($"Global.update_freq ({updateFreq}) is more than the {trainLoader.BatchCount} batches per epoch; using 1");
-            updateFreq = 1;
-        }
-        int itersPerEpoch = trainLoader.BatchCount / updateFreq * updateFreq;
-        var schedule = LearningRateScheduleFactory.Build(optimizerConfig.Lr, _global.Epochs, itersPerEpoch / updateFreq, PpclsLog.Info);
-        var model = _s.Model;
-        using var optimizer = OptimizerFactory.Build(optimizerConfig, model.named_parameters().Select(p => (p.name, p.parameter)),
-            model as ILearningRateMultipliers, schedule.Current, PpclsLog.Info);
-        var ema = config.Ema is { } emaConfig ? new ModelEma(model, _s.BuildTwin().to(_s.Device), emaConfig.Decay) : null;
-        var evaluator = evalLoader is null ? null : new Evaluator(evalLoader, evalLoss, evalMetrics, _s.Device, _global.PrintBatchStep);
-
-        var state = new TrainingState(config.Arch.Name, classNum, 0, 0, -1, 0, 0);
-        if (_global.Checkpoints is { } resumeFrom)
-            state = Resume(resumeFrom, model, optimizer, ema, schedule);
-        else
-        {
-            // PaddleClas loads Arch.pretrained (backbone weights) when the model is built, then Global.pretrained_model.
-            if (config.Arch.PretrainedPath is { } archWeights) LoadPretrained(archWeights, "Arch.pretrained", model, ema);
-            if (_global.PretrainedModel is { } pretrained) LoadPretrained(pretrained, "Global.pretrained_model", model, ema);
-        }
-        if (config.Arch.PretrainedFromHub)
-            PpclsLog.Warn("Arch.pretrained is True: PaddleClas would download ImageNet weights, which Ppcls does not do; " +
-                "set Arch.pretrained (or Global.pretrained_model) to a local weights file. Training starts from random weights.");
-
-        PpclsLog.Info($"train: {trainLoader.SampleCount} images, {itersPerEpoch} iterations per epoch, {_global.Epochs} epochs, " +
-            $"{optimizer.Groups.Count} parameter group(s), seed {seed}, output {Path.GetFullPath(OutputDir)}");
+        using var run = Prepare();
+        var schedule = run.Schedule;
         if (checkOnly)
         {
-            PpclsLog.Info($"check passed: loaders, losses, metrics, LR schedule ({schedule.Name}) and optimizer ({optimizer.Name}) are valid" +
-                (evalLoader is null ? "" : $"; eval: {evalLoader.SampleCount} images"));
-            return new TrainingResult(state.Epoch, state.BestMetric, state.BestEpoch, OutputDir, StoppedEarly: false, state.History ?? []);
+            PpclsLog.Info($"check passed: loaders, losses, metrics, LR schedule ({schedule.Name}) and optimizer ({run.Optimizer.Name}) are valid" +
+                (run.EvalLoader is null ? "" : $"; eval: {run.EvalLoader.SampleCount} images"));
+            return new TrainingResult(run.State.Epoch, run.State.BestMetric, run.State.BestEpoch, OutputDir, StoppedEarly: false, run.State.History ?? []);
         }
-        using var board = _global.UseTensorboard ? TensorBoardWriter.Create(Path.Combine(OutputDir, "tensorboard")) : null;
-        if (board is not null) PpclsLog.Info($"TensorBoard scalars: {board.FilePath} (view with: tensorboard --logdir {Path.GetFullPath(OutputDir)})");
-        var history = new List<EpochRecord>(state.History ?? []);
+        var model = _s.Model;
+        run.Board = _global.UseTensorboard ? TensorBoardWriter.Create(Path.Combine(OutputDir, "tensorboard")) : null;
+        if (run.Board is { } board) PpclsLog.Info($"TensorBoard scalars: {board.FilePath} (view with: tensorboard --logdir {Path.GetFullPath(OutputDir)})");
+        var history = new List<EpochRecord>(run.State.History ?? []);
         bool stoppedEarly = false;
-        for (int epoch = state.Epoch + 1; epoch <= _global.Epochs; epoch++)
+        for (int epoch = run.State.Epoch + 1; epoch <= _global.Epochs; epoch++)
         {
-            manual_seed(EpochSeed(seed, epoch));
-            var (trainAverages, lastLr) = TrainEpoch(epoch, trainLoader, itersPerEpoch, updateFreq, trainLoss, trainMetrics, optimizer, schedule, ema, state, board);
+            manual_seed(EpochSeed(run.Seed, epoch));
+            var (trainAverages, lastLr) = TrainEpoch(run, epoch, run.TrainLoader, run.ItersPerEpoch);
             schedule.OnEpochEnd();
-            state = state with { Epoch = epoch, GlobalStep = schedule.LastStep };
+            run.State = run.State with { Epoch = epoch, GlobalStep = schedule.LastStep };
             var record = new EpochRecord(epoch, trainAverages.GetValueOrDefault(CombinedLoss.TotalKey, double.NaN), lastLr);
-            bool evaluate = evaluator is not null && epoch % _global.EvalInterval == 0 && epoch > _global.StartEvalEpoch;
-            var metrics = evaluate ? evaluator!.Run(ema?.Module ?? model, epoch) : null;
+            bool evaluate = run.Evaluator is not null && epoch % _global.EvalInterval == 0 && epoch > _global.StartEvalEpoch;
+            var metrics = evaluate ? run.Evaluator!.Run(run.Ema?.Module ?? model, epoch) : null;
             if (metrics is not null)
             {
-                board?.AddScalars(metrics.Select(kv => KeyValuePair.Create("eval/" + kv.Key, kv.Value)), epoch);
+                run.Board?.AddScalars(metrics.Select(kv => KeyValuePair.Create("eval/" + kv.Key, kv.Value)), epoch);
                 record = record with
                 {
                     EvalLoss = metrics.TryGetValue(CombinedLoss.TotalKey, out var lossValue) ? lossValue : null,
@@ -128,29 +86,97 @@ public sealed class Trainer
             }
             // Every checkpoint of this epoch, best_model included, carries the history up to it.
             history.Add(record);
-            state = state with { History = history.ToArray() };
+            run.State = run.State with { History = history.ToArray() };
 
             if (metrics is not null)
             {
                 double metric = metrics.TryGetValue(MetricKey, out var top1) ? top1 : -metrics.GetValueOrDefault(CombinedLoss.TotalKey);
-                if (metric > state.BestMetric)
+                if (metric > run.State.BestMetric)
                 {
-                    state = state with { BestMetric = metric, BestEpoch = epoch, EvalsWithoutImprovement = 0 };
-                    Save("best_model", model, optimizer, ema, state);
+                    run.State = run.State with { BestMetric = metric, BestEpoch = epoch, EvalsWithoutImprovement = 0 };
+                    Save("best_model", run);
                 }
-                else state = state with { EvalsWithoutImprovement = state.EvalsWithoutImprovement + 1 };
-                PpclsLog.Info(TrainLog.BestMetric(epoch, state.BestMetric));
-                if (_global.EarlyStopPatience is { } patience && state.EvalsWithoutImprovement >= patience)
+                else run.State = run.State with { EvalsWithoutImprovement = run.State.EvalsWithoutImprovement + 1 };
+                PpclsLog.Info(TrainLog.BestMetric(epoch, run.State.BestMetric));
+                if (_global.EarlyStopPatience is { } patience && run.State.EvalsWithoutImprovement >= patience)
                 {
-                    PpclsLog.Info($"early stop: {patience} evaluation(s) without a better {MetricKey} (best {state.BestMetric:F5} at epoch {state.BestEpoch})");
+                    PpclsLog.Info($"early stop: {patience} evaluation(s) without a better {MetricKey} (best {run.State.BestMetric:F5} at epoch {run.State.BestEpoch})");
                     stoppedEarly = true;
                 }
             }
-            if (epoch % _global.SaveInterval == 0) Save($"epoch_{epoch}", model, optimizer, ema, state);
-            Save("latest", model, optimizer, ema, state);
+            if (epoch % _global.SaveInterval == 0) Save($"epoch_{epoch}", run);
+            Save("latest", run);
             if (stoppedEarly) break;
         }
-        return new TrainingResult(state.Epoch, state.BestMetric, state.BestEpoch, OutputDir, stoppedEarly, history);
+        return new TrainingResult(run.State.Epoch, run.State.BestMetric, run.State.BestEpoch, OutputDir, stoppedEarly, history);
+    }
+
+    /// <summary>
+    /// Builds and validates every piece of a run from the config (loaders, losses, metrics, LR
+    /// schedule, optimizer, EMA, evaluator) and loads the weights to resume or start from, without
+    /// reading an image. <see cref="Run"/> starts here; a benchmark can too, then drive
+    /// <see cref="TrainEpoch"/> itself.
+    /// </summary>
+    public TrainingRun Prepare()
+    {
+        var config = _s.Config;
+        var loaders = config.DataLoader ?? throw new PpclsUserException("DataLoader: the config has no DataLoader section; add DataLoader.Train (and Eval)");
+        var trainConfig = loaders.Train ?? throw new PpclsUserException("DataLoader.Train: missing; add the training loader to the config");
+        var optimizerConfig = config.Optimizer ?? throw new PpclsUserException("Optimizer: missing; add e.g. Optimizer: {name: Momentum, momentum: 0.9, lr: {name: Cosine, learning_rate: 0.1}}");
+        int classNum = config.Arch.ClassNum;
+        long seed = _global.Seed ?? Random.Shared.NextInt64(int.MaxValue);
+        var run = new TrainingRun { Seed = seed };
+        try
+        {
+            // Everything is validated before the first image is read.
+            run.TrainLoader = _s.Data.Build(trainConfig, classNum, seed, PpclsLog.Info);
+            run.EvalLoader = loaders.Eval is { } e && _global.EvalDuringTrain ? _s.Data.Build(e, classNum, seed, PpclsLog.Info) : null;
+            string labelsKey = trainConfig.Dataset.KeyPath(trainConfig.Dataset.Has("cls_label_path") ? "cls_label_path" : "image_root");
+            if (run.TrainLoader.LabelSummary?.FewClassesWarning(classNum, labelsKey) is { } fewClasses)
+                PpclsLog.Warn(fewClasses);
+            run.TrainLoss = LossFactory.Build(config.Loss.Train, PpclsLog.Info)
+                ?? throw new PpclsUserException("Loss.Train: empty; add e.g. Loss: {Train: [{CELoss: {weight: 1.0}}]}");
+            var evalLoss = LossFactory.Build(config.Loss.Eval, PpclsLog.Info);
+            run.TrainMetrics = MetricFactory.Build(config.Metric.Train, PpclsLog.Info, PpclsLog.Warn);
+            var evalMetrics = MetricFactory.Build(config.Metric.Eval, PpclsLog.Info, PpclsLog.Warn);
+
+            int updateFreq = _global.UpdateFreq;
+            if (run.TrainLoader.BatchCount < updateFreq)
+            {
+                PpclsLog.Warn($"Global.update_freq ({updateFreq}) is more than the {run.TrainLoader.BatchCount} batches per epoch; using 1");
+                updateFreq = 1;
+            }
+            run.UpdateFreq = updateFreq;
+            run.ItersPerEpoch = run.TrainLoader.BatchCount / updateFreq * updateFreq;
+            run.Schedule = LearningRateScheduleFactory.Build(optimizerConfig.Lr, _global.Epochs, run.ItersPerEpoch / updateFreq, PpclsLog.Info);
+            var model = _s.Model;
+            run.Optimizer = OptimizerFactory.Build(optimizerConfig, model.named_parameters().Select(p => (p.name, p.parameter)),
+                model as ILearningRateMultipliers, run.Schedule.Current, PpclsLog.Info);
+            run.Ema = config.Ema is { } emaConfig ? new ModelEma(model, _s.BuildTwin().to(_s.Device), emaConfig.Decay) : null;
+            run.Evaluator = run.EvalLoader is null ? null : new Evaluator(run.EvalLoader, evalLoss, evalMetrics, _s.Device, _global.PrintBatchStep, _observer);
+
+            run.State = new TrainingState(config.Arch.Name, classNum, 0, 0, -1, 0, 0);
+            if (_global.Checkpoints is { } resumeFrom)
+                run.State = Resume(resumeFrom, model, run.Optimizer, run.Ema, run.Schedule);
+            else
+            {
+                // PaddleClas loads Arch.pretrained (backbone weights) when the model is built, then Global.pretrained_model.
+                if (config.Arch.PretrainedPath is { } archWeights) LoadPretrained(archWeights, "Arch.pretrained", model, run.Ema);
+                if (_global.PretrainedModel is { } pretrained) LoadPretrained(pretrained, "Global.pretrained_model", model, run.Ema);
+            }
+            if (config.Arch.PretrainedFromHub)
+                PpclsLog.Warn("Arch.pretrained is True: PaddleClas would download ImageNet weights, which Ppcls does not do; " +
+                    "set Arch.pretrained (or Global.pretrained_model) to a local weights file. Training starts from random weights.");
+
+            PpclsLog.Info($"train: {run.TrainLoader.SampleCount} images, {run.ItersPerEpoch} iterations per epoch, {_global.Epochs} epochs, " +
+                $"{run.Optimizer.Groups.Count} parameter group(s), seed {seed}, output {Path.GetFullPath(OutputDir)}");
+            return run;
+        }
+        catch
+        {
+            run.Dispose();
+            throw;
+        }
     }
 
     /// <summary>A fixed mix of (seed, epoch): unlike HashCode.Combine it is the same in every process.</summary>
@@ -162,44 +188,65 @@ public sealed class Trainer
         return (long)((z ^ (z >> 31)) >> 1);
     }
 
-    /// <summary>One epoch; returns the epoch's averages and the LR of its last iteration.</summary>
-    (IReadOnlyDictionary<string, double> Averages, double LastLr) TrainEpoch(int epoch, IBatchSource loader, int iters, int updateFreq,
-        CombinedLoss loss, MetricSet? metrics, TrainingOptimizer optimizer, LearningRateSchedule schedule, ModelEma? ema,
-        TrainingState state, TensorBoardWriter? board)
+    /// <summary>
+    /// One training epoch: at most <paramref name="iterations"/> steps over the batches of
+    /// <paramref name="loader"/> (the run's own <see cref="TrainingRun.TrainLoader"/> in
+    /// <see cref="Run"/>), with the LR schedule, gradient accumulation, EMA, metrics and
+    /// PaddleClas's `[Train]` lines. The observer gets each step's timing. Returns the epoch's
+    /// averages and the LR of its last iteration.
+    /// </summary>
+    public (IReadOnlyDictionary<string, double> Averages, double LastLr) TrainEpoch(TrainingRun run, int epoch, IBatchSource loader, int iterations)
     {
         var model = _s.Model;
+        var loss = run.TrainLoss;
+        var metrics = run.TrainMetrics;
+        var optimizer = run.Optimizer;
+        var schedule = run.Schedule;
+        var ema = run.Ema;
+        int updateFreq = run.UpdateFreq;
+        int iters = iterations;
         model.train();
         var window = new AverageMeterSet();
         var epochAverages = new AverageMeterSet();
         double batchSeconds = 0, readerSeconds = 0, meanBatchSeconds = 0, lastLr = schedule.Current;
         int iter = 0, windowSteps = 0;
         optimizer.SetLearningRate(schedule.Current);
+        _observer?.OnEpochStarted(new EpochStarted(RunPhase.Train, epoch, _global.Epochs, iters));
         var reader = Stopwatch.StartNew();
         foreach (var batch in loader.Epoch(epoch))
         {
             if (iter >= iters) { batch.Dispose(); break; } // the tail that update_freq cannot use
+            long readerTicks = reader.ElapsedTicks;
             readerSeconds += reader.Elapsed.TotalSeconds;
             double lr = lastLr = schedule.Current;
             int count = batch.Count;
+            long forwardTicks, backwardTicks, optimizerTicks = 0;
+            float totalValue;
             var values = new Dictionary<string, double>(StringComparer.Ordinal);
             using (var owned = batch)
             using (var scope = NewDisposeScope())
             {
                 var images = batch.Images.to(_s.Device);
                 var labels = batch.Labels.to(_s.Device);
+                long mark = reader.ElapsedTicks;
                 var logits = model.call(images);
                 var losses = loss.Compute(logits, labels);
+                forwardTicks = reader.ElapsedTicks - mark;
                 var total = losses[CombinedLoss.TotalKey];
-                float totalValue = total.item<float>();
+                totalValue = total.item<float>();
                 if (!float.IsFinite(totalValue)) throw NonFinite(epoch, iter, totalValue);
+                mark = reader.ElapsedTicks;
                 (updateFreq == 1 ? total : total / updateFreq).backward();
+                backwardTicks = reader.ElapsedTicks - mark;
                 if ((iter + 1) % updateFreq == 0)
                 {
+                    mark = reader.ElapsedTicks;
                     optimizer.Step();
                     optimizer.ZeroGrad();
                     schedule.OnIterationEnd();
                     optimizer.SetLearningRate(schedule.Current);
                     ema?.Update();
+                    optimizerTicks = reader.ElapsedTicks - mark;
                 }
                 foreach (var (name, value) in losses) values[name] = name == CombinedLoss.TotalKey ? totalValue : value.item<float>();
                 if (metrics is not null && !batch.SoftLabels)
@@ -211,38 +258,44 @@ public sealed class Trainer
             batchSeconds += seconds;
             meanBatchSeconds = meanBatchSeconds == 0 ? seconds : 0.9 * meanBatchSeconds + 0.1 * seconds;
             windowSteps++;
+            long remaining = (long)(_global.Epochs - epoch) * iters + (iters - iter - 1);
+            var eta = TimeSpan.FromSeconds(Math.Max(0, remaining) * meanBatchSeconds);
             if (iter % _global.PrintBatchStep == 0 || iter == iters - 1)
             {
-                long remaining = (long)(_global.Epochs - epoch) * iters + (iters - iter - 1);
-                PpclsLog.Info(TrainLog.TrainStep(epoch, _global.Epochs, iter, iters, schedule.Name, lr, window.Averages,
-                    batchSeconds / windowSteps, readerSeconds / windowSteps, count, TimeSpan.FromSeconds(remaining * meanBatchSeconds)));
-                board?.AddScalars(window.Averages.Select(kv => KeyValuePair.Create("train/" + kv.Key, kv.Value))
+                PpclsLog.Step(TrainLog.TrainStep(epoch, _global.Epochs, iter, iters, schedule.Name, lr, window.Averages,
+                    batchSeconds / windowSteps, readerSeconds / windowSteps, count, eta));
+                run.Board?.AddScalars(window.Averages.Select(kv => KeyValuePair.Create("train/" + kv.Key, kv.Value))
                     .Append(KeyValuePair.Create("train/lr", lr)), (long)(epoch - 1) * iters + iter);
                 window.Reset();
                 batchSeconds = readerSeconds = 0;
                 windowSteps = 0;
             }
-            iter++;
+            var timing = new StepTiming(readerTicks, forwardTicks, backwardTicks, optimizerTicks, reader.ElapsedTicks);
             reader.Restart();
+            _observer?.OnIterationFinished(new IterationFinished(RunPhase.Train, epoch, iter, iters, count, totalValue,
+                meanBatchSeconds > 0 ? count / meanBatchSeconds : 0, eta, timing));
+            iter++;
         }
         PpclsLog.Info(TrainLog.TrainAverage(epoch, _global.Epochs, epochAverages.Averages) +
             $", resident_memory: {ProcessMemory.ResidentBytes() / 1048576.0:F1} MiB");
-        return (epochAverages.Averages.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), lastLr);
+        var averages = epochAverages.Averages.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        _observer?.OnEpochFinished(new EpochFinished(RunPhase.Train, epoch, averages));
+        return (averages, lastLr);
 
         PpclsUserException NonFinite(int e, int i, float value)
         {
             string latest = CheckpointStore.StatePath(Path.Combine(OutputDir, "latest"));
-            string lastGood = state.Epoch > 0 && File.Exists(latest) ? Path.Combine(OutputDir, "latest") + $" (epoch {state.Epoch})" : "none yet";
+            string lastGood = run.State.Epoch > 0 && File.Exists(latest) ? Path.Combine(OutputDir, "latest") + $" (epoch {run.State.Epoch})" : "none yet";
             return new PpclsUserException(
                 $"the training loss became {value} at epoch {e}, iteration {i}; the last good checkpoint is {lastGood}. " +
                 "Lower Optimizer.lr.learning_rate or check the data, then resume with -o Global.checkpoints=<that checkpoint>");
         }
     }
 
-    void Save(string name, nn.Module model, TrainingOptimizer optimizer, ModelEma? ema, TrainingState state)
+    void Save(string name, TrainingRun run)
     {
         string prefix = Path.Combine(OutputDir, name);
-        CheckpointStore.Save(prefix, model, optimizer.Inner as OptimizerHelper, ema?.Module, state);
+        CheckpointStore.Save(prefix, _s.Model, run.Optimizer.Inner as OptimizerHelper, run.Ema?.Module, run.State);
         PpclsLog.Info($"Already save model in {prefix}");
     }
 

@@ -1,25 +1,40 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Ppcls.Core.Config;
+using Ppcls.Core.Logging;
 using Ppcls.Models;
 using static TorchSharp.torch;
 
 namespace Ppcls.Tools.Benchmarks;
 
 /// <summary>What one train-step benchmark process measured.</summary>
-public sealed record TrainStepResult(double MillisecondsPerStep, long PeakResidentBytes, string MallocState)
+public sealed record TrainStepResult(string Model, int ImageSize, int BatchSize, int Threads,
+    double MedianMs, double MeanMs, long PeakResidentBytes, string MallocState)
 {
-    public string ToLine() => string.Create(CultureInfo.InvariantCulture,
-        $"step_ms={MillisecondsPerStep:F1} peak_rss_bytes={PeakResidentBytes} malloc=\"{MallocState}\"");
+    public double SamplesPerSecond => BatchSize * 1000.0 / MeanMs;
 
+    /// <summary>The shared benchmark line (phase `step`, or what <paramref name="phase"/> names).</summary>
+    public BenchmarkLine ToLine(string phase = "step") =>
+        new BenchmarkLine(Model, phase, ImageSize, BatchSize, Threads) { SamplesPerSecond = SamplesPerSecond, MedianMs = MedianMs }
+            .With("mean_ms", MeanMs).With("peak_rss_bytes", PeakResidentBytes).With("malloc", MallocState);
+
+    /// <summary>Reads back a line written by <see cref="ToLine"/>; null for any other line.</summary>
     public static TrainStepResult? Parse(string line)
     {
-        var parts = line.Split(' ', 3);
-        if (parts.Length != 3 || !parts[0].StartsWith("step_ms=") || !parts[1].StartsWith("peak_rss_bytes=")) return null;
-        return new TrainStepResult(
-            double.Parse(parts[0]["step_ms=".Length..], CultureInfo.InvariantCulture),
-            long.Parse(parts[1]["peak_rss_bytes=".Length..], CultureInfo.InvariantCulture),
-            parts[2]["malloc=\"".Length..^1]);
+        if (!line.StartsWith('{')) return null;
+        try
+        {
+            using var json = JsonDocument.Parse(line);
+            var r = json.RootElement;
+            return new TrainStepResult(r.GetProperty("model").GetString()!, r.GetProperty("size").GetInt32(),
+                r.GetProperty("batch").GetInt32(), r.GetProperty("threads").GetInt32(), r.GetProperty("median_ms").GetDouble(),
+                r.GetProperty("mean_ms").GetDouble(), r.GetProperty("peak_rss_bytes").GetInt64(), r.GetProperty("malloc").GetString()!);
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            return null;
+        }
     }
 }
 
@@ -50,9 +65,15 @@ public static class TrainStepBenchmark
         }
 
         Step(); // warm-up: first-touch allocations and kernel selection
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < steps; i++) Step();
-        clock.Stop();
-        return new TrainStepResult(clock.Elapsed.TotalMilliseconds / steps, Ppcls.Core.Native.ProcessMemory.PeakResidentBytes(), Ppcls.Core.Native.MallocTuning.State);
+        var times = new double[steps];
+        var clock = new Stopwatch();
+        for (int i = 0; i < steps; i++)
+        {
+            clock.Restart();
+            Step();
+            times[i] = clock.Elapsed.TotalMilliseconds;
+        }
+        return new TrainStepResult(modelName, imageSize, batchSize, get_num_threads(), BenchmarkLine.Median(times), times.Average(),
+            Ppcls.Core.Native.ProcessMemory.PeakResidentBytes(), Ppcls.Core.Native.MallocTuning.State);
     }
 }

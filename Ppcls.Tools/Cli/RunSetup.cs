@@ -17,10 +17,11 @@ namespace Ppcls.Tools.Cli;
 /// </summary>
 public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tensor, Tensor> Model, ModelEntry Entry)
 {
-    public static RunSetup Prepare((PpclsConfig Config, IReadOnlyList<string> Notices) loaded, string logName)
+    /// <param name="logName">The log file in `&lt;output_dir&gt;/&lt;Arch.name&gt;/`; null logs to the console only (benchmarks).</param>
+    public static RunSetup Prepare((PpclsConfig Config, IReadOnlyList<string> Notices) loaded, string? logName)
     {
         var config = loaded.Config;
-        PpclsLog.AddFile(Path.Combine(config.Global.OutputDir, config.Arch.Name, logName));
+        if (logName is not null) PpclsLog.AddFile(Path.Combine(config.Global.OutputDir, config.Arch.Name, logName));
         foreach (var notice in loaded.Notices) PpclsLog.Info(notice);
         var device = DeviceSelector.Resolve(config.Global.Device, config.Tree["Global"] is ConfigMap g ? g["device"]?.Location : null);
         if (config.Global.NumThreads is { } threads) set_num_threads(threads);
@@ -42,4 +43,7 @@ public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tenso
     public IDataLoaderBuilder DataLoaders() => new DataLoaderFactory(DataCatalog.CreateRegistry());
 
     public TrainingSession Session() => new(Config, Model, BuildTwin, Entry.Preset, DataLoaders(), Device);
+
+    /// <summary>The session's trainer, built from the config's Loss, Optimizer, Metric and DataLoader sections.</summary>
+    public Trainer Trainer(ITrainingObserver? observer = null) => new(Session(), observer);
 }

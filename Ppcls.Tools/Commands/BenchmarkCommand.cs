@@ -6,7 +6,10 @@ using Ppcls.Tools.Benchmarks;
 
 namespace Ppcls.Tools.Commands;
 
-/// <summary>`ppcls benchmark step|malloc|data`: throughput measurements that print ratios measured in one run.</summary>
+/// <summary>
+/// `ppcls benchmark train|step|malloc|data`: throughput measurements that print ratios measured
+/// in one run, as JSON lines sharing the fields of <see cref="BenchmarkLine"/>.
+/// </summary>
 public static class BenchmarkCommand
 {
     sealed class StepOptions
@@ -35,7 +38,8 @@ public static class BenchmarkCommand
     {
         var command = new Command("benchmark",
             "Measure training-step speed and memory; comparisons are measured side by side in one run.\n\n" +
-            "Example:\n  ppcls benchmark malloc --model MobileNetV2 --batch-size 32 --image-size 224 --steps 5");
+            "Example:\n  ppcls benchmark train -c configs/quick_start/PPLCNet_x0_25_demo.yaml --iters 20");
+        command.Add(TrainBenchmarkCommand.Build());
         command.Add(BuildStep());
         command.Add(BuildMalloc());
         command.Add(DataBenchmarkCommand.Build());
@@ -45,13 +49,14 @@ public static class BenchmarkCommand
     static Command BuildStep()
     {
         var options = new StepOptions();
-        var step = new Command("step", "Time forward+backward+SGD steps of a model on random data in this process; print ms/step and peak RSS.");
+        var step = new Command("step", "Time forward+backward+SGD steps of a zoo model on random data in this process (no config, no Trainer); " +
+            "prints one JSON line: median and mean ms/step, samples/s, peak RSS.");
         options.AddTo(step);
         step.SetAction(parse =>
         {
             var result = TrainStepBenchmark.Run(parse.GetValue(options.Model)!, parse.GetValue(options.BatchSize),
                 parse.GetValue(options.ImageSize), parse.GetValue(options.Steps));
-            parse.InvocationConfiguration.Output.WriteLine(result.ToLine());
+            parse.InvocationConfiguration.Output.WriteLine(result.ToLine().ToJson());
         });
         return step;
     }
@@ -60,17 +65,21 @@ public static class BenchmarkCommand
     {
         var options = new StepOptions();
         var malloc = new Command("malloc",
-            $"Run 'benchmark step' twice in fresh processes, with and without the glibc malloc tuning ({MallocTuning.OptOutVariable}), and print both and their ratio.");
+            $"Run 'benchmark step' twice in fresh processes, with and without the glibc malloc tuning ({MallocTuning.OptOutVariable}); " +
+            "prints JSON lines for both (phases malloc_on, malloc_off) and their ratio (phase malloc_on/malloc_off: ratio = speed-up with the tuning).");
         options.AddTo(malloc);
         malloc.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
             var on = RunChild(options.Arguments(parse), tuning: true);
             var off = RunChild(options.Arguments(parse), tuning: false);
-            output.WriteLine($"{"malloc tuning",-14} {"ms/step",10} {"peak RSS MiB",13}");
-            output.WriteLine($"{"on",-14} {on.MillisecondsPerStep,10:F1} {on.PeakResidentBytes / 1048576.0,13:F0}");
-            output.WriteLine($"{"off",-14} {off.MillisecondsPerStep,10:F1} {off.PeakResidentBytes / 1048576.0,13:F0}");
-            output.WriteLine($"speed-up with tuning: {off.MillisecondsPerStep / on.MillisecondsPerStep:F2}x; peak memory on/off: {(double)on.PeakResidentBytes / off.PeakResidentBytes:F2}x");
+            output.WriteLine(on.ToLine("malloc_on").ToJson());
+            output.WriteLine(off.ToLine("malloc_off").ToJson());
+            // A ratio line repeats its numerator's figures and adds the ratios.
+            output.WriteLine(on.ToLine("malloc_on/malloc_off")
+                .With("ratio", on.SamplesPerSecond / off.SamplesPerSecond)
+                .With("median_ratio", off.MedianMs / on.MedianMs)
+                .With("peak_rss_ratio", (double)on.PeakResidentBytes / off.PeakResidentBytes).ToJson());
         });
         return malloc;
     }

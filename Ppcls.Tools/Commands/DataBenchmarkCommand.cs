@@ -18,7 +18,7 @@ public static class DataBenchmarkCommand
         var maxWorkers = new Option<int>("--max-workers") { Description = "measure the loader with 1..K workers", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("data",
             "Measure the data pipeline of a config in one run: read+decode only, the full transform_ops chain on one thread, " +
-            "and the loader with 1..K workers; prints one JSON line per measurement (images/s).");
+            "and the loader with 1..K workers; prints one JSON line per measurement (model, phase, size, batch, threads, samples_per_s, workers).");
         options.AddTo(command);
         command.Add(loaderName);
         command.Add(batches);
@@ -37,7 +37,7 @@ public static class DataBenchmarkCommand
             var error = parse.InvocationConfiguration.Error;
             foreach (var notice in notices) error.WriteLine(notice);
             foreach (var m in DataBenchmark.Run(factory, loader, config.Arch.ClassNum, config.Global.Seed ?? 0, n, k, error.WriteLine))
-                output.WriteLine(m.ToJson());
+                output.WriteLine(m.ToLine(config.Arch.Name).ToJson());
         });
         return command;
     }

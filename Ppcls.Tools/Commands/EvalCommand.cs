@@ -32,11 +32,12 @@ public static class EvalCommand
             string file = WeightLoader.Resolve(weights, "Global.pretrained_model");
             WeightLoader.Load(setup.Model, SafeTensorsFile.Read(file).Tensors, setup.Entry.Preset.ClassifierKey, strict: true, file);
             using var loader = setup.DataLoaders().Build(evalConfig, c.Arch.ClassNum, c.Global.Seed, PpclsLog.Info);
-            var evaluator = new Evaluator(loader, LossFactory.Build(c.Loss.Eval, PpclsLog.Info),
-                MetricFactory.Build(c.Metric.Eval, PpclsLog.Info, PpclsLog.Warn), setup.Device, c.Global.PrintBatchStep);
+            var loss = LossFactory.Build(c.Loss.Eval, PpclsLog.Info);
+            var metrics = MetricFactory.Build(c.Metric.Eval, PpclsLog.Info, PpclsLog.Warn);
             var names = ClassNames.ForEval(c, PpclsLog.Warn);
             var confusion = new ConfusionMatrix(c.Arch.ClassNum);
-            var averages = evaluator.Run(setup.Model, epoch: 0, confusion);
+            var averages = ProgressDisplay.Run(ProgressDisplay.For(parse.InvocationConfiguration.Output), observer =>
+                new Evaluator(loader, loss, metrics, setup.Device, c.Global.PrintBatchStep, observer).Run(setup.Model, epoch: 0, confusion));
             WriteReport(Path.Combine(c.Global.OutputDir, c.Arch.Name), EvalReport.Create(c.Arch.Name, file, confusion, names, averages), confusion);
             return 0;
         });

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Ppcls.Core.Engine;
 using Ppcls.Core.Logging;
 using Ppcls.Tools.Cli;
 using Ppcls.Tools.Reporting;
@@ -25,7 +24,8 @@ public static class TrainCommand
         {
             var setup = RunSetup.Prepare(config.Load(parse), "train.log");
             bool checkOnly = parse.GetValue(check);
-            var result = new Trainer(setup.Session()).Run(checkOnly);
+            var style = checkOnly ? ProgressStyle.Plain : ProgressDisplay.For(parse.InvocationConfiguration.Output);
+            var result = ProgressDisplay.Run(style, observer => setup.Trainer(observer).Run(checkOnly));
             if (checkOnly) return 0;
             PpclsLog.Info($"training done: {result.Epochs} epoch(s), best top1 {result.BestMetric:F5} at epoch {result.BestEpoch}; " +
                 $"checkpoints in {Path.GetFullPath(result.OutputDir)}");

@@ -15,6 +15,8 @@ public sealed class DataBenchmarkTests
             ("decode", 1, 4), ("chain", 1, 4), ("loader", 1, 4), ("loader", 2, 4),
         }));
         Assert.That(results.Select(r => r.ImagesPerSecond), Has.All.GreaterThan(0));
-        Assert.That(results[0].ToJson(), Does.StartWith("{\"stage\":\"decode\",\"workers\":1,\"images\":4,"));
+        Assert.That(results.Select(r => (r.ImageSize, r.BatchSize)), Has.All.EqualTo((8, 2)), "TrainOps crops to 8 px");
+        Assert.That(results[0].ToLine("PPLCNet_x0_25").ToJson(),
+            Does.Match("^\\{\"model\":\"PPLCNet_x0_25\",\"phase\":\"decode\",\"size\":\\d+,\"batch\":2,\"threads\":\\d+,\"samples_per_s\":[0-9.]+,\"workers\":1,\"images\":4,"));
     }
 }

@@ -12,42 +12,19 @@ namespace Ppcls.Tools.Tests;
 [NonParallelizable]
 public sealed class TrainEvalTests
 {
-    string _root = null!;
-    string _data = null!;
+    DemoData _demo = null!;
     string _output = null!;
 
     [OneTimeSetUp]
-    public void MakeData()
-    {
-        _root = Directory.CreateTempSubdirectory("ppcls-train-test-").FullName;
-        _data = Path.Combine(_root, "demo");
-        var run = CliRun.Of("dataset", "make-demo", _data, "--classes", "4", "--per-class", "10", "--size", "32", "--seed", "1");
-        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
-    }
+    public void MakeData() => _demo = new DemoData();
 
     [OneTimeTearDown]
-    public void RemoveData() => Directory.Delete(_root, recursive: true);
+    public void RemoveData() => _demo.Dispose();
 
     [SetUp]
-    public void NewOutput()
-    {
-        _output = Path.Combine(_root, "out-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(_output);
-    }
+    public void NewOutput() => _output = _demo.NewOutput();
 
-    string[] Overrides(int epochs) =>
-    [
-        "-c", CliRun.QuickStartConfig,
-        "-o", $"Global.output_dir={_output}", "-o", $"Global.epochs={epochs}", "-o", "Global.seed=7",
-        "-o", "Global.print_batch_step=1", "-o", "Global.save_interval=1", "-o", "Arch.class_num=4",
-        "-o", $"DataLoader.Train.dataset.image_root={_data}", "-o", $"DataLoader.Train.dataset.cls_label_path={_data}/train_list.txt",
-        "-o", $"DataLoader.Eval.dataset.image_root={_data}", "-o", $"DataLoader.Eval.dataset.cls_label_path={_data}/val_list.txt",
-        "-o", "DataLoader.Train.dataset.transform_ops.1.RandCropImage.size=32",
-        "-o", "DataLoader.Eval.dataset.transform_ops.1.ResizeImage.resize_short=36",
-        "-o", "DataLoader.Eval.dataset.transform_ops.2.CropImage.size=32",
-        "-o", "DataLoader.Train.sampler.batch_size=8", "-o", "DataLoader.Eval.sampler.batch_size=8",
-        "-o", "Metric.Train.0.TopkAcc.topk=[1,2]", "-o", "Metric.Eval.0.TopkAcc.topk=[1,2]",
-    ];
+    string[] Overrides(int epochs) => _demo.Overrides(_output, epochs);
 
     string ModelDir => Path.Combine(_output, "PPLCNet_x0_25");
     string Log(string name) => File.ReadAllText(Path.Combine(ModelDir, name));
@@ -153,6 +130,22 @@ public sealed class TrainEvalTests
     }
 
     [Test]
+    public void Redirected_standard_output_gets_the_plain_paddleclas_lines_and_no_terminal_codes()
+    {
+        var train = CliRun.InChildProcess(["train", .. Overrides(epochs: 1)]);
+
+        Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
+        string[] lines = train.Output.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        const string Prefix = @"^\[\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\] ppcls INFO: ";
+        Assert.That(lines, Has.All.Match(@"^\[\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\] ppcls (INFO|WARN): "), "only log lines, no bar");
+        Assert.That(lines.Count(l => System.Text.RegularExpressions.Regex.IsMatch(l, Prefix + @"\[Train\]\[Epoch 1/1\]\[Iter: \d/4\]")), Is.EqualTo(4));
+        Assert.That(train.Output.Contains('\u001b'), Is.False, "no terminal escape codes");
+        string[] logged = File.ReadAllLines(Path.Combine(ModelDir, "train.log"));
+        Assert.That(lines.Where(l => l.Contains("[Train]") || l.Contains("[Eval]")),
+            Is.EqualTo(logged.Where(l => l.Contains("[Train]") || l.Contains("[Eval]"))), "the console and the file have the same lines");
+    }
+
+    [Test]
     public void Fine_tuning_to_another_class_count_loads_everything_but_the_classifier()
     {
         Assert.That(CliRun.Of(["train", .. Overrides(epochs: 1)]).ExitCode, Is.EqualTo(0));
@@ -172,11 +165,11 @@ public sealed class TrainEvalTests
     {
         string tree = Path.Combine(_output, "custom");
         foreach (var (split, list) in new[] { ("train", "train_list.txt"), ("val", "val_list.txt") })
-            foreach (var fields in File.ReadAllLines(Path.Combine(_data, list)).Select(l => l.Split(' ')))
+            foreach (var fields in File.ReadAllLines(Path.Combine(_demo.Data, list)).Select(l => l.Split(' ')))
             {
                 string folder = Path.Combine(tree, split, "class" + fields[1]);
                 Directory.CreateDirectory(folder);
-                File.Copy(Path.Combine(_data, fields[0]), Path.Combine(folder, Path.GetFileName(fields[0])));
+                File.Copy(Path.Combine(_demo.Data, fields[0]), Path.Combine(folder, Path.GetFileName(fields[0])));
             }
         string map = Path.Combine(tree, "train", "label_list.txt");
 
@@ -233,7 +226,7 @@ public sealed class TrainEvalTests
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
         Assert.That(Log("train.log"), Does.Contain(
-            $"ppcls WARN: DataLoader.Train.dataset.cls_label_path: {_data}/train_list.txt has 4 distinct labels but Arch.class_num is 9, " +
+            $"ppcls WARN: DataLoader.Train.dataset.cls_label_path: {_demo.Data}/train_list.txt has 4 distinct labels but Arch.class_num is 9, " +
             "so 5 classifier outputs never see a training image; if this is not a subset on purpose, set -o Arch.class_num=4"));
         Assert.That(Log("train.log"), Does.Contain("check passed"));
     }
@@ -272,10 +265,10 @@ public sealed class TrainEvalTests
         Assert.That(eval.ExitCode, Is.EqualTo(0), eval.Error);
         string log = Log("eval.log");
         string report = Path.Combine(ModelDir, "eval_report.json"), png = Path.Combine(ModelDir, "confusion_matrix.png");
-        Assert.That(log, Does.Contain($"eval report: {report} and {png} (classes named by {_data}/label_list.txt)"));
+        Assert.That(log, Does.Contain($"eval report: {report} and {png} (classes named by {_demo.Data}/label_list.txt)"));
         using var json = JsonDocument.Parse(File.ReadAllText(report));
         var root = json.RootElement;
-        string[] names = File.ReadAllLines(Path.Combine(_data, "label_list.txt")).Select(l => l.Split(' ', 2)[1]).ToArray();
+        string[] names = File.ReadAllLines(Path.Combine(_demo.Data, "label_list.txt")).Select(l => l.Split(' ', 2)[1]).ToArray();
         Assert.That(names, Has.Length.EqualTo(4));
         Assert.That(root.GetProperty("class_names").EnumerateArray().Select(e => e.GetString()), Is.EqualTo(names));
         Assert.That(root.GetProperty("weights").GetString(), Is.EqualTo($"{ModelDir}/latest.safetensors"));

@@ -1,0 +1,44 @@
+using Ppcls.Core.Checkpoint;
+using Ppcls.Core.Data;
+using Ppcls.Core.Loss;
+using Ppcls.Core.Metric;
+using Ppcls.Core.Optim;
+using Ppcls.Core.Reporting;
+
+namespace Ppcls.Core.Engine;
+
+/// <summary>
+/// The pieces <see cref="Trainer.Prepare"/> built from a config for one run, and where the run
+/// stands. Owns the loaders and the optimizer (dispose it); the model belongs to the session.
+/// </summary>
+public sealed class TrainingRun : IDisposable
+{
+    internal TrainingRun() { }
+
+    /// <summary>The loader of `DataLoader.Train`.</summary>
+    public IBatchSource TrainLoader { get; internal set; } = null!;
+    /// <summary>The loader of `DataLoader.Eval` when the run evaluates during training.</summary>
+    public IBatchSource? EvalLoader { get; internal set; }
+    public CombinedLoss TrainLoss { get; internal set; } = null!;
+    public MetricSet? TrainMetrics { get; internal set; }
+    public TrainingOptimizer Optimizer { get; internal set; } = null!;
+    public LearningRateSchedule Schedule { get; internal set; } = null!;
+    public ModelEma? Ema { get; internal set; }
+    public Evaluator? Evaluator { get; internal set; }
+    /// <summary>Iterations per optimizer step (`Global.update_freq`, 1 when an epoch has fewer batches).</summary>
+    public int UpdateFreq { get; internal set; } = 1;
+    /// <summary>Iterations per epoch: the loader's batches, less the tail that <see cref="UpdateFreq"/> cannot use.</summary>
+    public int ItersPerEpoch { get; internal set; }
+    public long Seed { get; internal set; }
+    public TrainingState State { get; internal set; } = null!;
+    /// <summary>The TensorBoard event file of a real run with `Global.use_tensorboard`.</summary>
+    public TensorBoardWriter? Board { get; internal set; }
+
+    public void Dispose()
+    {
+        Board?.Dispose();
+        Optimizer?.Dispose();
+        EvalLoader?.Dispose();
+        TrainLoader?.Dispose();
+    }
+}

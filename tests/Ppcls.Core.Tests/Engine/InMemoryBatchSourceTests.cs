@@ -1,0 +1,34 @@
+using Ppcls.Core.Data;
+using static TorchSharp.torch;
+
+namespace Ppcls.Core.Tests.Engine;
+
+public sealed class InMemoryBatchSourceTests
+{
+    [Test]
+    public void Each_batch_is_the_held_batch_and_disposing_it_leaves_the_source_usable()
+    {
+        using var source = InMemoryBatchSource.Random([4, 3, 5, 5], softLabels: false, classNum: 7, batchCount: 3, seed: 2);
+
+        var first = source.Epoch(1).Select(b => { using (b) return (b.Images.sum().item<float>(), b.Labels.clone()); }).ToList();
+        var again = source.Epoch(2).Select(b => { using (b) return b.Images.sum().item<float>(); }).ToList();
+
+        Assert.That(first, Has.Count.EqualTo(3));
+        Assert.That(again, Is.EqualTo(first.Select(f => f.Item1)));
+        Assert.That(first[0].Item2.shape, Is.EqualTo(new long[] { 4 }));
+        Assert.That(first[0].Item2.max().item<long>(), Is.LessThan(7));
+        Assert.That(source.SampleCount, Is.EqualTo(12));
+    }
+
+    [Test]
+    public void Soft_labels_are_rows_of_class_probabilities()
+    {
+        using var source = InMemoryBatchSource.Random([4, 3, 5, 5], softLabels: true, classNum: 6, batchCount: 1, seed: 2);
+
+        using var batch = source.Epoch(1).Single();
+
+        Assert.That(batch.SoftLabels, Is.True);
+        Assert.That(batch.Labels.shape, Is.EqualTo(new long[] { 4, 6 }));
+        Assert.That(batch.Labels.sum(1).allclose(ones(4)), Is.True);
+    }
+}
