@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# MobileNetV2 training speed, Ppcls against the Python peer (Debian's PyTorch 1.13 +
+# torchvision), measured side by side in one run: the two alternate ROUNDS times so that a
+# change in machine load hits both, and the last line is the ratio of the medians.
+#   scripts/benchmark-peer.sh [ROUNDS] [STEPS]        (defaults 2 and 5; batch 32, 224 px, 2 threads)
+# Installs python3-torch and python3-torchvision with apt-get when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-2}
+steps=${2:-5}
+python=/usr/bin/python3
+
+if ! "$python" -c "import torchvision" 2>/dev/null; then
+    sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq && $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-torchvision >/dev/null
+fi
+
+# The peer gets the same allocator tuning as ppcls (glibc's environment tunables).
+export MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647 MALLOC_ARENA_MAX=1
+lines=$(mktemp)
+trap 'rm -f "$lines"' EXIT
+for _ in $(seq "$rounds"); do
+    ./ppcls benchmark step --model MobileNetV2 --batch-size 32 --image-size 224 --steps "$steps" 2>/dev/null | tail -1 | tee -a "$lines"
+    "$python" scripts/torchvision_peer.py --batch-size 32 --image-size 224 --steps "$steps" --threads 2 | tee -a "$lines"
+done
+"$python" - "$lines" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+ppcls = statistics.median(r["samples_per_s"] for r in rows if r["model"] == "MobileNetV2")
+peer = statistics.median(r["samples_per_s"] for r in rows if r["model"].startswith("torchvision"))
+print(json.dumps({"model": "MobileNetV2", "phase": "ppcls/torchvision", "size": 224, "batch": 32, "threads": 2,
+                  "samples_per_s": ppcls, "peer_samples_per_s": peer, "ratio": round(ppcls / peer, 3)}))
+PY
