@@ -16,7 +16,7 @@ if ! "$python" -c "import torchvision" 2>/dev/null; then
 fi
 
 # The peer gets the same allocator tuning as ppcls (glibc's environment tunables).
-export MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647 MALLOC_ARENA_MAX=1
+export MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=2147483647
 lines=$(mktemp)
 trap 'rm -f "$lines"' EXIT
 for _ in $(seq "$rounds"); do
