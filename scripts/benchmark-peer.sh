@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # MobileNetV2 training speed, Ppcls against the Python peer (Debian's PyTorch 1.13 +
 # torchvision), measured side by side in one run: the two alternate ROUNDS times so that a
-# change in machine load hits both, and the last line is the ratio of the medians.
+# change in machine load hits both, and the last line compares the medians of the per-round
+# median step times (ratio > 1: Ppcls is faster).
 #   scripts/benchmark-peer.sh [ROUNDS] [STEPS]        (defaults 2 and 5; batch 32, 224 px, 2 threads)
 # Installs python3-torch and python3-torchvision with apt-get when they are missing.
 set -euo pipefail
@@ -26,8 +27,9 @@ done
 "$python" - "$lines" <<'PY'
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-ppcls = statistics.median(r["samples_per_s"] for r in rows if r["model"] == "MobileNetV2")
-peer = statistics.median(r["samples_per_s"] for r in rows if r["model"].startswith("torchvision"))
+ppcls = statistics.median(r["median_ms"] for r in rows if r["model"] == "MobileNetV2")
+peer = statistics.median(r["median_ms"] for r in rows if r["model"].startswith("torchvision"))
 print(json.dumps({"model": "MobileNetV2", "phase": "ppcls/torchvision", "size": 224, "batch": 32, "threads": 2,
-                  "samples_per_s": ppcls, "peer_samples_per_s": peer, "ratio": round(ppcls / peer, 3)}))
+                  "median_ms": round(ppcls, 1), "samples_per_s": round(32000 / ppcls, 2),
+                  "peer_median_ms": round(peer, 1), "peer_samples_per_s": round(32000 / peer, 2), "ratio": round(peer / ppcls, 3)}))
 PY

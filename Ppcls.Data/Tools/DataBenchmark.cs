@@ -10,8 +10,11 @@ namespace Ppcls.Data.Tools;
 /// <summary>
 /// `ppcls benchmark data`: images/s of one loader config, measured in one run: read + decode
 /// only (`decode`), the full chain into batch tensors on one thread (`chain`), and the loader
-/// with 1..k workers (`loader`). Each measurement prints as a <see cref="BenchmarkLine"/>
-/// (phase = stage, samples_per_s = images/s).
+/// with 1..k workers (`loader`), all on the same images. The stages run in interleaved rounds
+/// (decode, chain, loaders; again ...) so that a change in machine load touches every stage;
+/// each stage reports its median over the rounds, and the ratios (chain/decode,
+/// loader k/loader 1) are medians of the per-round ratios. Each result prints as a
+/// <see cref="BenchmarkLine"/> (phase = stage, samples_per_s = images/s).
 /// </summary>
 public static class DataBenchmark
 {
@@ -28,6 +31,50 @@ public static class DataBenchmark
                 .With("workers", Workers).With("images", Images).With("seconds", Seconds);
     }
 
+    /// <summary>A stage's median over the rounds (its seconds are those of the median round).</summary>
+    public sealed record Summary(Measurement Median, int Rounds)
+    {
+        public BenchmarkLine ToLine(string model) => Median.ToLine(model).With("rounds", Rounds);
+    }
+
+    /// <summary>
+    /// The median over rounds of <paramref name="Stage"/>'s images/s divided by <paramref name="Base"/>'s;
+    /// the line repeats the stage's median images/s, as every ratio line does.
+    /// </summary>
+    public sealed record Ratio(string Stage, int Workers, string Base, int BaseWorkers, double Value, double StageImagesPerSecond, int ImageSize, int BatchSize)
+    {
+        public string Phase => $"{Label(Stage, Workers)}/{Label(Base, BaseWorkers)}";
+
+        public BenchmarkLine ToLine(string model) =>
+            new BenchmarkLine(model, Phase, ImageSize, BatchSize, get_num_threads()) { SamplesPerSecond = StageImagesPerSecond }
+                .With("ratio", Math.Round(Value, 3));
+
+        static string Label(string stage, int workers) => stage == "loader" ? $"loader{workers}" : stage;
+    }
+
+    /// <summary>Runs <paramref name="rounds"/> interleaved rounds; returns each stage's median and the ratios.</summary>
+    public static (IReadOnlyList<Summary> Stages, IReadOnlyList<Ratio> Ratios) Measure(DataLoaderFactory factory, LoaderConfig config,
+        int classNum, long seed, int batches, int maxWorkers, int rounds, Action<string> notice)
+    {
+        var byRound = Enumerable.Range(0, rounds).Select(_ => Run(factory, config, classNum, seed, batches, maxWorkers, notice).ToList()).ToList();
+        var stages = byRound[0].Select((first, k) =>
+        {
+            var ordered = byRound.Select(r => r[k]).OrderBy(m => m.ImagesPerSecond).ToList();
+            return new Summary(ordered[ordered.Count / 2], rounds);
+        }).ToList();
+        double MedianRatio(int k, int baseK)
+        {
+            var values = byRound.Select(r => r[k].ImagesPerSecond / r[baseK].ImagesPerSecond).Order().ToList();
+            return values[values.Count / 2];
+        }
+        var first = byRound[0];
+        var ratios = new List<Ratio> { new("chain", 1, "decode", 1, MedianRatio(1, 0), stages[1].Median.ImagesPerSecond, first[0].ImageSize, first[0].BatchSize) };
+        for (int k = 3; k < first.Count; k++)
+            ratios.Add(new("loader", first[k].Workers, "loader", 1, MedianRatio(k, 2), stages[k].Median.ImagesPerSecond, first[k].ImageSize, first[k].BatchSize));
+        return (stages, ratios);
+    }
+
+    /// <summary>One round: decode, chain, then the loader with 1..<paramref name="maxWorkers"/> workers.</summary>
     public static IEnumerable<Measurement> Run(DataLoaderFactory factory, LoaderConfig config, int classNum, long seed, int batches, int maxWorkers, Action<string> notice)
     {
         using var serial = factory.BuildLoader(config with { NumWorkers = 0 }, classNum, seed, notice);

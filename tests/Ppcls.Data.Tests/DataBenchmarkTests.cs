@@ -19,4 +19,20 @@ public sealed class DataBenchmarkTests
         Assert.That(results[0].ToLine("PPLCNet_x0_25").ToJson(),
             Does.Match("^\\{\"model\":\"PPLCNet_x0_25\",\"phase\":\"decode\",\"size\":\\d+,\"batch\":2,\"threads\":\\d+,\"samples_per_s\":[0-9.]+,\"workers\":1,\"images\":4,"));
     }
+
+    [Test]
+    public void Interleaved_rounds_report_each_stage_median_and_the_median_of_the_per_round_ratios()
+    {
+        string dir = TestData.ImageSet(6, 2);
+        var config = TestData.Loader(TestData.LoaderYaml(dir, TestData.TrainOps, batchSize: 2));
+        var (stages, ratios) = DataBenchmark.Measure(new DataLoaderFactory(DataCatalog.CreateRegistry()), config, 2, 0, 2, 2, 3, _ => { });
+
+        Assert.That(stages.Select(s => (s.Median.Stage, s.Median.Workers, s.Rounds)), Is.EqualTo(new[]
+        {
+            ("decode", 1, 3), ("chain", 1, 3), ("loader", 1, 3), ("loader", 2, 3),
+        }));
+        Assert.That(ratios.Select(r => r.Phase), Is.EqualTo(new[] { "chain/decode", "loader2/loader1" }));
+        Assert.That(ratios.Select(r => r.Value), Has.All.GreaterThan(0));
+        Assert.That(ratios[0].ToLine("M").ToJson(), Does.Match("\\\"phase\\\":\\\"chain/decode\\\",.*\\\"samples_per_s\\\":[0-9.]+,\\\"ratio\\\":[0-9.]+\\}$"));
+    }
 }
