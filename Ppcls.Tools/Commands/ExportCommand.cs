@@ -35,10 +35,10 @@ public static class ExportCommand
             var setup = RunSetup.Prepare(config.Load(parse), "export.log");
             var c = setup.Config;
             var infer = InferCommand.RequireInfer(c.Infer);
+            TrainedWeights.Load(setup);
             var topkSettings = InferCommand.ReadTopk(infer);
             var topk = topkSettings.Build();
             topk.CheckClassCount(c.Arch.ClassNum, "Infer.PostProcess.class_id_map_file", $"Arch.class_num is {c.Arch.ClassNum}; use the label map of the training data");
-            TrainedWeights.Load(setup);
             if (c.Arch.Options.Map.ContainsKey("infer_model_name"))
                 PpclsLog.Info("Arch.infer_model_name: the configured model is exported");
 
