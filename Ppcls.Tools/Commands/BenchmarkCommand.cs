@@ -35,7 +35,7 @@ public static class BenchmarkCommand
     public static Command Build()
     {
         var command = new Command("benchmark",
-            "Measure training-step speed and memory; comparisons are measured side by side in one run.\n\n" +
+            "Measure training-step speed and memory, the data pipeline, and inference (TorchSharp vs ONNX Runtime); comparisons are measured side by side in one run.\n\n" +
             "Example:\n  ppcls benchmark malloc --model MobileNetV2 --batch-size 32 --image-size 224 --steps 5");
         command.Add(BuildStep());
         command.Add(BuildMalloc());
