@@ -75,10 +75,14 @@ public static class InferenceBenchmark
         model.call(input);
     }
 
-    /// <summary>Milliseconds per call: the median of at least <paramref name="runs"/> timed calls (and at least <paramref name="minSeconds"/>), after <paramref name="warmup"/> untimed ones.</summary>
+    /// <summary>
+    /// Milliseconds per call: the median of at least <paramref name="runs"/> timed calls (and at least
+    /// <paramref name="minSeconds"/>), after <paramref name="warmup"/> untimed ones and at least half a second of them.
+    /// </summary>
     static double Median(Action call, int warmup, int runs, double minSeconds)
     {
-        for (int i = 0; i < warmup; i++) call();
+        var warming = Stopwatch.StartNew();
+        for (int i = 0; i < warmup || warming.Elapsed.TotalSeconds < 0.5; i++) call();
         var samples = new List<double>();
         var total = Stopwatch.StartNew();
         while (samples.Count < runs || total.Elapsed.TotalSeconds < minSeconds)
