@@ -38,7 +38,7 @@ public static class ExportCommand
             TrainedWeights.Load(setup);
             var topkSettings = InferCommand.ReadTopk(infer);
             var topk = topkSettings.Build();
-            topk.CheckClassCount(c.Arch.ClassNum, "Infer.PostProcess.class_id_map_file", $"Arch.class_num is {c.Arch.ClassNum}; use the label map of the training data");
+            topk.CheckClassCount(c.Arch.ClassNum, $"Infer.PostProcess.class_id_map_file ({topkSettings.ClassIdMapFile})", $"Arch.class_num is {c.Arch.ClassNum}; use the label map of the training data");
             if (c.Arch.Options.Map.ContainsKey("infer_model_name"))
                 PpclsLog.Info("Arch.infer_model_name: the configured model is exported");
 

@@ -29,8 +29,9 @@ public static class InferCommand
             var c = setup.Config;
             var infer = RequireInfer(c.Infer);
             TrainedWeights.Load(setup);
-            var topk = ReadTopk(infer).Build();
-            topk.CheckClassCount(c.Arch.ClassNum, "Infer.PostProcess.class_id_map_file", $"Arch.class_num is {c.Arch.ClassNum}; use the label map of the training data");
+            var topkSettings = ReadTopk(infer);
+            var topk = topkSettings.Build();
+            topk.CheckClassCount(c.Arch.ClassNum, $"Infer.PostProcess.class_id_map_file ({topkSettings.ClassIdMapFile})", $"Arch.class_num is {c.Arch.ClassNum}; use the label map of the training data");
             var images = ImageList.Collect(infer.InferImgs ?? throw new PpclsUserException("Infer.infer_imgs: not set; pass -o Infer.infer_imgs=IMAGE_OR_FOLDER"), "Infer.infer_imgs");
             var preprocessor = ImagePreprocessor.FromTransforms(infer.Transforms, "Infer.transforms", PpclsLog.Info);
             if (infer.SaveDir is not null) PpclsLog.Info("Infer.save_dir: results are logged, not saved to a file, in Ppcls");

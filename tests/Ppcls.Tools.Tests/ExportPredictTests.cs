@@ -165,6 +165,19 @@ public sealed partial class ExportPredictTests
     }
 
     [Test]
+    public void A_label_map_naming_fewer_classes_than_the_model_is_refused()
+    {
+        string map = Path.Combine(_root, "two_labels.txt");
+        File.WriteAllText(map, "0 red_circle\n1 green_square\n");
+
+        var (run, _) = Infer("-o", $"Infer.PostProcess.class_id_map_file={map}");
+
+        Assert.That(run.ExitCode, Is.EqualTo(2));
+        Assert.That(run.Error.TrimEnd(), Is.EqualTo(
+            $"error: Infer.PostProcess.class_id_map_file ({map}): names 2 classes but the model predicts 4; Arch.class_num is 4; use the label map of the training data"));
+    }
+
+    [Test]
     public void An_unreadable_image_is_named_and_skipped_by_infer_and_predict()
     {
         string folder = Path.Combine(_root, "mixed");
