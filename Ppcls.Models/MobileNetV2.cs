@@ -1,5 +1,6 @@
 using Ppcls.Core.Config;
 using Ppcls.Core.Models;
+using Ppcls.Core.Onnx;
 using Ppcls.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -15,7 +16,7 @@ namespace Ppcls.Models;
 /// `_conv.weight`, `_batch_norm.weight` / `.bias` / `._mean` / `._variance`. After
 /// <see cref="Reparameterize"/> the BN is folded into the conv: `_conv.weight`, `_conv.bias`.
 /// </summary>
-public sealed class MobileNetV2ConvBN : nn.Module<Tensor, Tensor>, IReparameterizable
+public sealed class MobileNetV2ConvBN : nn.Module<Tensor, Tensor>, IReparameterizable, IOnnxExportable
 {
     readonly Conv2d _conv;
     BatchNorm2d? _batch_norm;
@@ -55,6 +56,14 @@ public sealed class MobileNetV2ConvBN : nn.Module<Tensor, Tensor>, IReparameteri
         using var normed = _batch_norm.call(conv);
         return nn.functional.relu6(normed);
     }
+
+    /// <summary>Conv (BN folded by export), then ReLU6 as Clip(0, 6).</summary>
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = graph.Module(_conv, "_conv", input);
+        if (_batch_norm is not null) y = graph.Module(_batch_norm, "_batch_norm", y);
+        return _relu6 ? graph.Clip(y, 0f, 6f) : y;
+    }
 }
 
 /// <summary>
@@ -62,7 +71,7 @@ public sealed class MobileNetV2ConvBN : nn.Module<Tensor, Tensor>, IReparameteri
 /// projection, plus the input where the block keeps shape. PaddleClas keeps the expand conv
 /// even at t = 1. Keys: `_expand_conv.*`, `_bottleneck_conv.*`, `_linear_conv.*`.
 /// </summary>
-public sealed class InvertedResidualUnit : nn.Module<Tensor, Tensor>
+public sealed class InvertedResidualUnit : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     readonly MobileNetV2ConvBN _expand_conv;
     readonly MobileNetV2ConvBN _bottleneck_conv;
@@ -88,16 +97,25 @@ public sealed class InvertedResidualUnit : nn.Module<Tensor, Tensor>
         if (!_shortcut) return projected;
         using (projected) return x.add(projected);
     }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = graph.Module(_expand_conv, "_expand_conv", input);
+        y = graph.Module(_bottleneck_conv, "_bottleneck_conv", y);
+        y = graph.Module(_linear_conv, "_linear_conv", y);
+        return _shortcut ? graph.Add(input, y) : y;
+    }
 }
 
 /// <summary>
 /// One MobileNetV2 stage (PaddleClas `InvresiBlocks` named conv{i}): `_first_block` (stride s,
 /// no shortcut), then n - 1 shortcut blocks registered as `conv{i}_2`, `conv{i}_3`, ...
 /// </summary>
-public sealed class InvertedResidualStage : nn.Module<Tensor, Tensor>
+public sealed class InvertedResidualStage : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     readonly InvertedResidualUnit _first_block;
     readonly List<InvertedResidualUnit> _rest = [];
+    readonly List<string> _restNames = [];
 
     public InvertedResidualStage(string name, long inChannels, MobileNetV2StageConfig config, double scale)
         : base(nameof(InvertedResidualStage))
@@ -110,6 +128,7 @@ public sealed class InvertedResidualStage : nn.Module<Tensor, Tensor>
             var block = new InvertedResidualUnit(outChannels, outChannels, 1, config.Expansion, shortcut: true);
             register_module($"{name}_{i}", block);
             _rest.Add(block);
+            _restNames.Add($"{name}_{i}");
         }
         OutChannels = outChannels;
         RegisterComponents();
@@ -127,6 +146,13 @@ public sealed class InvertedResidualStage : nn.Module<Tensor, Tensor>
         }
         return y;
     }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = graph.Module(_first_block, "_first_block", input);
+        for (int i = 0; i < _rest.Count; i++) y = graph.Module(_rest[i], _restNames[i], y);
+        return y;
+    }
 }
 
 // ---- network --------------------------------------------------------------------------------
@@ -140,7 +166,7 @@ public sealed record MobileNetV2StageConfig(int Expansion, int Channels, int Rep
 /// (1280 x scale above scale 1), global pooling and the classifier `out`. Widths are
 /// int(c x scale), not rounded to multiples of 8.
 /// </summary>
-public sealed class MobileNetV2 : nn.Module<Tensor, Tensor>
+public sealed class MobileNetV2 : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     public static readonly IReadOnlyList<MobileNetV2StageConfig> StageConfigs =
     [
@@ -199,6 +225,15 @@ public sealed class MobileNetV2 : nn.Module<Tensor, Tensor>
             using var flat = pooled.flatten(1);
             return @out.call(flat);
         }
+    }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = graph.Module(conv1, "conv1", input);
+        for (int s = 0; s < _stages.Count; s++) y = graph.Module(_stages[s], $"conv{s + 2}", y);
+        y = graph.Module(conv9, "conv9", y);
+        y = graph.Module(pool2d_avg, "pool2d_avg", y);
+        return graph.Module(@out, "out", graph.Flatten(y));
     }
 
     // ---- the named variants -------------------------------------------------------------

@@ -1,5 +1,6 @@
 using Ppcls.Core.Config;
 using Ppcls.Core.Models;
+using Ppcls.Core.Onnx;
 using Ppcls.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -17,7 +18,7 @@ namespace Ppcls.Models;
 /// every block but a stage's first adds its input back. Keys: `layers.i.*`,
 /// `aggregation_conv.*`, `att.conv.*`.
 /// </summary>
-public sealed class HGBlock : nn.Module<Tensor, Tensor>
+public sealed class HGBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     readonly ModuleList<ConvBNAct> layers;
     readonly ConvBNAct aggregation_conv;
@@ -43,6 +44,13 @@ public sealed class HGBlock : nn.Module<Tensor, Tensor>
         if (_identity) y = y + x;
         return y.MoveToOuterDisposeScope();
     }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = LayerChain.ConcatOutputs(graph, input, layers, "layers");
+        y = graph.Module(att, "att", graph.Module(aggregation_conv, "aggregation_conv", y));
+        return _identity ? graph.Add(y, input) : y;
+    }
 }
 
 /// <summary>
@@ -51,7 +59,7 @@ public sealed class HGBlock : nn.Module<Tensor, Tensor>
 /// channels + ReLU + downscale-in-infer dropout, and the classifier. All parameters train at
 /// the base learning rate (PaddleClas's PPHGNet has no lr_mult_list).
 /// </summary>
-public sealed class PPHGNet : nn.Module<Tensor, Tensor>
+public sealed class PPHGNet : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     /// <summary>One row of PaddleClas's stage table, with its five positional fields named.</summary>
     public sealed record StageConfig(
@@ -132,6 +140,17 @@ public sealed class PPHGNet : nn.Module<Tensor, Tensor>
         if (last_conv is not null)
             y = dropout!.call(nn.functional.relu(last_conv.call(y)));
         return fc.call(y.flatten(1)).MoveToOuterDisposeScope();
+    }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = graph.Module(stem, "stem", input);
+        y = graph.Child("pool", () => graph.MaxPool(y, kernel: 3, stride: 2, pads: [1, 1, 1, 1]));
+        for (int i = 0; i < stages.Count; i++) y = graph.Module(stages[i], $"stages.{i}", y);
+        y = graph.GlobalAveragePool(y);
+        if (last_conv is not null)
+            y = graph.Module(dropout!, "dropout", graph.Relu(graph.Module(last_conv, "last_conv", y)));
+        return graph.Module(fc, "fc", graph.Flatten(y));
     }
 
     // ---- variants (PaddleClas's PPHGNet_tiny, PPHGNet_small, PPHGNet_base) ----

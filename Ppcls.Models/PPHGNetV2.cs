@@ -1,5 +1,6 @@
 using Ppcls.Core.Config;
 using Ppcls.Core.Models;
+using Ppcls.Core.Onnx;
 using Ppcls.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -15,7 +16,7 @@ namespace Ppcls.Models;
 /// PP-HGNetV2's light layer: a 1x1 conv + BN without activation (hence without LAB), then a
 /// depthwise kxk conv + BN + ReLU (+ LAB). Keys: `conv1.*`, `conv2.*`.
 /// </summary>
-public sealed class HGV2LightConvBNAct : nn.Module<Tensor, Tensor>
+public sealed class HGV2LightConvBNAct : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     readonly ConvBNAct conv1;
     readonly ConvBNAct conv2;
@@ -33,6 +34,9 @@ public sealed class HGV2LightConvBNAct : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         return conv2.call(conv1.call(x)).MoveToOuterDisposeScope();
     }
+
+    public string ToOnnx(OnnxGraph graph, string input) =>
+        graph.Module(conv2, "conv2", graph.Module(conv1, "conv1", input));
 }
 
 /// <summary>
@@ -40,7 +44,7 @@ public sealed class HGV2LightConvBNAct : nn.Module<Tensor, Tensor>
 /// "SAME" convs, and a 2x2 stride-1 ceil-mode "SAME" max pool — then a stride-2 3x3 conv and
 /// a 1x1 conv. Keys: `stem1`, `stem2a`, `stem2b`, `stem3`, `stem4`.
 /// </summary>
-public sealed class HGV2Stem : nn.Module<Tensor, Tensor>
+public sealed class HGV2Stem : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     readonly ConvBNAct stem1;
     readonly ConvBNAct stem2a;
@@ -69,6 +73,19 @@ public sealed class HGV2Stem : nn.Module<Tensor, Tensor>
         return stem4.call(stem3.call(joined)).MoveToOuterDisposeScope();
     }
 
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = graph.Module(stem1, "stem1", input);
+        var branch = graph.Module(stem2b, "stem2b", graph.Module(stem2a, "stem2a", y));
+        var pooled = graph.Child("pool", () => SamePadMaxPool2x2(graph, y));
+        var joined = graph.Concat([pooled, branch], axis: 1);
+        return graph.Module(stem4, "stem4", graph.Module(stem3, "stem3", joined));
+    }
+
+    /// <summary>The SAME 2x2 max pool in ONNX: Pad in edge mode (replicate) right and bottom, then MaxPool.</summary>
+    public static string SamePadMaxPool2x2(OnnxGraph graph, string x) =>
+        graph.MaxPool(graph.Pad(x, [0, 0, 1, 1], "edge"), kernel: 2, stride: 1, pads: [0, 0, 0, 0]);
+
     /// <summary>
     /// Paddle's MaxPool2D(kernel 2, stride 1, ceil_mode, padding "SAME"): the output keeps the
     /// input size, the one pixel of padding sits right and bottom, and padded cells never win
@@ -90,7 +107,7 @@ public sealed class HGV2Stem : nn.Module<Tensor, Tensor>
 /// every block but a stage's first adds its input back. Keys: `layers.i.*`,
 /// `aggregation_squeeze_conv.*`, `aggregation_excitation_conv.*`.
 /// </summary>
-public sealed class HGV2Block : nn.Module<Tensor, Tensor>
+public sealed class HGV2Block : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     readonly ModuleList<nn.Module<Tensor, Tensor>> layers;
     readonly ConvBNAct aggregation_squeeze_conv;
@@ -123,6 +140,14 @@ public sealed class HGV2Block : nn.Module<Tensor, Tensor>
         if (_identity) y = y + x;
         return y.MoveToOuterDisposeScope();
     }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = LayerChain.ConcatOutputs(graph, input, layers, "layers");
+        y = graph.Module(aggregation_squeeze_conv, "aggregation_squeeze_conv", y);
+        y = graph.Module(aggregation_excitation_conv, "aggregation_excitation_conv", y);
+        return _identity ? graph.Add(y, input) : y;
+    }
 }
 
 /// <summary>
@@ -132,7 +157,7 @@ public sealed class HGV2Block : nn.Module<Tensor, Tensor>
 /// (conv weights and BN affine parameters), LAB parameters lab_lr (0.01) times their
 /// block's lr_mult; the head's last_conv and fc train at the base rate, its LAB at 0.01.
 /// </summary>
-public sealed class PPHGNetV2 : nn.Module<Tensor, Tensor>, ILearningRateMultipliers
+public sealed class PPHGNetV2 : nn.Module<Tensor, Tensor>, ILearningRateMultipliers, IOnnxExportable
 {
     /// <summary>One row of PaddleClas's stage table, with its eight positional fields named.</summary>
     public sealed record StageConfig(
@@ -226,6 +251,20 @@ public sealed class PPHGNetV2 : nn.Module<Tensor, Tensor>, ILearningRateMultipli
             y = dropout!.call(y);
         }
         return fc.call(y.flatten(1)).MoveToOuterDisposeScope();
+    }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = graph.Module(stem, "stem", input);
+        for (int i = 0; i < stages.Count; i++) y = graph.Module(stages[i], $"stages.{i}", y);
+        y = graph.GlobalAveragePool(y);
+        if (last_conv is not null)
+        {
+            y = graph.Relu(graph.Module(last_conv, "last_conv", y));
+            if (lab is not null) y = graph.Module(lab, "lab", y);
+            y = graph.Module(dropout!, "dropout", y);
+        }
+        return graph.Module(fc, "fc", graph.Flatten(y));
     }
 
     public IReadOnlyDictionary<string, double> LearningRateMultipliers() => HGNetLearningRates.Collect(this);

@@ -1,5 +1,6 @@
 using Ppcls.Core.Config;
 using Ppcls.Core.Models;
+using Ppcls.Core.Onnx;
 using Ppcls.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -27,7 +28,7 @@ public sealed record PPLCNetOptions(
 /// pooling, then a 1x1 "last conv" to class_expand channels with activation and
 /// downscale-in-infer dropout, and the classifier `fc`.
 /// </summary>
-public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultipliers
+public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultipliers, IOnnxExportable
 {
     /// <summary>PaddleClas's NET_CONFIG: the blocks of stages blocks2 .. blocks6 at scale 1.0.</summary>
     public static readonly IReadOnlyList<IReadOnlyList<PPLCNetBlockConfig>> Stages =
@@ -137,6 +138,25 @@ public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultiplier
         using var head = Head(pooled);
         using var flat = flatten.call(head);
         return fc.call(flat);
+    }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = graph.Module(conv1, "conv1", input);
+        y = graph.Module(blocks2, "blocks2", y);
+        y = graph.Module(blocks3, "blocks3", y);
+        y = graph.Module(blocks4, "blocks4", y);
+        y = graph.Module(blocks5, "blocks5", y);
+        y = graph.Module(blocks6, "blocks6", y);
+        y = graph.Module(avg_pool, "avg_pool", y);
+        if (last_conv is not null)
+        {
+            y = graph.Module(last_conv, "last_conv", y);
+            y = graph.Module(act!, "act", y);
+            y = graph.Module(dropout!, "dropout", y);
+        }
+        y = graph.Module(flatten, "flatten", y);
+        return graph.Module(fc, "fc", y);
     }
 
     Tensor Head(Tensor pooled)

@@ -1,5 +1,6 @@
 using Ppcls.Core.Config;
 using Ppcls.Core.Models;
+using Ppcls.Core.Onnx;
 using Ppcls.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -23,7 +24,7 @@ public sealed record PPLCNetV2Options(double Scale, IReadOnlyList<int> Depths, i
 /// ReLU and downscale-in-infer dropout, and the classifier `fc`. <see cref="Rep"/> fuses the
 /// rep branches for inference.
 /// </summary>
-public sealed class PPLCNetV2 : nn.Module<Tensor, Tensor>
+public sealed class PPLCNetV2 : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     /// <summary>PaddleClas's NET_CONFIG, stage1 .. stage4 (the paper's stages 2 .. 5).</summary>
     public static readonly IReadOnlyList<PPLCNetV2StageConfig> StageConfigs =
@@ -115,6 +116,21 @@ public sealed class PPLCNetV2 : nn.Module<Tensor, Tensor>
                 return fc.call(flat);
             }
         }
+    }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = graph.Module(stem, "stem", input);
+        for (int i = 0; i < stages.Count; i++) y = graph.Module(stages[i], $"stages.{i}", y);
+        y = graph.Module(avg_pool, "avg_pool", y);
+        if (last_conv is not null)
+        {
+            y = graph.Module(last_conv, "last_conv", y);
+            y = graph.Module(act!, "act", y);
+            y = graph.Module(dropout!, "dropout", y);
+        }
+        y = graph.Module(flatten, "flatten", y);
+        return graph.Module(fc, "fc", y);
     }
 
     /// <summary>Fuses every rep block's depthwise branches into its single conv (PaddleClas `re_parameterize`).</summary>

@@ -1,4 +1,5 @@
 using Ppcls.Core.Models;
+using Ppcls.Core.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -11,7 +12,7 @@ namespace Ppcls.Models.Layers;
 /// num_batches_tracked). Paddle's momentum 0.9 keeps 90% of the running value, which is
 /// torch's momentum 0.1.
 /// </summary>
-public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>, IPaddleFlopsCounted
+public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>, IPaddleFlopsCounted, IOnnxExportable
 {
     readonly Parameter weight;
     readonly Parameter bias;
@@ -43,4 +44,8 @@ public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>, IPaddleFlopsCounted
 
     public override Tensor forward(Tensor x) =>
         nn.functional.batch_norm(x, _mean, _variance, weight, bias, training, _momentum, _epsilon);
+
+    /// <summary>An unfolded BN (export normally folds it into the conv first).</summary>
+    public string ToOnnx(OnnxGraph graph, string input) =>
+        graph.BatchNormalization(input, weight, bias, _mean, _variance, _epsilon);
 }

@@ -1,4 +1,5 @@
 using Ppcls.Core.Models;
+using Ppcls.Core.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -19,7 +20,7 @@ namespace Ppcls.Models.Layers;
 /// starts Kaiming-normal, as PaddleClas's `_init_weights` leaves it.
 /// </para>
 /// </summary>
-public sealed class ConvBNAct : nn.Module<Tensor, Tensor>, IReparameterizable, IIndirectConvolution
+public sealed class ConvBNAct : nn.Module<Tensor, Tensor>, IReparameterizable, IIndirectConvolution, IOnnxExportable
 {
     readonly Conv2d conv;
     BatchNorm2d? bn;
@@ -83,6 +84,31 @@ public sealed class ConvBNAct : nn.Module<Tensor, Tensor>, IReparameterizable, I
             if (lab is not null) y = lab.call(y);
         }
         return y.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Conv (BN folded by export), ReLU, LAB. The SAME-padded conv is an ONNX Conv with the odd
+    /// pixel of padding after: explicit pads at stride 1 (k - 1 in all, whatever the size), the
+    /// runtime's SAME_UPPER otherwise.
+    /// </summary>
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = !_samePadding
+            ? graph.Module(conv, "conv", input)
+            : graph.Child("conv", () => _stride == 1
+                ? graph.Conv(input, conv, pads: SamePads(_kernelSize))
+                : graph.ConvSameUpper(input, conv));
+        if (bn is not null) y = graph.Module(bn, "bn", y);
+        if (!_useAct) return y;
+        y = graph.Relu(y);
+        return lab is null ? y : graph.Module(lab, "lab", y);
+    }
+
+    /// <summary>Paddle's SAME padding at stride 1 as ONNX pads [top, left, bottom, right].</summary>
+    static long[] SamePads(long kernelSize)
+    {
+        var (before, after) = SamePadding(kernelSize, kernelSize, 1);
+        return [before, before, after, after];
     }
 
     /// <summary>The SAME-padded conv runs as im2col + matmul, not through <see cref="conv"/>.</summary>

@@ -1,4 +1,5 @@
 using Ppcls.Core.Models;
+using Ppcls.Core.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,7 +13,7 @@ namespace Ppcls.Models.Layers;
 /// `bn._mean`, `bn._variance`. After <see cref="Reparameterize"/> the BN is folded into the
 /// conv: keys `conv.weight`, `conv.bias`.
 /// </summary>
-public sealed class ConvBNLayer : nn.Module<Tensor, Tensor>, IReparameterizable
+public sealed class ConvBNLayer : nn.Module<Tensor, Tensor>, IReparameterizable, IOnnxExportable
 {
     readonly Conv2d conv;
     BatchNorm2d? bn;
@@ -50,6 +51,13 @@ public sealed class ConvBNLayer : nn.Module<Tensor, Tensor>, IReparameterizable
         using var c = conv.call(x);
         using var n = bn.call(c);
         return act.call(n);
+    }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = graph.Module(conv, "conv", input);
+        if (bn is not null) y = graph.Module(bn, "bn", y);
+        return act is null ? y : graph.Module(act, "act", y);
     }
 
     /// <summary>

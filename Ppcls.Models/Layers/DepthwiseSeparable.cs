@@ -1,3 +1,4 @@
+using Ppcls.Core.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,7 +8,7 @@ namespace Ppcls.Models.Layers;
 /// PP-LCNet's block: depthwise kxk conv-BN-act, optional SE, pointwise 1x1 conv-BN-act.
 /// Keys: `dw_conv.*`, `se.conv1.*`, `se.conv2.*`, `pw_conv.*`.
 /// </summary>
-public sealed class DepthwiseSeparable : nn.Module<Tensor, Tensor>
+public sealed class DepthwiseSeparable : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     readonly ConvBNLayer dw_conv;
     readonly SEModule? se;
@@ -29,5 +30,12 @@ public sealed class DepthwiseSeparable : nn.Module<Tensor, Tensor>
         if (se is null) return pw_conv.call(depthwise);
         using var excited = se.call(depthwise);
         return pw_conv.call(excited);
+    }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var depthwise = graph.Module(dw_conv, "dw_conv", input);
+        if (se is not null) depthwise = graph.Module(se, "se", depthwise);
+        return graph.Module(pw_conv, "pw_conv", depthwise);
     }
 }

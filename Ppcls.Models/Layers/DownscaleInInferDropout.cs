@@ -1,3 +1,4 @@
+using Ppcls.Core.Onnx;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,7 +10,7 @@ namespace Ppcls.Models.Layers;
 /// the survivors; inference multiplies every element by (1 - p). Torch's dropout does the
 /// reverse (scales by 1/(1-p) in training, identity at inference), so logits would differ.
 /// </summary>
-public sealed class DownscaleInInferDropout : nn.Module<Tensor, Tensor>
+public sealed class DownscaleInInferDropout : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     public DownscaleInInferDropout(double p) : base(nameof(DownscaleInInferDropout))
     {
@@ -30,4 +31,7 @@ public sealed class DownscaleInInferDropout : nn.Module<Tensor, Tensor>
         keep.ge_(P);
         return x * keep;
     }
+
+    /// <summary>Inference scales by (1 - p); nothing at p = 0.</summary>
+    public string ToOnnx(OnnxGraph graph, string input) => P == 0.0 ? input : graph.Scale(input, 1.0 - P);
 }

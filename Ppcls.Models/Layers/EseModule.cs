@@ -1,3 +1,4 @@
+using Ppcls.Core.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,7 +10,7 @@ namespace Ppcls.Models.Layers;
 /// one 1x1 conv with bias (no channel reduction), sigmoid, and a channel-wise gate on the
 /// input. State-dict keys: `conv.weight`, `conv.bias`.
 /// </summary>
-public sealed class EseModule : nn.Module<Tensor, Tensor>
+public sealed class EseModule : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     readonly Conv2d conv;
 
@@ -27,5 +28,12 @@ public sealed class EseModule : nn.Module<Tensor, Tensor>
         using var logits = conv.call(pooled);
         using var gate = logits.sigmoid();
         return x * gate;
+    }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var pooled = graph.GlobalAveragePool(input);
+        var logits = graph.Module(conv, "conv", pooled);
+        return graph.Mul(input, graph.Sigmoid(logits));
     }
 }

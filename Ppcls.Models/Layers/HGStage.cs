@@ -1,3 +1,4 @@
+using Ppcls.Core.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -9,7 +10,7 @@ namespace Ppcls.Models.Layers;
 /// 3x3 ConvBNAct without activation, `downsample`), then the stage's blocks (`blocks.i`),
 /// the first widening the input, the rest adding their input back.
 /// </summary>
-public sealed class HGStage : nn.Module<Tensor, Tensor>
+public sealed class HGStage : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     readonly ConvBNAct? downsample;
     readonly Sequential blocks;
@@ -31,5 +32,11 @@ public sealed class HGStage : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var y = downsample is null ? x : downsample.call(x);
         return blocks.call(y).MoveToOuterDisposeScope();
+    }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = downsample is null ? input : graph.Module(downsample, "downsample", input);
+        return graph.Module(blocks, "blocks", y);
     }
 }

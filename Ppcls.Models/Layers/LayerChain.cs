@@ -1,3 +1,4 @@
+using Ppcls.Core.Onnx;
 using static TorchSharp.torch;
 
 namespace Ppcls.Models.Layers;
@@ -15,5 +16,19 @@ public static class LayerChain
             outputs.Add(y);
         }
         return cat(outputs, 1);
+    }
+
+    /// <summary>The same in ONNX: the layers (`listName.i`) in a chain, then one Concat of the input and every output.</summary>
+    public static string ConcatOutputs(OnnxGraph graph, string x, IEnumerable<nn.Module> layers, string listName)
+    {
+        var outputs = new List<string> { x };
+        var y = x;
+        int i = 0;
+        foreach (var layer in layers)
+        {
+            y = graph.Module(layer, $"{listName}.{i++}", y);
+            outputs.Add(y);
+        }
+        return graph.Concat(outputs, axis: 1);
     }
 }

@@ -1,3 +1,4 @@
+using Ppcls.Core.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ namespace Ppcls.Models.Layers;
 /// at a reduced learning rate, lr_mult * lab_lr (lab_lr 0.01 by default); that product is
 /// <see cref="LearningRateMultiplier"/>, which the owning network reports to the optimizer.
 /// </summary>
-public sealed class LearnableAffineBlock : nn.Module<Tensor, Tensor>
+public sealed class LearnableAffineBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     /// <summary>PaddleClas's default `lab_lr`.</summary>
     public const double DefaultLabLr = 0.01;
@@ -34,4 +35,7 @@ public sealed class LearnableAffineBlock : nn.Module<Tensor, Tensor>
     public Parameter Bias => bias;
 
     public override Tensor forward(Tensor x) => x * scale + bias;
+
+    public string ToOnnx(OnnxGraph graph, string input) =>
+        graph.Add(graph.Mul(input, graph.Initializer("scale", scale)), graph.Initializer("bias", bias));
 }

@@ -1,4 +1,5 @@
 using Ppcls.Core.Models;
+using Ppcls.Core.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -17,7 +18,7 @@ namespace Ppcls.Models.Layers;
 /// <see cref="Reparameterize"/> (the inference form) fuses as <see cref="Rep"/> does and then
 /// drops `dw_conv_list`; the ConvBNLayers' own BNs are folded by their own Reparameterize.
 /// </summary>
-public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>, IReparameterizable
+public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>, IReparameterizable, IOnnxExportable
 {
     ModuleList<ConvBNLayer>? dw_conv_list;
     readonly nn.Module<Tensor, Tensor> dw_conv;
@@ -110,6 +111,25 @@ public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>, IReparame
         if (pw_conv is not null) return pw_conv.call(x);
         using var squeezed = pw_conv_1!.call(x);
         return pw_conv_2!.call(squeezed);
+    }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = DepthwiseOnnx(graph, input);
+        if (se is not null) y = graph.Module(se, "se", y);
+        if (pw_conv is not null) y = graph.Module(pw_conv, "pw_conv", y);
+        else y = graph.Module(pw_conv_2!, "pw_conv_2", graph.Module(pw_conv_1!, "pw_conv_1", y));
+        return _useShortcut ? graph.Add(y, input) : y;
+    }
+
+    /// <summary>The depthwise part: the fused conv (or the branches summed, before fusion), then ReLU.</summary>
+    string DepthwiseOnnx(OnnxGraph graph, string input)
+    {
+        if (!_useRep) return graph.Module(dw_conv, "dw_conv", input);
+        if (IsRepped || dw_conv_list is null) return graph.Relu(graph.Module(dw_conv, "dw_conv", input));
+        string sum = graph.Module(dw_conv_list[0], "dw_conv_list.0", input);
+        for (int i = 1; i < dw_conv_list.Count; i++) sum = graph.Add(sum, graph.Module(dw_conv_list[i], $"dw_conv_list.{i}", input));
+        return graph.Relu(sum);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Ppcls.Core.Onnx;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -10,7 +11,7 @@ namespace Ppcls.Models.Layers;
 /// PP-LCNet gates with Paddle's hard sigmoid, PP-LCNetV2 with a plain sigmoid (its attribute is
 /// still called `hardsigmoid`). Keys: `conv1.weight`, `conv1.bias`, `conv2.weight`, `conv2.bias`.
 /// </summary>
-public sealed class SEModule : nn.Module<Tensor, Tensor>
+public sealed class SEModule : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     readonly AdaptiveAvgPool2d avg_pool;
     readonly Conv2d conv1;
@@ -36,5 +37,15 @@ public sealed class SEModule : nn.Module<Tensor, Tensor>
         using var excited = conv2.call(activated);
         using var weights = hardsigmoid.call(excited);
         return x.mul(weights);
+    }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var pooled = graph.Module(avg_pool, "avg_pool", input);
+        var squeezed = graph.Module(conv1, "conv1", pooled);
+        var activated = graph.Module(relu, "relu", squeezed);
+        var excited = graph.Module(conv2, "conv2", activated);
+        var weights = graph.Module(hardsigmoid, "hardsigmoid", excited);
+        return graph.Mul(input, weights);
     }
 }

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Ppcls.Core;
 using Ppcls.Core.Native;
 using Ppcls.Tools.Benchmarks;
+using Ppcls.Tools.Cli;
 
 namespace Ppcls.Tools.Commands;
 
@@ -37,13 +38,60 @@ public static class BenchmarkCommand
     public static Command Build()
     {
         var command = new Command("benchmark",
-            "Measure training-step speed and memory; comparisons are measured side by side in one run.\n\n" +
+            "Measure training-step speed and memory, the data pipeline, and inference (TorchSharp vs ONNX Runtime); comparisons are measured side by side in one run.\n\n" +
             "Example:\n  ppcls benchmark train -c configs/quick_start/PPLCNet_x0_25_demo.yaml --iters 20");
         command.Add(TrainBenchmarkCommand.Build());
         command.Add(BuildStep());
         command.Add(BuildMalloc());
         command.Add(DataBenchmarkCommand.Build());
+        command.Add(BuildInfer());
         return command;
+    }
+
+    static Command BuildInfer()
+    {
+        var config = new ConfigOptions();
+        var batchSizes = new Option<string>("--batch-sizes") { Description = "comma-separated batch sizes", DefaultValueFactory = _ => "1,8" };
+        var imageSize = new Option<int?>("--image-size") { Description = "square input size (default: Global.image_shape's height)" };
+        var runs = new Option<int>("--runs") { Description = "timed forward passes per figure (at least; also at least 2 s)", DefaultValueFactory = _ => 20 };
+        var warmup = new Option<int>("--warmup") { Description = "untimed forward passes before each figure", DefaultValueFactory = _ => 3 };
+        var infer = new Command("infer",
+            "Inference latency and throughput of the config's model in one run: TorchSharp eager (unfused), TorchSharp fused " +
+            "(rep branches merged, BN folded) and ONNX Runtime on the exported file; one JSON line per figure (median of many " +
+            "passes after warm-up), then the speed-up ratios. Uses Global.pretrained_model when set, else random weights.\n\n" +
+            "Example:\n  ppcls benchmark infer -c configs/ImageNet/PPLCNet/PPLCNet_x1_0.yaml --batch-sizes 1,8 --image-size 224");
+        config.AddTo(infer);
+        infer.Add(batchSizes);
+        infer.Add(imageSize);
+        infer.Add(runs);
+        infer.Add(warmup);
+        infer.SetAction(parse =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var setup = RunSetup.Prepare(config.Load(parse), "benchmark.log");
+            var c = setup.Config;
+            var batches = ParseSizes(parse.GetValue(batchSizes)!);
+            int size = parse.GetValue(imageSize) ?? c.Global.ImageShape[1];
+            if (size < 16) throw new PpclsUserException($"--image-size must be at least 16, got {size}");
+            if (c.Global.PretrainedModel is not null) TrainedWeights.Load(setup);
+            var timings = new List<InferenceTiming>();
+            foreach (var timing in InferenceBenchmark.Run(c.Arch.Name, setup.Model, c.Arch.ClassNum, size, batches,
+                         Math.Max(0, parse.GetValue(warmup)), Math.Max(1, parse.GetValue(runs)), minSeconds: 2.0))
+            {
+                output.WriteLine(timing.ToJson());
+                timings.Add(timing);
+            }
+            foreach (var line in InferenceBenchmark.Ratios(timings)) output.WriteLine(line);
+        });
+        return infer;
+    }
+
+    static IReadOnlyList<int> ParseSizes(string text)
+    {
+        var sizes = new List<int>();
+        foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            sizes.Add(int.TryParse(part, out int n) && n >= 1 ? n : throw new PpclsUserException($"--batch-sizes: '{part}' is not a batch size (use e.g. 1,8)"));
+        return sizes.Count > 0 ? sizes : throw new PpclsUserException("--batch-sizes: give at least one batch size, e.g. 1,8");
     }
 
     static Command BuildStep()

@@ -1,11 +1,28 @@
 using System.CommandLine;
+using Ppcls.Core;
+using Ppcls.Core.Config;
+using Ppcls.Core.Engine;
+using Ppcls.Core.Inference;
+using Ppcls.Core.IO;
+using Ppcls.Core.Logging;
+using Ppcls.Core.Onnx;
+using Ppcls.Data.Inference;
+using Ppcls.Models;
 using Ppcls.Tools.Cli;
 
 namespace Ppcls.Tools.Commands;
 
-/// <summary>`ppcls export -c CONFIG [-o Key=value ...]`.</summary>
+/// <summary>
+/// `ppcls export -c CONFIG -o Global.pretrained_model=PATH -o Global.save_inference_dir=DIR`:
+/// PaddleClas's `tools/export_model.py` with ONNX as the format. Writes DIR/inference.onnx (the
+/// fused model with Softmax appended) and DIR/inference.yml (preprocessing and Topk with the
+/// class names), then runs the file in ONNX Runtime on random batches and up to 32 real images
+/// and fails unless every probability is within 1e-4 of the TorchSharp model's.
+/// </summary>
 public static class ExportCommand
 {
+    public const int MaxCheckImages = 32;
+
     public static Command Build()
     {
         var config = new ConfigOptions();
@@ -15,9 +32,92 @@ public static class ExportCommand
         config.AddTo(command);
         command.SetAction(parse =>
         {
-            RunSetup.Prepare(config.Load(parse), "export.log");
-            return PendingFeatureException.Raise("export", "ONNX export");
+            var setup = RunSetup.Prepare(config.Load(parse), "export.log");
+            var c = setup.Config;
+            var infer = InferCommand.RequireInfer(c.Infer);
+            TrainedWeights.Load(setup);
+            var topkSettings = InferCommand.ReadTopk(infer);
+            var topk = topkSettings.Build();
+            topk.CheckClassCount(c.Arch.ClassNum, $"Infer.PostProcess.class_id_map_file ({topkSettings.ClassIdMapFile})", $"Arch.class_num is {c.Arch.ClassNum}; use the label map of the training data");
+            if (c.Arch.Options.Map.ContainsKey("infer_model_name"))
+                PpclsLog.Info("Arch.infer_model_name: the configured model is exported");
+
+            string dir = c.Global.SaveInferenceDir;
+            string onnxPath = Path.Combine(dir, DeployConfig.InferenceOnnx);
+            string yamlPath = Path.Combine(dir, DeployConfig.InferenceYaml);
+            var (channels, height, width) = (c.Global.ImageShape[0], c.Global.ImageShape[1], c.Global.ImageShape[2]);
+
+            // inference.yml first: the real-image check preprocesses through what it says, as predict will.
+            var transforms = (ConfigList)((ConfigMap)c.Tree["Infer"]!)["transforms"]!;
+            AtomicFile.WriteAllText(yamlPath, ConfigYamlWriter.Write(InferenceYaml.Build(c.Arch.Name, transforms, topk.Topk, topk.Labels)));
+            var deploy = DeployConfig.Read(YamlConfigReader.ReadFile(yamlPath), yamlPath, _ => { });
+            var preprocessor = ImagePreprocessor.FromDeployOps(deploy.TransformOps ?? [], $"{yamlPath}: PreProcess.transform_ops", PpclsLog.Info);
+
+            var exporter = new OnnxExporter(setup.Model, ModelFusion.Fuse, c.Arch.Name, channels, height, width);
+            var inputs = exporter.RandomInputs().ToList();
+            if (RealImages(setup, infer.InferImgs, preprocessor) is { } real) inputs.Add(real);
+            else PpclsLog.Warn("no real images to check the export on (DataLoader.Eval list or Infer.infer_imgs); checked on random inputs only");
+
+            var metadata = new Dictionary<string, string> { ["model_name"] = c.Arch.Name, ["class_num"] = c.Arch.ClassNum.ToString() };
+            var (fused, checks) = exporter.Export(onnxPath, c.Arch.ClassNum, inputs, metadata);
+            PpclsLog.Info($"fused {fused} block(s) into the inference form; wrote {onnxPath} (opset {OnnxGraph.Opset}, input x [-1, {channels}, {height}, {width}], softmax output over {c.Arch.ClassNum} classes)");
+            foreach (var check in checks) PpclsLog.Info(check.ToString());
+            var worst = checks.MaxBy(k => k.MaxAbsDifference)!;
+            if (!worst.Passed)
+            {
+                File.Delete(onnxPath);
+                File.Delete(yamlPath);
+                throw new PpclsUserException(
+                    $"export check failed: {worst} exceeds {ExportCheck.Tolerance:0e+00} on a probability; {onnxPath} was removed");
+            }
+            PpclsLog.Info($"Export succeeded! The inference model exported has been saved in \"{dir}\" ({DeployConfig.InferenceOnnx}, {DeployConfig.InferenceYaml}); largest ORT vs TorchSharp difference {worst.MaxAbsDifference:0.0e+00}");
+            return 0;
         });
         return command;
+    }
+
+    /// <summary>Up to 32 images of the eval list (else of Infer.infer_imgs), preprocessed as the exported folder says; unreadable ones are skipped.</summary>
+    static ExportCheckInput? RealImages(RunSetup setup, string? inferImgs, ImagePreprocessor preprocessor)
+    {
+        var (files, source) = EvalListImages(setup) is { Count: > 0 } eval
+            ? (eval, "eval list")
+            : inferImgs is not null && (File.Exists(inferImgs) || Directory.Exists(inferImgs))
+                ? (ImageList.Collect(inferImgs, "Infer.infer_imgs").Take(MaxCheckImages).ToList(), "Infer.infer_imgs")
+                : ([], "");
+        var loaded = new List<(float[] Chw, int C, int H, int W)>();
+        foreach (var file in files)
+        {
+            try
+            {
+                loaded.Add(preprocessor.Load(file));
+            }
+            catch (UnreadableImageException e)
+            {
+                PpclsLog.Warn($"{e.Message}; skipped in the export check");
+            }
+        }
+        if (loaded.Count == 0) return null;
+        var (_, c, h, w) = loaded[0];
+        if (loaded.Any(l => (l.C, l.H, l.W) != (c, h, w)))
+            throw new PpclsUserException("Infer.transforms: the check images come out in different sizes; end the transforms with a fixed-size crop");
+        var data = new float[loaded.Count * c * h * w];
+        for (int i = 0; i < loaded.Count; i++) loaded[i].Chw.CopyTo(data, i * c * h * w);
+        return new ExportCheckInput($"{loaded.Count} images from the {source}", data, [loaded.Count, c, h, w]);
+    }
+
+    /// <summary>The first images of `DataLoader.Eval`'s list file (image_root + the first field of each line), where they exist.</summary>
+    static List<string> EvalListImages(RunSetup setup)
+    {
+        var dataset = setup.Config.DataLoader?.Eval?.Dataset.Map;
+        if (dataset?["cls_label_path"] is not ConfigScalar { Text: { } list } || !File.Exists(list)) return [];
+        string root = dataset["image_root"] is ConfigScalar { Text: { } r } ? r : "";
+        string? delimiter = dataset["delimiter"] is ConfigScalar { Text: { } d } ? d : null;
+        return [.. File.ReadLines(list)
+            .Select(line => line.Trim())
+            .Where(line => line.Length > 0)
+            .Select(line => (delimiter is null ? line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) : line.Split(delimiter))[0])
+            .Select(name => Path.Combine(root, name))
+            .Where(File.Exists)
+            .Take(MaxCheckImages)];
     }
 }

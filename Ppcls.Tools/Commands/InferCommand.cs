@@ -1,9 +1,19 @@
 using System.CommandLine;
+using Ppcls.Core;
+using Ppcls.Core.Config.Sections;
+using Ppcls.Core.Engine;
+using Ppcls.Core.Inference;
+using Ppcls.Core.Logging;
+using Ppcls.Data.Inference;
 using Ppcls.Tools.Cli;
 
 namespace Ppcls.Tools.Commands;
 
-/// <summary>`ppcls infer -c CONFIG [-o Key=value ...]`.</summary>
+/// <summary>
+/// `ppcls infer -c CONFIG -o Global.pretrained_model=PATH`: PaddleClas's `tools/infer.py`. The
+/// images of `Infer.infer_imgs` go through `Infer.transforms` in batches of `Infer.batch_size`;
+/// each batch's Topk results are logged as one Python list, as PaddleClas logs them.
+/// </summary>
 public static class InferCommand
 {
     public static Command Build()
@@ -15,9 +25,43 @@ public static class InferCommand
         config.AddTo(command);
         command.SetAction(parse =>
         {
-            RunSetup.Prepare(config.Load(parse), "infer.log");
-            return PendingFeatureException.Raise("infer", "inference (transforms, Topk post-process, checkpoint loading)");
+            var setup = RunSetup.Prepare(config.Load(parse), "infer.log");
+            var c = setup.Config;
+            var infer = RequireInfer(c.Infer);
+            TrainedWeights.Load(setup);
+            var topkSettings = ReadTopk(infer);
+            var topk = topkSettings.Build();
+            topk.CheckClassCount(c.Arch.ClassNum, $"Infer.PostProcess.class_id_map_file ({topkSettings.ClassIdMapFile})", $"Arch.class_num is {c.Arch.ClassNum}; use the label map of the training data");
+            var images = ImageList.Collect(infer.InferImgs ?? throw new PpclsUserException("Infer.infer_imgs: not set; pass -o Infer.infer_imgs=IMAGE_OR_FOLDER"), "Infer.infer_imgs");
+            var preprocessor = ImagePreprocessor.FromTransforms(infer.Transforms, "Infer.transforms", PpclsLog.Info);
+            if (infer.SaveDir is not null) PpclsLog.Info("Infer.save_dir: results are logged, not saved to a file, in Ppcls");
+            setup.Model.eval();
+
+            var classifier = new BatchClassifier(preprocessor, (batch, shape) => OnnxExporter.Probabilities(setup.Model, batch, shape), topk, infer.BatchSize);
+            int done = 0, skipped = 0;
+            foreach (var batch in classifier.Run(images, message => { skipped++; PpclsLog.Warn($"{message}; skipped"); }))
+            {
+                PpclsLog.Info(ClassResult.BatchRepr(batch));
+                done += batch.Count;
+            }
+            PpclsLog.Info($"infer done: {done} image(s) classified{(skipped > 0 ? $", {skipped} unreadable image(s) skipped" : "")}");
+            if (done == 0) throw new PpclsUserException($"Infer.infer_imgs: none of the {images.Count} image(s) could be read");
+            return 0;
         });
         return command;
+    }
+
+    public static InferConfig RequireInfer(InferConfig? infer) =>
+        infer is { Transforms.Count: > 0 }
+            ? infer
+            : throw new PpclsUserException("Infer: missing or without transforms; add an Infer section (infer_imgs, batch_size, transforms, PostProcess) as in configs/quick_start/PPLCNet_x0_25_demo.yaml");
+
+    /// <summary>`Infer.PostProcess`: PaddleClas's Topk (topk, class_id_map_file, delimiter); no section means top-1 without names.</summary>
+    public static TopkSettings ReadTopk(InferConfig infer)
+    {
+        if (infer.PostProcess is null) return new TopkSettings(1, null, " ", null, "Infer.PostProcess");
+        if (infer.PostProcessName != "Topk")
+            throw new PpclsUserException($"Infer.PostProcess.name: '{infer.PostProcessName}' is not available in Ppcls; use Topk");
+        return DeployConfig.ReadTopk(infer.PostProcess, PpclsLog.Info);
     }
 }

@@ -1,27 +1,75 @@
 using System.CommandLine;
+using Ppcls.Core;
+using Ppcls.Core.Config;
+using Ppcls.Core.Inference;
+using Ppcls.Data.Inference;
 using Ppcls.Tools.Cli;
 
 namespace Ppcls.Tools.Commands;
 
-/// <summary>`ppcls predict --model-dir DIR --images PATH`: the deploy-side predictor over an exported folder.</summary>
+/// <summary>
+/// `ppcls predict -c configs/inference_cls.yaml -o Global.inference_model_dir=DIR -o Global.infer_imgs=PATH`:
+/// PaddleClas's deploy predictor (`deploy/python/predict_cls.py`) on ONNX Runtime. Needs only the
+/// exported folder: inference.onnx and inference.yml (preprocessing, Topk, class names); the
+/// config's own PreProcess / PostProcess, where present, replace the folder's.
+/// </summary>
 public static class PredictCommand
 {
     public static Command Build()
     {
-        var modelDir = new Option<string>("--model-dir") { Description = "folder written by 'ppcls export' (inference.onnx + inference.yml)", Required = true };
-        var images = new Option<string>("--images") { Description = "an image file or a folder of images", Required = true };
+        var config = new ConfigOptions();
         var command = new Command("predict",
-            "Run an exported model with ONNX Runtime, without a training config.\n\n" +
-            "Example:\n  ppcls predict --model-dir inference --images dataset/demo/images");
-        command.Add(modelDir);
-        command.Add(images);
+            "Run an exported model folder with ONNX Runtime (no training config, no TorchSharp) and print top-k classes per image.\n\n" +
+            "Example:\n  ppcls predict -c configs/inference_cls.yaml -o Global.inference_model_dir=inference -o Global.infer_imgs=dataset/demo/images");
+        config.AddTo(command);
         command.SetAction(parse =>
         {
-            string dir = parse.GetRequiredValue(modelDir);
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            void Notice(string message) => error.WriteLine($"notice: {message}");
+            var deploy = DeployConfig.Load(parse.GetRequiredValue(config.Config), parse.GetValue(config.Overrides) ?? [], Notice);
+
+            string dir = deploy.InferenceModelDir ?? throw new PpclsUserException("Global.inference_model_dir: not set; pass -o Global.inference_model_dir=DIR (a folder written by 'ppcls export')");
             if (!Directory.Exists(dir))
-                throw new Ppcls.Core.PpclsUserException($"--model-dir {dir}: folder not found; create it with 'ppcls export'");
-            return PendingFeatureException.Raise("predict", "the ONNX Runtime predictor");
+                throw new PpclsUserException($"Global.inference_model_dir: folder '{dir}' not found; create it with 'ppcls export ... -o Global.save_inference_dir={dir}'");
+            string yamlPath = Path.Combine(dir, DeployConfig.InferenceYaml);
+            string onnxPath = Path.Combine(dir, DeployConfig.InferenceOnnx);
+            if (!File.Exists(yamlPath))
+                throw new PpclsUserException($"{yamlPath} not found: the model folder needs the inference.yml that 'ppcls export' writes beside inference.onnx (preprocessing and class names); export again");
+            if (!File.Exists(onnxPath))
+                throw new PpclsUserException($"{onnxPath} not found: export the model with 'ppcls export ... -o Global.save_inference_dir={dir}'");
+            var exported = DeployConfig.Read(YamlConfigReader.ReadFile(yamlPath), yamlPath, Notice);
+
+            var (ops, opsSource) = deploy.TransformOps is { } own ? (own, "PreProcess.transform_ops") : (exported.TransformOps, $"{yamlPath}: PreProcess.transform_ops");
+            if (ops is null) throw new PpclsUserException($"{yamlPath}: PreProcess.transform_ops is missing; export again or add PreProcess to the config");
+            var topkSettings = deploy.Topk ?? exported.Topk ?? new TopkSettings(1, null, " ", null, "PostProcess.Topk");
+            var topk = topkSettings.Build();
+            var images = ImageList.Collect(deploy.InferImgs ?? throw new PpclsUserException("Global.infer_imgs: not set; pass -o Global.infer_imgs=IMAGE_OR_FOLDER"), "Global.infer_imgs");
+            var preprocessor = ImagePreprocessor.FromDeployOps(ops, opsSource, Notice);
+
+            using var model = new OnnxClassifier(onnxPath, deploy.CpuThreads);
+            if (model.Classes > 0)
+                topk.CheckClassCount(model.Classes, deploy.Topk is not null ? "PostProcess.Topk" : $"{yamlPath}: PostProcess.Topk", "use the label list of the exported model's training data");
+            var classifier = new BatchClassifier(preprocessor, (batch, shape) => Run(model, onnxPath, opsSource, batch, shape), topk, deploy.BatchSize);
+            int done = 0;
+            foreach (var batch in classifier.Run(images, message => error.WriteLine($"warning: {message}; skipped")))
+            {
+                foreach (var result in batch) output.WriteLine(result.ToPredictLine());
+                done += batch.Count;
+            }
+            if (done == 0) throw new PpclsUserException($"Global.infer_imgs: none of the {images.Count} image(s) could be read");
+            return 0;
         });
         return command;
+    }
+
+    /// <summary>One batch through ONNX Runtime, after checking the images have the size the model was exported for.</summary>
+    static float[] Run(OnnxClassifier model, string onnxPath, string opsSource, float[] batch, long[] shape)
+    {
+        var dims = model.InputDimensions;
+        if (dims.Count == 4 && (dims[1] != shape[1] || dims[2] != shape[2] || dims[3] != shape[3]))
+            throw new PpclsUserException(
+                $"{opsSource}: images come out as {shape[1]}x{shape[2]}x{shape[3]} but {onnxPath} takes {dims[1]}x{dims[2]}x{dims[3]}; use the PreProcess written with the model");
+        return model.Run(batch, shape);
     }
 }

@@ -23,7 +23,7 @@ public sealed class ModelFusionTests
     static nn.Module<Tensor, Tensor> Build(string name) => ModelZoo.CreateRegistry().Get(name).Create(ConfigSection.Empty("Arch"));
 
     /// <summary>BN statistics and affine terms (and LAB scale/bias) far from their initial values, so a wrong fold shows.</summary>
-    static void Randomize(nn.Module model)
+    internal static void Randomize(nn.Module model)
     {
         using var _ = no_grad();
         using var scope = NewDisposeScope();

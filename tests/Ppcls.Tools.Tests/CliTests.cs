@@ -110,15 +110,6 @@ public sealed class CliTests
     }
 
     [Test]
-    public void A_command_whose_engine_is_not_built_yet_says_so_after_validating_the_config()
-    {
-        var run = CliRun.Of("export", "-c", CliRun.QuickStartConfig, "-o", $"Global.output_dir={_outputDir}");
-
-        Assert.That(run.ExitCode, Is.EqualTo(3));
-        Assert.That(run.Error, Does.Contain("'ppcls export': ONNX export is not available in this version of Ppcls yet"));
-    }
-
-    [Test]
     public void Doctor_reports_every_check_with_libtorch_loaded_and_the_patch_state()
     {
         var run = CliRun.Of("doctor", "--output-dir", _outputDir);

@@ -1,0 +1,14 @@
+namespace Ppcls.Core.Inference;
+
+/// <summary>
+/// Reads one image file and runs the inference preprocessing (resize, crop, normalise) to CHW
+/// float32. Implemented by Ppcls.Data with its OpenCV ops; the predictor needs nothing else.
+/// </summary>
+public interface IImagePreprocessor
+{
+    /// <summary>The image as CHW floats; <see cref="UnreadableImageException"/> when it cannot be read or decoded.</summary>
+    (float[] Chw, int C, int H, int W) Load(string path);
+}
+
+/// <summary>An image that cannot be read or decoded: reported by name and skipped.</summary>
+public sealed class UnreadableImageException(string message) : Exception(message);

@@ -1,0 +1,35 @@
+using Google.Protobuf;
+using Ppcls.Core.IO;
+using Ppcls.Core.Onnx.Proto;
+using static TorchSharp.torch;
+
+namespace Ppcls.Core.Onnx;
+
+/// <summary>
+/// A classifier as an ONNX model, in PaddleClas's export shape: input `x` of shape
+/// [N, C, H, W] with a dynamic batch, the network's logits, then Softmax (PaddleClas appends it
+/// at export), output `softmax` [N, classes]. The model should be in its inference form already
+/// (rep branches fused, BN folded); any BatchNorm left is written as BatchNormalization.
+/// </summary>
+public static class OnnxClassifierExport
+{
+    public const string InputName = "x";
+    public const string OutputName = "softmax";
+
+    public static ModelProto Build(nn.Module model, string modelName, int channels, int height, int width, int classNum,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var graph = new OnnxGraph(modelName);
+        string x = graph.Input(InputName, [null, channels, height, width]);
+        string logits = graph.Module(model, "", x);
+        string probabilities = graph.Softmax(logits, axis: -1, outputName: OutputName);
+        graph.Output(probabilities, [null, classNum]);
+        string version = typeof(OnnxClassifierExport).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+        return graph.ToModel(version, metadata, $"{modelName} exported by ppcls: softmax probabilities over {classNum} classes");
+    }
+
+    /// <summary>Writes the model through a temporary file and a rename.</summary>
+    public static void Save(ModelProto model, string path) => AtomicFile.WriteAllBytes(path, model.ToByteArray());
+
+    public static ModelProto Load(string path) => ModelProto.Parser.ParseFrom(File.ReadAllBytes(path));
+}

@@ -1,0 +1,85 @@
+using Ppcls.Core.Config;
+using Ppcls.Core.Engine;
+using Ppcls.Core.Onnx;
+using Ppcls.Core.Onnx.Proto;
+using static TorchSharp.torch;
+
+namespace Ppcls.Models.Tests;
+
+/// <summary>
+/// Every family's ONNX emitters: the model with randomised BN statistics and LAB terms is fused,
+/// written as ONNX and run in ONNX Runtime; its probabilities match the unfused TorchSharp model's.
+/// </summary>
+public sealed class OnnxExportTests
+{
+    string _dir = null!;
+
+    [SetUp]
+    public void SetUp() => _dir = Directory.CreateTempSubdirectory("ppcls-onnx-test-").FullName;
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    static nn.Module<Tensor, Tensor> Build(string name, int classNum) =>
+        ModelZoo.CreateRegistry().Get(name).Create(new ConfigSection(new ConfigMap { ["class_num"] = new ConfigScalar(classNum.ToString()) }, "Arch"));
+
+    (int Fused, IReadOnlyList<ExportCheck> Checks, ModelProto Proto) Export(string name, int size, int classNum = 10)
+    {
+        manual_seed(5);
+        using var model = Build(name, classNum);
+        ModelFusionTests.Randomize(model);
+        var exporter = new OnnxExporter(model, ModelFusion.Fuse, name, 3, size, size);
+        CalibrateHead(model, ModelZoo.CreateRegistry().Get(name).Preset.ClassifierKey, exporter.RandomInputs()[1]);
+        string path = Path.Combine(_dir, name + ".onnx");
+        var (fused, checks) = exporter.Export(path, classNum, exporter.RandomInputs());
+        return (fused, checks, OnnxClassifierExport.Load(path));
+    }
+
+    /// <summary>
+    /// Randomised BN statistics amplify activations block after block, so a deep network's softmax
+    /// saturates (one class 1.0, the rest 0) and hides any difference. Scaling the classifier so the
+    /// logits have a standard deviation of 2 keeps the probabilities spread; the check is then tight.
+    /// </summary>
+    static void CalibrateHead(nn.Module<Tensor, Tensor> model, string classifierKey, ExportCheckInput input)
+    {
+        model.eval();
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        double std = model.call(tensor(input.Images, input.Shape)).std().item<float>();
+        var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        parameters[classifierKey].mul_(2.0 / std);
+        parameters[classifierKey.Replace("weight", "bias")].mul_(2.0 / std);
+        var probabilities = OnnxExporter.Probabilities(model, input.Images, input.Shape);
+        Assert.That(probabilities.Max(), Is.LessThan(0.99), "the softmax is not saturated, so the comparison means something");
+    }
+
+    [TestCaseSource(typeof(ModelFusionTests), nameof(ModelFusionTests.OnePerFamily))]
+    public void Onnx_runtime_matches_torchsharp_on_every_family(string name)
+    {
+        var (fused, checks, proto) = Export(name, 64);
+
+        Assert.That(fused, Is.GreaterThan(0));
+        Assert.That(checks.Select(c => c.Input), Is.EqualTo(new[] { "random batch 1", "random batch 4" }));
+        foreach (var check in checks)
+        {
+            TestContext.Out.WriteLine(check);
+            Assert.That(check.MaxAbsDifference, Is.LessThanOrEqualTo(ExportCheck.Tolerance), check.ToString());
+            Assert.That(check.Top1Agreeing, Is.EqualTo(check.Images));
+        }
+        // The inference form: no BatchNormalization left, Softmax last.
+        Assert.That(proto.Graph.Node.Select(n => n.OpType), Does.Not.Contain("BatchNormalization"));
+        Assert.That(proto.Graph.Node.Last().OpType, Is.EqualTo("Softmax"));
+    }
+
+    [TestCaseSource(typeof(ModelFusionTests), nameof(ModelFusionTests.AllVariants)), Explicit("every variant at 224; minutes on 2 cores")]
+    public void Onnx_runtime_matches_torchsharp_on_every_variant(string name)
+    {
+        var (_, checks, _) = Export(name, 224, classNum: 1000);
+
+        foreach (var check in checks)
+        {
+            TestContext.Out.WriteLine(check);
+            Assert.That(check.MaxAbsDifference, Is.LessThanOrEqualTo(ExportCheck.Tolerance), check.ToString());
+        }
+    }
+}
