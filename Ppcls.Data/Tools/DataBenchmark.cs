@@ -90,9 +90,10 @@ public static class DataBenchmark
             break;
         }
 
-        // Every stage works on the first images in list order (the loaders' untimed first batch
-        // too), read once here so that all of them read from the page cache.
-        for (int i = 0; i < Math.Min(serial.SampleCount, images + perBatch); i++) dataset.Read(i);
+        // Every stage works on the first images in list order (the loaders' untimed warm-up
+        // batches too), read once here so that all of them read from the page cache.
+        int warmUpImages = (maxWorkers * (DataLoader.Prefetch + 1) + 1) * perBatch;
+        for (int i = 0; i < Math.Min(serial.SampleCount, images + warmUpImages); i++) dataset.Read(i);
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < images; i++)
             using (Cv2.ImDecode(dataset.Read(i), ImreadModes.Color)) { }
@@ -111,18 +112,21 @@ public static class DataBenchmark
         }
         yield return new Measurement("chain", 1, done, clock.Elapsed.TotalSeconds, size, perBatch);
 
-        // Each loader's first batch (thread start, pipeline fill) is left out of its timing.
+        // Each loader's pipeline fill (thread start, its staging buffers' first use: the batches
+        // in flight at once) is left out of its timing.
         for (int workers = 1; workers <= maxWorkers; workers++)
         {
             using var loader = factory.BuildLoader(config with { NumWorkers = workers, Sampler = config.Sampler with { Shuffle = false } }, classNum, seed, notice);
-            int count = 0, seen = 0;
-            foreach (var batch in loader.Epoch(1))
-            {
-                if (seen++ == 0) clock.Restart();
-                else count += batch.Count;
-                batch.Dispose();
-                if (seen > batches) break;
-            }
+            int warmUp = workers * (DataLoader.Prefetch + 1) + 1, count = 0, seen = 0;
+            // A small data set is read over several epochs.
+            for (int epoch = 1; seen < warmUp + batches; epoch++)
+                foreach (var batch in loader.Epoch(epoch))
+                {
+                    if (++seen == warmUp) clock.Restart();
+                    else if (seen > warmUp) count += batch.Count;
+                    batch.Dispose();
+                    if (seen >= warmUp + batches) break;
+                }
             yield return new Measurement("loader", workers, count, clock.Elapsed.TotalSeconds, size, perBatch);
         }
     }
