@@ -57,6 +57,7 @@ public sealed class DataLoader : IBatchSource
     public int Workers { get; }
     public long Seed { get; }
     public IDataset Dataset => _dataset;
+    public SamplePipeline Pipeline => _pipeline;
     public LabelSummary? LabelSummary => _dataset.LabelSummary;
 
     /// <summary>An assembled batch (null when every image of it was skipped) and the images skipped on the way.</summary>

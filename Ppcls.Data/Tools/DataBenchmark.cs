@@ -2,6 +2,7 @@ using System.Diagnostics;
 using OpenCvSharp;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Logging;
+using Ppcls.Data.Imaging;
 using Ppcls.Data.Loading;
 using static TorchSharp.torch;
 
@@ -14,7 +15,8 @@ namespace Ppcls.Data.Tools;
 /// (decode, chain, loaders; again ...) so that a change in machine load touches every stage;
 /// each stage reports its median over the rounds, and the ratios (chain/decode,
 /// loader k/loader 1) are medians of the per-round ratios. Each result prints as a
-/// <see cref="BenchmarkLine"/> (phase = stage, samples_per_s = images/s).
+/// <see cref="BenchmarkLine"/> (phase = stage, samples_per_s = images/s). <see cref="ProfileOps"/>
+/// splits the chain's time by op.
 /// </summary>
 public static class DataBenchmark
 {
@@ -72,6 +74,55 @@ public static class DataBenchmark
         for (int k = 3; k < first.Count; k++)
             ratios.Add(new("loader", first[k].Workers, "loader", 1, MedianRatio(k, 2), stages[k].Median.ImagesPerSecond, first[k].ImageSize, first[k].BatchSize));
         return (stages, ratios);
+    }
+
+    /// <summary>
+    /// Where the chain's time goes: microseconds per image of reading the file, each op in
+    /// order, and writing into the batch (the fused NormalizeImage and CHW layout), on one
+    /// thread over the first images. One line per step, phase `op:NAME`.
+    /// </summary>
+    public static IReadOnlyList<BenchmarkLine> ProfileOps(DataLoaderFactory factory, LoaderConfig config, int classNum, long seed, int batches, string model, Action<string> notice)
+    {
+        using var serial = factory.BuildLoader(config with { NumWorkers = 0 }, classNum, seed, notice);
+        var pipeline = serial.Pipeline;
+        int images = Math.Min(serial.SampleCount, batches * config.Sampler.BatchSize);
+        var names = new List<string> { "read" };
+        names.AddRange(pipeline.Ops.Select(op => op.Name));
+        names.Add("write");
+        var ticks = new long[names.Count];
+        float[] scratch = [];
+        int size = 0;
+        var clock = new Stopwatch();
+        for (int pass = 0; pass < 2; pass++) // the first pass warms the codecs and the page cache
+            for (int i = 0; i < images; i++)
+            {
+                var rng = new Random(i);
+                clock.Restart();
+                var sample = new ImageSample(serial.Dataset.Read(i), serial.Dataset.Describe(i));
+                long last = clock.ElapsedTicks;
+                if (pass == 1) ticks[0] += last;
+                using (sample)
+                {
+                    for (int k = 0; k < pipeline.Ops.Count; k++)
+                    {
+                        pipeline.Ops[k].Apply(sample, rng);
+                        long now = clock.ElapsedTicks;
+                        if (pass == 1) ticks[k + 1] += now - last;
+                        last = now;
+                    }
+                    var (c, h, w) = SamplePipeline.Shape(sample.Image!);
+                    size = h;
+                    if (scratch.Length != c * h * w) scratch = new float[c * h * w];
+                    pipeline.WriteChw(sample.Image!, scratch, sample.Source);
+                    if (pass == 1) ticks[^1] += clock.ElapsedTicks - last;
+                }
+            }
+        return [.. names.Select((name, k) =>
+        {
+            double micros = ticks[k] * 1e6 / Stopwatch.Frequency / images;
+            return new BenchmarkLine(model, "op:" + name, size, config.Sampler.BatchSize, get_num_threads()) { SamplesPerSecond = 1e6 / micros }
+                .With("us_per_image", Math.Round(micros, 1));
+        })];
     }
 
     /// <summary>One round: decode, chain, then the loader with 1..<paramref name="maxWorkers"/> workers.</summary>
