@@ -198,41 +198,60 @@ public sealed class DataLoader : IBatchSource
     /// </summary>
     public AssembledBatch Assemble(int[] indices, int epoch, int batchIndex) => Assemble(indices, _pipeline, epoch, batchIndex);
 
-    AssembledBatch Assemble(int[] indices, SamplePipeline pipeline, int epoch, int batchIndex) =>
-        Transform(indices, pipeline, epoch, (samples, skipped) =>
+    AssembledBatch Assemble(int[] indices, SamplePipeline pipeline, int epoch, int batchIndex)
+    {
+        Tensor? images = null;
+        try
         {
-            if (samples.Count == 0) return new AssembledBatch(null, skipped);
-            var (n, c, h, w) = BatchShape(samples);
-            var images = empty([n, c, h, w], ScalarType.Float32);
-            try
+            var done = Transform(indices, pipeline, epoch, batchIndex, shape =>
             {
-                using var memory = new TensorMemory(images);
-                return new AssembledBatch(new Batch(images, FillPixels(samples, memory.Memory, epoch, batchIndex)), skipped);
-            }
-            catch
+                images = empty(shape, ScalarType.Float32);
+                return new TensorMemory(images).Memory;
+            });
+            if (done.Labels is null)
             {
-                images.Dispose();
-                throw;
+                images?.Dispose();
+                return new AssembledBatch(null, done.Skipped);
             }
-        });
+            // With skipped images the batch is the filled front of the tensor.
+            if (done.Count < indices.Length)
+                using (var whole = images!) images = whole.narrow(0, 0, done.Count);
+            return new AssembledBatch(new Batch(images!, done.Labels), done.Skipped);
+        }
+        catch
+        {
+            images?.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>A worker's batch: pixels in a staging buffer, to become a tensor on the consumer's thread.</summary>
-    StagedBatch Stage(int[] indices, SamplePipeline pipeline, int epoch, int batchIndex) =>
-        Transform(indices, pipeline, epoch, (samples, skipped) =>
+    StagedBatch Stage(int[] indices, SamplePipeline pipeline, int epoch, int batchIndex)
+    {
+        float[]? pixels = null;
+        try
         {
-            if (samples.Count == 0) return new StagedBatch(null, [], null, skipped);
-            var (n, c, h, w) = BatchShape(samples);
-            var pixels = _staging.Rent(n * c * h * w);
-            try
+            long[] batchShape = [];
+            var done = Transform(indices, pipeline, epoch, batchIndex, shape =>
             {
-                return new StagedBatch(pixels, [n, c, h, w], FillPixels(samples, pixels.AsMemory(0, n * c * h * w), epoch, batchIndex), skipped);
-            }
-            catch
+                batchShape = shape;
+                int length = (int)(shape[0] * shape[1] * shape[2] * shape[3]);
+                pixels = _staging.Rent(length);
+                return pixels.AsMemory(0, length);
+            });
+            if (done.Labels is null)
             {
-                _staging.Return(pixels);
-                throw;
+                if (pixels is not null) _staging.Return(pixels);
+                return new StagedBatch(null, [], null, done.Skipped);
             }
-        });
+            return new StagedBatch(pixels, [done.Count, batchShape[1], batchShape[2], batchShape[3]], done.Labels, done.Skipped);
+        }
+        catch
+        {
+            if (pixels is not null) _staging.Return(pixels);
+            throw;
+        }
+    }
 
     /// <summary>
     /// Copies a staged batch into a tensor allocated on this (the consumer's) thread. A tensor
@@ -249,67 +268,68 @@ public sealed class DataLoader : IBatchSource
         return new AssembledBatch(new Batch(images, staged.Labels!), staged.Skipped);
     }
 
-    /// <summary>Reads and transforms one batch's images, then hands them to <paramref name="build"/>; the samples are disposed after.</summary>
-    T Transform<T>(int[] indices, SamplePipeline pipeline, int epoch, Func<List<(ImageSample Sample, long Label)>, List<string>, T> build)
+    /// <summary>What <see cref="Transform"/> made: the images written (the front of the buffer), their labels tensor (null when all were skipped).</summary>
+    sealed record TransformedBatch(int Count, Tensor? Labels, List<string> Skipped);
+
+    /// <summary>
+    /// Reads and transforms one batch's images and writes each (normalised, CHW) into the
+    /// buffer that <paramref name="allocate"/> gives for the first image's [N, C, H, W], right
+    /// after its own ops while its pixels are still in cache; then applies the batch ops there.
+    /// </summary>
+    TransformedBatch Transform(int[] indices, SamplePipeline pipeline, int epoch, int batchIndex, Func<long[], Memory<float>> allocate)
     {
         var skipped = new List<string>();
-        var samples = new List<(ImageSample Sample, long Label)>(indices.Length);
-        try
+        var labels = new List<long>(indices.Length);
+        Memory<float> pixels = default;
+        int c = 0, h = 0, w = 0;
+        foreach (int index in indices)
         {
-            foreach (int index in indices)
+            string source = _dataset.Describe(index);
+            var rng = SampleRandom.For(Seed, SampleRandom.SampleStream, epoch, index);
+            try
             {
-                string source = _dataset.Describe(index);
-                var rng = SampleRandom.For(Seed, SampleRandom.SampleStream, epoch, index);
+                byte[] bytes;
                 try
                 {
-                    byte[] bytes;
-                    try
-                    {
-                        bytes = _dataset.Read(index);
-                    }
-                    catch (IOException e)
-                    {
-                        throw new PpclsUserException($"cannot read image {source}: {e.Message}");
-                    }
-                    samples.Add((pipeline.Run(bytes, source, rng), _dataset.Label(index)));
+                    bytes = _dataset.Read(index);
                 }
-                catch (BadImageException e)
+                catch (IOException e)
                 {
-                    if (_dataset.OnBadImage == BadImagePolicy.Error)
-                        throw new PpclsUserException($"{e.Message} (set on_bad_image: skip in the dataset to skip such files)");
-                    skipped.Add(source);
+                    throw new PpclsUserException($"cannot read image {source}: {e.Message}");
                 }
-                catch (PpclsUserException)
+                using var sample = pipeline.Run(bytes, source, rng);
+                if (labels.Count == 0)
                 {
-                    throw;
+                    (c, h, w) = SamplePipeline.Shape(sample.Image!);
+                    pixels = allocate([indices.Length, c, h, w]);
                 }
-                catch (Exception e)
-                {
-                    throw new PpclsUserException($"{source}: transform_ops failed: {e.Message}");
-                }
+                int length = c * h * w;
+                _pipeline.WriteChw(sample.Image!, pixels.Span.Slice(labels.Count * length, length), source);
+                labels.Add(_dataset.Label(index));
             }
-            return build(samples, skipped);
+            catch (BadImageException e)
+            {
+                if (_dataset.OnBadImage == BadImagePolicy.Error)
+                    throw new PpclsUserException($"{e.Message} (set on_bad_image: skip in the dataset to skip such files)");
+                skipped.Add(source);
+            }
+            catch (PpclsUserException)
+            {
+                throw;
+            }
+            catch (Exception e)
+            {
+                throw new PpclsUserException($"{source}: transform_ops failed: {e.Message}");
+            }
         }
-        finally
-        {
-            foreach (var (sample, _) in samples) sample.Dispose();
-        }
+        if (labels.Count == 0) return new TransformedBatch(0, null, skipped);
+        int n = labels.Count;
+        return new TransformedBatch(n, Labels(pixels[..(n * c * h * w)], n, c, h, w, [.. labels], epoch, batchIndex), skipped);
     }
 
-    static (int N, int C, int H, int W) BatchShape(List<(ImageSample Sample, long Label)> samples)
+    /// <summary>Applies the batch ops to the written images and returns the labels tensor (soft labels when there are batch ops).</summary>
+    Tensor Labels(Memory<float> pixels, int n, int c, int h, int w, long[] labels, int epoch, int batchIndex)
     {
-        var (c, h, w) = SamplePipeline.Shape(samples[0].Sample.Image!);
-        return (samples.Count, c, h, w);
-    }
-
-    /// <summary>Writes the images (normalised, CHW) into <paramref name="pixels"/>, applies the batch ops there, and returns the labels tensor.</summary>
-    Tensor FillPixels(List<(ImageSample Sample, long Label)> samples, Memory<float> pixels, int epoch, int batchIndex)
-    {
-        var (n, c, h, w) = BatchShape(samples);
-        int length = c * h * w;
-        for (int i = 0; i < n; i++)
-            _pipeline.WriteChw(samples[i].Sample.Image!, pixels.Span.Slice(i * length, length), samples[i].Sample.Source);
-        var labels = samples.Select(s => s.Label).ToArray();
         if (_batchOps.Count == 0) return tensor(labels, [n], ScalarType.Int64);
 
         var mix = new MixBatch(pixels, n, c, h, w, labels, ClassNum);

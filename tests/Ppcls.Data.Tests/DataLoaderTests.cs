@@ -91,6 +91,25 @@ public sealed class DataLoaderTests
     }
 
     [Test]
+    public void A_batch_with_a_skipped_image_holds_the_same_pixels_with_and_without_workers()
+    {
+        string dir = TestData.ImageSet(10, 3);
+        File.WriteAllBytes(Path.Combine(dir, "images", "3.png"), [1, 2, 3]);
+        using var serial = Build(dir, 0, extra: "  on_bad_image: skip");
+        using var threaded = Build(dir, 2, extra: "  on_bad_image: skip");
+        var expected = Snapshot(serial, 1);
+        var actual = Snapshot(threaded, 1);
+        Assert.That(expected.Select(b => b.Shape[0]).Sum(), Is.EqualTo(9));
+        Assert.That(expected.Select(b => b.Shape[0]), Has.Some.EqualTo(3), "the batch that lost an image is 3 long");
+        Assert.That(actual.Select(b => b.Shape), Is.EqualTo(expected.Select(b => b.Shape)));
+        for (int b = 0; b < expected.Count; b++)
+        {
+            Assert.That(actual[b].Images, Is.EqualTo(expected[b].Images), $"batch {b} pixels");
+            Assert.That(actual[b].Labels, Is.EqualTo(expected[b].Labels), $"batch {b} labels");
+        }
+    }
+
+    [Test]
     public void Leaving_an_epoch_early_stops_the_workers_and_the_next_epoch_runs()
     {
         string dir = TestData.ImageSet(10, 3);
