@@ -45,7 +45,7 @@ public static class WeightLoader
         {
             var report = Load(model, weights, preset.ClassifierKey, strict, file);
             if (report.SkippedClassifier.Count > 0)
-                warn($"{file}: classifier keys skipped (their shapes differ: class_num changed, fine-tuning): {string.Join(", ", report.SkippedClassifier)}");
+                warn($"{file}: classifier keys skipped (class_num differs, fine-tuning): {string.Join(", ", report.SkippedClassifier)}");
             if (!report.Clean) warn($"{file}: loaded anyway (Global.strict_load=false): {Describe(report)}");
             return (file, report);
         }
