@@ -89,7 +89,7 @@ public static class WeightLoader
         }
         var missing = target.Keys.Where(k => !weights.ContainsKey(k) && !skipped.Contains(k)).Order(StringComparer.Ordinal).ToList();
         var unexpected = weights.Keys.Where(k => !target.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
-        var report = new WeightLoadReport(loaded, skipped, missing, unexpected, mismatch);
+        var report = new WeightLoadReport(loaded, skipped.Order(StringComparer.Ordinal).ToList(), missing, unexpected, mismatch);
         if (strict && !report.Clean)
             throw new PpclsUserException($"{source}: the weights do not fit the model: " + Describe(report) +
                 "; check Arch.name / Arch options, or load anyway with -o Global.strict_load=false");

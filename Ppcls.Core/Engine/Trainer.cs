@@ -156,7 +156,7 @@ public sealed class Trainer
                 PpclsLog.Info($"Arch.freeze_backbone: training only {_s.Preset.ClassifierKey[.._s.Preset.ClassifierKey.LastIndexOf('.')]}; " +
                     "the rest is frozen (no gradients, no optimizer state, BatchNorm statistics fixed)");
             }
-            run.Optimizer = OptimizerFactory.Build(optimizerConfig, model.named_parameters().Where(p => p.parameter.requires_grad).Select(p => (p.name, p.parameter)),
+            run.Optimizer = OptimizerFactory.Build(optimizerConfig, model.named_parameters().Select(p => (p.name, p.parameter)),
                 model as ILearningRateMultipliers, run.Schedule.Current, PpclsLog.Info);
             run.Ema = config.Ema is { } emaConfig ? new ModelEma(model, _s.BuildTwin().to(_s.Device), emaConfig.Decay) : null;
             run.Evaluator = run.EvalLoader is null ? null : new Evaluator(run.EvalLoader, evalLoss, evalMetrics, _s.Device, _global.PrintBatchStep, _observer);
