@@ -15,7 +15,7 @@ public static class TrainedWeights
     {
         var c = setup.Config;
         string weights = c.Global.PretrainedModel
-            ?? throw new PpclsUserException("Global.pretrained_model: not set; pass the trained weights, e.g. -o Global.pretrained_model=output/<Arch.name>/best_model");
+            ?? throw new PpclsUserException("Global.pretrained_model: not set; pass -o Global.pretrained_model=output/<Arch.name>/best_model (the trained weights)");
         string file = WeightLoader.Resolve(weights, "Global.pretrained_model");
         var tensors = WeightFile.Read(file, setup.Entry.Preset.TimmKeyMap);
         try

@@ -17,14 +17,15 @@ public sealed class NumpyArray : IPickleBuildable
     {
         if (state is not object?[] { Length: 5 } items || items[1] is not object?[] shape || items[2] is not NumpyDType dtype || items[3] is not bool fortran)
             throw new PickleException("numpy array: unexpected state (expected version, shape, dtype, order, data)");
+        Set(shape, dtype, fortran, items[4]);
+    }
+
+    void Set(object?[] shape, NumpyDType dtype, bool fortran, object? data)
+    {
         Shape = shape.Select(d => d is long v && v >= 0 ? v : throw new PickleException("numpy array: a dimension is not a non-negative integer")).ToArray();
         DType = dtype;
         FortranOrder = fortran;
-        Data = items[4] switch
-        {
-            byte[] bytes => bytes,
-            _ => throw new PickleException("numpy array: the data is not raw bytes (object arrays are not read)"),
-        };
+        Data = data as byte[] ?? throw new PickleException("numpy array: the data is not raw bytes (object arrays are not read)");
         long count = Shape.Aggregate(1L, (a, b) => checked(a * b));
         long expected = checked(count * ElementSize(dtype.ScalarType));
         if (Data.LongLength != expected)
@@ -55,6 +56,21 @@ public sealed class NumpyArray : IPickleBuildable
 
     /// <summary>`_reconstruct(numpy.ndarray, (0,), b'b')`: the empty array that BUILD fills.</summary>
     public static IPickleCallable Reconstruct { get; } = new ReconstructCall();
+
+    /// <summary>Protocol 5: `_frombuffer(buffer, dtype, shape, order)` with the bytes in-band.</summary>
+    public static IPickleCallable FromBuffer { get; } = new FromBufferCall();
+
+    sealed class FromBufferCall : IPickleCallable
+    {
+        public object Call(object?[] args)
+        {
+            if (args is not [byte[] data, NumpyDType dtype, object?[] shape, string order])
+                throw new PickleException("numpy _frombuffer: expected (bytes, dtype, shape, order)");
+            var array = new NumpyArray();
+            array.Set(shape, dtype, order == "F", data);
+            return array;
+        }
+    }
 
     sealed class ReconstructCall : IPickleCallable
     {

@@ -10,6 +10,8 @@ public static class PickleAllowList
     {
         ["numpy.core.multiarray._reconstruct"] = NumpyArray.Reconstruct,
         ["numpy._core.multiarray._reconstruct"] = NumpyArray.Reconstruct, // numpy 2 spells the module so
+        ["numpy.core.numeric._frombuffer"] = NumpyArray.FromBuffer, // protocol 5
+        ["numpy._core.numeric._frombuffer"] = NumpyArray.FromBuffer,
         ["numpy.ndarray"] = new PickleGlobal("numpy", "ndarray"),
         ["numpy.dtype"] = NumpyDType.Factory,
         ["collections.OrderedDict"] = new OrderedDictCall(),

@@ -59,6 +59,7 @@ public sealed class RestrictedUnpickler
                 case (byte)'B': Push(ReadBytes(ReadLength(4)).ToArray()); break; // BINBYTES
                 case (byte)'C': Push(ReadBytes(ReadLength(1)).ToArray()); break; // SHORT_BINBYTES
                 case 0x8e: Push(ReadBytes(ReadLength(8)).ToArray()); break; // BINBYTES8
+                case 0x96: Push(ReadBytes(ReadLength(8)).ToArray()); break; // BYTEARRAY8 (protocol 5 in-band buffers)
                 case (byte)'J': Push((long)BinaryPrimitives.ReadInt32LittleEndian(ReadBytes(4))); break;
                 case (byte)'K': Push((long)ReadBytes(1)[0]); break;
                 case (byte)'M': Push((long)BinaryPrimitives.ReadUInt16LittleEndian(ReadBytes(2))); break;

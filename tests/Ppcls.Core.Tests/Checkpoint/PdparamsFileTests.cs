@@ -19,6 +19,7 @@ public sealed class PdparamsFileTests
 
     [TestCase("numpy_protocol2.pdparams")]
     [TestCase("numpy_protocol4.pdparams")]
+    [TestCase("numpy_protocol5.pdparams")]
     public void Every_value_of_a_numpy_pickled_state_dict_is_read(string file)
     {
         // Values as tests/fixtures/numpy_pdparams.py describes them.
