@@ -183,7 +183,8 @@ public sealed class PPHGNet : nn.Module<Tensor, Tensor>, IOnnxExportable
 
     /// <summary>Evaluation preprocessing of the variant's PaddleClas config: bicubic resize_short, 224 crop.</summary>
     public static ModelPreset PresetOf(Variant variant) =>
-        ModelPreset.ImageNet("stem.0.conv.weight", "fc.weight", resizeShort: variant.ResizeShort, interpolation: "bicubic");
+        ModelPreset.ImageNet("stem.0.conv.weight", "fc.weight", resizeShort: variant.ResizeShort, interpolation: "bicubic")
+            with { TimmKeyMap = TimmHGNetNames.FromTimmV1 };
 
     /// <summary>
     /// Builds a variant from its Arch options: PaddleClas's constructor keywords class_num,

@@ -330,7 +330,8 @@ public sealed class PPHGNetV2 : nn.Module<Tensor, Tensor>, ILearningRateMultipli
     public static readonly IReadOnlyList<Variant> Variants = [B0, B1, B2, B3, B4, B5, B6];
 
     /// <summary>Evaluation preprocessing of PaddleClas's PPHGNetV2 configs: resize_short 232, bicubic, 224 crop.</summary>
-    public static readonly ModelPreset Preset = ModelPreset.ImageNet("stem.stem1.conv.weight", "fc.weight", resizeShort: 232, interpolation: "bicubic");
+    public static readonly ModelPreset Preset = ModelPreset.ImageNet("stem.stem1.conv.weight", "fc.weight", resizeShort: 232, interpolation: "bicubic")
+        with { TimmKeyMap = TimmHGNetNames.FromTimmV2 };
 
     /// <summary>
     /// Builds a variant from its Arch options: PaddleClas's constructor keywords class_num,

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: GTK 3 for OpenCV's native runtime (OpenCvSharpExtern links it); a font for the
 # text of the PNG reports (SkiaSharp's NoDependencies build reads /usr/share/fonts, no fontconfig).
-apt_packages=(libgtk-3-0 fonts-dejavu-core)
+# python3-numpy: the tests check .pdparams files against numpy's own pickling.
+apt_packages=(libgtk-3-0 fonts-dejavu-core python3-numpy)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

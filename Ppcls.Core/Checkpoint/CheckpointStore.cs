@@ -33,8 +33,11 @@ public static class CheckpointStore
     public static string EmaPath(string prefix) => prefix + ".ema.safetensors";
     public static string OptimizerPath(string prefix) => prefix + ".optim";
     public static string StatePath(string prefix) => prefix + ".state.json";
+    /// <summary>The model's weights for PaddleClas (`Global.save_format: pdparams`); never read on resume.</summary>
+    public static string PdparamsPath(string prefix) => prefix + ".pdparams";
 
-    public static void Save(string prefix, nn.Module model, OptimizerHelper? optimizer, nn.Module? ema, TrainingState state)
+    /// <param name="pdparams">Also write the model's weights as `&lt;prefix&gt;.pdparams`; when false a stale one is removed, so the prefix always resolves to these weights.</param>
+    public static void Save(string prefix, nn.Module model, OptimizerHelper? optimizer, nn.Module? ema, TrainingState state, bool pdparams = false)
     {
         var metadata = new Dictionary<string, string>
         {
@@ -43,6 +46,8 @@ public static class CheckpointStore
             ["format"] = "pt",
         };
         SafeTensorsFile.Write(WeightsPath(prefix), WeightLoader.StateDict(model), metadata);
+        if (pdparams) WeightFile.Write(PdparamsPath(prefix), WeightLoader.StateDict(model), "Global.save_format");
+        else if (File.Exists(PdparamsPath(prefix))) File.Delete(PdparamsPath(prefix));
         if (ema is not null) SafeTensorsFile.Write(EmaPath(prefix), WeightLoader.StateDict(ema), metadata);
         else if (File.Exists(EmaPath(prefix))) File.Delete(EmaPath(prefix));
         if (optimizer is not null)
@@ -85,13 +90,13 @@ public static class CheckpointStore
     /// <summary>Removes a checkpoint's files (used to keep only the latest epoch_N files where asked).</summary>
     public static void Delete(string prefix)
     {
-        foreach (var path in new[] { WeightsPath(prefix), EmaPath(prefix), OptimizerPath(prefix), StatePath(prefix) })
+        foreach (var path in new[] { WeightsPath(prefix), EmaPath(prefix), OptimizerPath(prefix), StatePath(prefix), PdparamsPath(prefix) })
             if (File.Exists(path)) File.Delete(path);
     }
 
     static string StripExtension(string prefix)
     {
-        foreach (var ext in new[] { ".state.json", ".ema.safetensors", ".safetensors", ".optim" })
+        foreach (var ext in new[] { ".state.json", ".ema.safetensors", ".safetensors", ".optim", ".pdparams" })
             if (prefix.EndsWith(ext, StringComparison.Ordinal)) return prefix[..^ext.Length];
         return prefix;
     }

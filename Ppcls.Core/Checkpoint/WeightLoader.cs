@@ -22,16 +22,37 @@ public sealed record WeightLoadReport(
 /// </summary>
 public static class WeightLoader
 {
-    public static readonly string[] Extensions = [".safetensors"];
-
     /// <summary>The existing file for <paramref name="path"/>, trying the known extensions as PaddleClas does.</summary>
     public static string Resolve(string path, string keyPath)
     {
         if (File.Exists(path)) return path;
-        foreach (var ext in Extensions)
+        foreach (var ext in WeightFile.Extensions)
             if (File.Exists(path + ext)) return path + ext;
         throw new PpclsUserException(
-            $"{keyPath}: no weights at '{path}' (also tried {string.Join(", ", Extensions.Select(e => path + e))}); check the path");
+            $"{keyPath}: no weights at '{path}' (also tried {string.Join(", ", WeightFile.Extensions.Select(e => path + e))}); check the path");
+    }
+
+    /// <summary>
+    /// Resolves <paramref name="path"/>, reads it in any supported format and loads it as
+    /// <see cref="Load"/> does, logging the skipped classifier and (not strict) the problems.
+    /// </summary>
+    public static (string File, WeightLoadReport Report) LoadFile(nn.Module model, string path, string keyPath, ModelPreset preset,
+        bool strict, Action<string> warn)
+    {
+        string file = Resolve(path, keyPath);
+        var weights = WeightFile.Read(file, preset.TimmKeyMap);
+        try
+        {
+            var report = Load(model, weights, preset.ClassifierKey, strict, file);
+            if (report.SkippedClassifier.Count > 0)
+                warn($"{file}: classifier keys skipped (class_num differs, fine-tuning): {string.Join(", ", report.SkippedClassifier)}");
+            if (!report.Clean) warn($"{file}: loaded anyway (Global.strict_load=false): {Describe(report)}");
+            return (file, report);
+        }
+        finally
+        {
+            foreach (var tensor in weights.Values) tensor.Dispose();
+        }
     }
 
     /// <summary>The model's parameters and buffers by name (the state dict), as stored tensors.</summary>
@@ -68,7 +89,7 @@ public static class WeightLoader
         }
         var missing = target.Keys.Where(k => !weights.ContainsKey(k) && !skipped.Contains(k)).Order(StringComparer.Ordinal).ToList();
         var unexpected = weights.Keys.Where(k => !target.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
-        var report = new WeightLoadReport(loaded, skipped, missing, unexpected, mismatch);
+        var report = new WeightLoadReport(loaded, skipped.Order(StringComparer.Ordinal).ToList(), missing, unexpected, mismatch);
         if (strict && !report.Clean)
             throw new PpclsUserException($"{source}: the weights do not fit the model: " + Describe(report) +
                 "; check Arch.name / Arch options, or load anyway with -o Global.strict_load=false");

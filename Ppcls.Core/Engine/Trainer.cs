@@ -150,6 +150,12 @@ public sealed class Trainer
             run.ItersPerEpoch = run.TrainLoader.BatchCount / updateFreq * updateFreq;
             run.Schedule = LearningRateScheduleFactory.Build(optimizerConfig.Lr, _global.Epochs, run.ItersPerEpoch / updateFreq, PpclsLog.Info);
             var model = _s.Model;
+            if (config.Arch.FreezeBackbone)
+            {
+                run.Freeze = BackboneFreeze.Apply(model, _s.Preset.ClassifierKey);
+                PpclsLog.Info($"Arch.freeze_backbone: training only {_s.Preset.ClassifierKey[.._s.Preset.ClassifierKey.LastIndexOf('.')]}; " +
+                    "the rest is frozen (no gradients, no optimizer state, BatchNorm statistics fixed)");
+            }
             run.Optimizer = OptimizerFactory.Build(optimizerConfig, model.named_parameters().Select(p => (p.name, p.parameter)),
                 model as ILearningRateMultipliers, run.Schedule.Current, PpclsLog.Info);
             run.Ema = config.Ema is { } emaConfig ? new ModelEma(model, _s.BuildTwin().to(_s.Device), emaConfig.Decay) : null;
@@ -206,6 +212,7 @@ public sealed class Trainer
         int updateFreq = run.UpdateFreq;
         int iters = iterations;
         model.train();
+        run.Freeze?.KeepStatistics(model);
         var window = new AverageMeterSet();
         var epochAverages = new AverageMeterSet();
         double batchSeconds = 0, readerSeconds = 0, meanBatchSeconds = 0, lastLr = schedule.Current;
@@ -295,7 +302,7 @@ public sealed class Trainer
     void Save(string name, TrainingRun run)
     {
         string prefix = Path.Combine(OutputDir, name);
-        CheckpointStore.Save(prefix, _s.Model, run.Optimizer.Inner as OptimizerHelper, run.Ema?.Module, run.State);
+        CheckpointStore.Save(prefix, _s.Model, run.Optimizer.Inner as OptimizerHelper, run.Ema?.Module, run.State, _global.SaveFormat == "pdparams");
         PpclsLog.Info($"Already save model in {prefix}");
     }
 
@@ -323,11 +330,7 @@ public sealed class Trainer
 
     void LoadPretrained(string path, string keyPath, nn.Module model, ModelEma? ema)
     {
-        string file = WeightLoader.Resolve(path, keyPath);
-        var weights = SafeTensorsFile.Read(file).Tensors;
-        var report = WeightLoader.Load(model, weights, _s.Preset.ClassifierKey, strict: true, file);
-        if (report.SkippedClassifier.Count > 0)
-            PpclsLog.Warn($"{file}: classifier keys skipped (class_num differs, fine-tuning): {string.Join(", ", report.SkippedClassifier)}");
+        var (file, report) = WeightLoader.LoadFile(model, path, keyPath, _s.Preset, _global.StrictLoad, PpclsLog.Warn);
         PpclsLog.Info($"loaded {report.Loaded} tensors from {file}");
         ema?.Set();
     }

@@ -24,6 +24,8 @@ public sealed class TrainingRun : IDisposable
     public TrainingOptimizer Optimizer { get; internal set; } = null!;
     public LearningRateSchedule Schedule { get; internal set; } = null!;
     public ModelEma? Ema { get; internal set; }
+    /// <summary>Set when Arch.freeze_backbone is on.</summary>
+    public BackboneFreeze? Freeze { get; internal set; }
     public Evaluator? Evaluator { get; internal set; }
     /// <summary>Iterations per optimizer step (`Global.update_freq`, 1 when an epoch has fewer batches).</summary>
     public int UpdateFreq { get; internal set; } = 1;

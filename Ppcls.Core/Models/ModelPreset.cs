@@ -14,6 +14,9 @@ public sealed record ModelPreset(
     string FirstConvKey,
     string ClassifierKey)
 {
+    /// <summary>Maps a PyTorch (timm) state-dict name of this family to its PaddleClas name; null where timm has no such family.</summary>
+    public Func<string, string>? TimmKeyMap { get; init; }
+
     public static readonly IReadOnlyList<double> ImageNetMean = [0.485, 0.456, 0.406];
     public static readonly IReadOnlyList<double> ImageNetStd = [0.229, 0.224, 0.225];
 

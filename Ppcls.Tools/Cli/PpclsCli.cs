@@ -24,6 +24,7 @@ public static class PpclsCli
         PredictCommand.Build(),
         ModelsCommand.Build(),
         DatasetCommand.Build(),
+        WeightsCommand.Build(),
         BenchmarkCommand.Build(),
         DoctorCommand.Build(),
     };

@@ -15,18 +15,26 @@ public static class TrainedWeights
     {
         var c = setup.Config;
         string weights = c.Global.PretrainedModel
-            ?? throw new PpclsUserException("Global.pretrained_model: not set; pass the trained weights, e.g. -o Global.pretrained_model=output/<Arch.name>/best_model");
+            ?? throw new PpclsUserException("Global.pretrained_model: not set; pass -o Global.pretrained_model=output/<Arch.name>/best_model (the trained weights)");
         string file = WeightLoader.Resolve(weights, "Global.pretrained_model");
-        var tensors = SafeTensorsFile.Read(file).Tensors;
-        string classifierKey = setup.Entry.Preset.ClassifierKey;
-        var report = WeightLoader.Load(setup.Model, tensors, classifierKey, strict: true, file);
-        if (report.SkippedClassifier.Count > 0)
+        var tensors = WeightFile.Read(file, setup.Entry.Preset.TimmKeyMap);
+        try
         {
-            long trained = tensors.TryGetValue(classifierKey, out var head) ? head.shape[0] : -1;
-            throw new PpclsUserException(
-                $"{file}: the weights were trained for {trained} classes ({classifierKey} has {trained} rows) but Arch.class_num is {c.Arch.ClassNum}; pass -o Arch.class_num={trained}");
+            string classifierKey = setup.Entry.Preset.ClassifierKey;
+            var report = WeightLoader.Load(setup.Model, tensors, classifierKey, c.Global.StrictLoad, file);
+            if (report.SkippedClassifier.Count > 0)
+            {
+                long trained = tensors.TryGetValue(classifierKey, out var head) ? head.shape[0] : -1;
+                throw new PpclsUserException(
+                    $"{file}: the weights were trained for {trained} classes ({classifierKey} has {trained} rows) but Arch.class_num is {c.Arch.ClassNum}; pass -o Arch.class_num={trained}");
+            }
+            if (!report.Clean) PpclsLog.Warn($"{file}: loaded anyway (Global.strict_load=false): {WeightLoader.Describe(report)}");
+            PpclsLog.Info($"loaded {report.Loaded} tensors from {file}");
+            return file;
         }
-        PpclsLog.Info($"loaded {report.Loaded} tensors from {file}");
-        return file;
+        finally
+        {
+            foreach (var tensor in tensors.Values) tensor.Dispose();
+        }
     }
 }

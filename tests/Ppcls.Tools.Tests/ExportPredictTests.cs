@@ -142,7 +142,7 @@ public sealed partial class ExportPredictTests
 
         Assert.That(run.ExitCode, Is.EqualTo(2));
         Assert.That(run.Error.TrimEnd(), Does.Not.Contain("\n"));
-        Assert.That(run.Error, Does.StartWith("error: Global.pretrained_model: not set; pass the trained weights"));
+        Assert.That(run.Error, Does.StartWith("error: Global.pretrained_model: not set; pass -o Global.pretrained_model=output/<Arch.name>/best_model (the trained weights)"));
     }
 
     [Test]

@@ -7,6 +7,9 @@ namespace Ppcls.Core.Config.Sections;
 /// </summary>
 public sealed record ArchConfig(string Name, SourceLocation? NameLocation, string? PretrainedPath, bool PretrainedFromHub, ConfigSection Options)
 {
+    /// <summary>Ppcls addition: train only the classifier (see BackboneFreeze).</summary>
+    public bool FreezeBackbone { get; init; }
+
     public int ClassNum => Options.Map["class_num"] is ConfigScalar s && s.TryLong(out long v) ? (int)v : 1000;
 
     public static ArchConfig Read(ConfigSection s)
@@ -22,9 +25,10 @@ public sealed record ArchConfig(string Name, SourceLocation? NameLocation, strin
         }
         else if (pretrained is not null and not ConfigScalar)
             throw ConfigException.At(s.KeyPath("pretrained"), pretrained.Location, "expected false, true or a weights path");
+        bool freeze = s.Bool("freeze_backbone", false);
         // The rest of the mapping belongs to the model's constructor.
         var options = new ConfigMap { Location = s.Location };
         foreach (var key in s.UnreadKeys.ToList()) options[key] = s.Raw(key)!;
-        return new ArchConfig(name, s.Map["name"]?.Location, path, fromHub, new ConfigSection(options, s.Path));
+        return new ArchConfig(name, s.Map["name"]?.Location, path, fromHub, new ConfigSection(options, s.Path)) { FreezeBackbone = freeze };
     }
 }

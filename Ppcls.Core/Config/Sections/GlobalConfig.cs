@@ -26,6 +26,10 @@ public sealed record GlobalConfig
     public int? NumThreads { get; init; }
     /// <summary>Ppcls addition: write TensorBoard scalars under `&lt;output_dir&gt;/&lt;Arch.name&gt;/tensorboard/`.</summary>
     public bool UseTensorboard { get; init; }
+    /// <summary>Weights that do not fit the model (missing, unexpected or mis-shaped keys) are an error unless false.</summary>
+    public bool StrictLoad { get; init; } = true;
+    /// <summary>Ppcls addition: `pdparams` also writes each checkpoint's weights as `&lt;name&gt;.pdparams` for PaddleClas.</summary>
+    public string SaveFormat { get; init; } = "safetensors";
 
     /// <summary>Keys PaddleClas has that change nothing in Ppcls (accepted with a notice).</summary>
     public static readonly string[] PaddleOnlyKeys =
@@ -57,6 +61,8 @@ public sealed record GlobalConfig
             EarlyStopPatience = (int?)s.OptionalLong("early_stop_patience"),
             NumThreads = (int?)s.OptionalLong("num_threads"),
             UseTensorboard = s.Bool("use_tensorboard", false),
+            StrictLoad = s.Bool("strict_load", true),
+            SaveFormat = s.Choice("save_format", "safetensors", "safetensors", "pdparams"),
         };
         if (config.ImageShape.Count != 3)
             throw ConfigException.At(s.KeyPath("image_shape"), s.Raw("image_shape")?.Location,

@@ -1,0 +1,56 @@
+using static TorchSharp.torch;
+
+namespace Ppcls.Core.Checkpoint;
+
+/// <summary>
+/// Weights on disk in any supported format, chosen by extension (by content for an unknown
+/// one): `.pdparams` (PaddleClas), `.safetensors` (Ppcls's checkpoints, Hugging Face),
+/// `.pth` / `.pt` (PyTorch, read only). Everything read comes back in Ppcls's layout:
+/// PaddleClas names, TorchSharp's Linear layout.
+/// </summary>
+public static class WeightFile
+{
+    /// <summary>Tried in this order after a path without extension, as PaddleClas tries `.pdparams`.</summary>
+    public static readonly string[] Extensions = [".pdparams", ".safetensors", ".pth", ".pt"];
+
+    /// <param name="torchKeyMap">The model family's map from PyTorch (timm) names, applied to `.pth` files.</param>
+    public static Dictionary<string, Tensor> Read(string path, Func<string, string>? torchKeyMap = null) => FormatOf(path) switch
+    {
+        ".pdparams" => PaddleLayout.FromPaddle(PdparamsFile.Read(path)),
+        ".pth" => TorchKeyNames.ToPaddleNames(TorchStateDictFile.Read(path), torchKeyMap),
+        _ => SafeTensorsFile.Read(path).Tensors,
+    };
+
+    /// <summary>Writes Ppcls-layout weights as `.pdparams` or `.safetensors`, by the extension of <paramref name="path"/>.</summary>
+    public static void Write(string path, IReadOnlyDictionary<string, Tensor> weights, string keyPath)
+    {
+        switch (Path.GetExtension(path).ToLowerInvariant())
+        {
+            case ".pdparams":
+                var paddle = PaddleLayout.ToPaddle(weights);
+                PdparamsFile.Write(path, paddle);
+                foreach (var (name, tensor) in paddle) if (!ReferenceEquals(tensor, weights[name])) tensor.Dispose();
+                break;
+            case ".safetensors":
+                SafeTensorsFile.Write(path, weights);
+                break;
+            default:
+                throw new PpclsUserException($"{keyPath}: cannot write '{path}': the extension must be .pdparams or .safetensors (PyTorch files are read only)");
+        }
+    }
+
+    static string FormatOf(string path)
+    {
+        string ext = Path.GetExtension(path).ToLowerInvariant();
+        if (ext is ".pdparams" or ".safetensors") return ext;
+        if (ext is ".pth" or ".pt") return ".pth";
+        Span<byte> head = stackalloc byte[2];
+        using (var stream = File.OpenRead(path)) head = head[..stream.Read(head)];
+        return head switch
+        {
+            [(byte)'P', (byte)'K'] => ".pth",
+            [0x80, _] => ".pdparams",
+            _ => ".safetensors",
+        };
+    }
+}
