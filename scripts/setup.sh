@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: GTK 3 for OpenCV's native runtime (OpenCvSharpExtern links it); a font for the
-# text of the PNG reports (SkiaSharp's NoDependencies build reads /usr/share/fonts, no fontconfig).
-apt_packages=(libgtk-3-0 fonts-dejavu-core)
+# text of the PNG reports (SkiaSharp's NoDependencies build reads /usr/share/fonts, no fontconfig);
+# Open MPI (mpirun and libmpi.so.40) for data-parallel training and its tests.
+apt_packages=(libgtk-3-0 fonts-dejavu-core openmpi-bin libopenmpi3)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -30,7 +30,8 @@ public sealed record TrainingResult(int Epochs, double BestMetric, int BestEpoch
 /// its own dispose scope. Each epoch reseeds torch from (seed, epoch), so a resumed run draws
 /// the same dropout masks as an uninterrupted one. Under mpirun every rank runs this loop on its
 /// shard of each batch (<see cref="DataShard"/>): the weights start from rank 0's, gradients are
-/// averaged over the ranks before each optimizer step, eval metrics cover the whole eval set,
+/// averaged over the ranks before each optimizer step, BN statistics stay per rank during an
+/// epoch and are averaged at its end, eval metrics cover the whole eval set,
 /// and only rank 0 writes checkpoints and TensorBoard files.
 /// </summary>
 public sealed class Trainer
@@ -77,6 +78,11 @@ public sealed class Trainer
             manual_seed(EpochSeed(run.Seed, epoch) + _world.Rank); // ranks draw different dropout masks
             var (trainAverages, lastLr) = TrainEpoch(run, epoch, run.TrainLoader, run.ItersPerEpoch);
             schedule.OnEpochEnd();
+            if (_world.Size > 1)
+            {
+                ModuleSync.AverageBuffers(_world, model);
+                if (run.Ema is { } ema) ModuleSync.AverageBuffers(_world, ema.Module);
+            }
             run.State = run.State with { Epoch = epoch, GlobalStep = schedule.LastStep };
             var record = new EpochRecord(epoch, trainAverages.GetValueOrDefault(CombinedLoss.TotalKey, double.NaN), lastLr);
             bool evaluate = run.Evaluator is not null && epoch % _global.EvalInterval == 0 && epoch > _global.StartEvalEpoch;
@@ -130,7 +136,7 @@ public sealed class Trainer
         var trainConfig = loaders.Train ?? throw new PpclsUserException("DataLoader.Train: missing; add the training loader to the config");
         var optimizerConfig = config.Optimizer ?? throw new PpclsUserException("Optimizer: missing; add e.g. Optimizer: {name: Momentum, momentum: 0.9, lr: {name: Cosine, learning_rate: 0.1}}");
         int classNum = config.Arch.ClassNum;
-        long seed = _global.Seed ?? StateBroadcast.Value(_world, Random.Shared.NextInt64(int.MaxValue));
+        long seed = _global.Seed ?? ModuleSync.Value(_world, Random.Shared.NextInt64(int.MaxValue));
         var run = new TrainingRun { Seed = seed };
         try
         {
@@ -177,8 +183,8 @@ public sealed class Trainer
             }
             if (_world.Size > 1)
             {
-                StateBroadcast.FromRank(_world, model);
-                if (run.Ema is { } ema) StateBroadcast.FromRank(_world, ema.Module);
+                ModuleSync.FromRank(_world, model);
+                if (run.Ema is { } ema) ModuleSync.FromRank(_world, ema.Module);
                 run.GradientSync = new GradientAllReduce(_world, model.parameters());
                 PpclsLog.Info($"data parallel: {_world.Size} ranks ({_world.Backend}), weights from rank 0, gradients averaged in " +
                     $"{run.GradientSync.BucketElements.Count} bucket(s) of {string.Join(", ", run.GradientSync.BucketElements.Select(n => $"{n * sizeof(float) / 1048576.0:F2} MiB"))}; " +

@@ -9,7 +9,7 @@ using Ppcls.Data;
 using static TorchSharp.torch;
 
 // Trains a toy network without BatchNorm with the real Trainer, data loader and checkpoints,
-// in the job it was started in: `Ppcls.MpiProbe CONFIG [-o Key=value ...]`, with or without
+// in the job it was started in: `Ppcls.MpiProbe -c CONFIG [-o Key=value ...]`, with or without
 // mpirun. BN statistics are per rank, so only a BN-free network reaches the same weights with
 // 2 ranks x batch B as with 1 rank x batch 2B; that is what the distributed tests compare.
 NativeSetup.Initialize();
@@ -18,8 +18,14 @@ if (world.Rank != 0) PpclsLog.ErrorsOnly();
 int code = 0;
 try
 {
-    var overrides = args.Skip(1).Where(a => a != "-o");
-    var config = PpclsConfig.Load(args[0], overrides, PpclsLog.Info);
+    // ppcls's own options: -c CONFIG and any number of -o Key=value.
+    string? configPath = null;
+    var overrides = new List<string>();
+    for (int i = 0; i + 1 < args.Length; i += 2)
+        if (args[i] == "-c") configPath = args[i + 1];
+        else if (args[i] == "-o") overrides.Add(args[i + 1]);
+        else throw new PpclsUserException($"unexpected argument {args[i]}; usage: Ppcls.MpiProbe -c CONFIG [-o Key=value ...]");
+    var config = PpclsConfig.Load(configPath ?? throw new PpclsUserException("usage: Ppcls.MpiProbe -c CONFIG [-o Key=value ...]"), overrides, PpclsLog.Info);
     int classNum = config.Arch.ClassNum;
     manual_seed(1000 + world.Rank); // every rank starts from other weights: training must take rank 0's
     var session = new TrainingSession(config, ToyNet(classNum), () => ToyNet(classNum), ModelPreset.ImageNet("conv1.weight", "fc"),
