@@ -59,9 +59,13 @@ public sealed class GradientAllReduce : IDisposable
     /// <summary>Time spent in <see cref="Run"/> (packing, all-reduce, unpacking) so far.</summary>
     public TimeSpan Elapsed => _clock.Elapsed;
 
+    /// <summary>The time of the last <see cref="Run"/>.</summary>
+    public TimeSpan LastElapsed { get; private set; }
+
     /// <summary>Replaces every parameter's gradient with its mean over the ranks.</summary>
     public void Run()
     {
+        var before = _clock.Elapsed;
         _clock.Start();
         using (no_grad())
         using (NewDisposeScope())
@@ -82,6 +86,7 @@ public sealed class GradientAllReduce : IDisposable
         }
         Runs++;
         _clock.Stop();
+        LastElapsed = _clock.Elapsed - before;
     }
 
     static Bucket MakeBucket(List<Parameter> parameters, long elements)
