@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Ppcls.Core.Checkpoint;
 using static TorchSharp.torch;
@@ -60,6 +61,29 @@ public sealed class DistributedTrainingTests
         Assert.That(otherBatch, Is.GreaterThan(1e-3), "a run of other steps lands elsewhere, so the tolerance tells them apart");
         // Eval summed over both ranks' halves of the eval list equals the single process's eval of all of it.
         Assert.That(LastLine(two.Output, "[Eval][Epoch 2][Avg]"), Is.EqualTo(LastLine(one.Output, "[Eval][Epoch 2][Avg]")));
+    }
+
+    [Test]
+    public void Benchmark_dist_times_one_and_two_ranks_with_the_all_reduce_and_the_speed_up()
+    {
+        var run = CliRun.Of(["benchmark", "dist", .. Args(_demo.NewOutput(), epochs: 1, batch: 4), "--ranks", "1,2", "--iters", "2", "--warmup", "1"]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        var lines = run.Output.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonDocument.Parse(l).RootElement.Clone()).ToList();
+        Assert.That(lines.Select(l => l.GetProperty("phase").GetString()), Is.EqualTo(new[] { "ranks_1", "ranks_2", "ranks_2/ranks_1" }));
+        var (one, two) = (lines[0], lines[1]);
+        Assert.That((one.GetProperty("global_batch").GetInt32(), two.GetProperty("global_batch").GetInt32()), Is.EqualTo((4, 8)));
+        Assert.That((one.GetProperty("buckets").GetInt32(), two.GetProperty("buckets").GetInt32()), Is.EqualTo((0, 1)));
+        Assert.That(one.GetProperty("allreduce_ms").GetDouble(), Is.Zero);
+        Assert.That(two.GetProperty("allreduce_ms").GetDouble(), Is.GreaterThan(0).And.LessThan(two.GetProperty("median_ms").GetDouble()));
+        // PPLCNet_x0_25 with 4 classes: 245,308 float32 gradients.
+        Assert.That(two.GetProperty("gradient_mib").GetDouble(), Is.EqualTo(245_308 * 4 / 1048576.0).Within(1e-4));
+        foreach (var line in new[] { one, two })
+            Assert.That(line.GetProperty("samples_per_s").GetDouble(),
+                Is.EqualTo(line.GetProperty("global_batch").GetInt32() * 1000.0 / line.GetProperty("median_ms").GetDouble()).Within(0.01));
+        Assert.That(lines[2].GetProperty("speedup").GetDouble(),
+            Is.EqualTo(two.GetProperty("samples_per_s").GetDouble() / one.GetProperty("samples_per_s").GetDouble()).Within(1e-3));
     }
 
     [Test]
