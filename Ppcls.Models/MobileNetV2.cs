@@ -47,14 +47,13 @@ public sealed class MobileNetV2ConvBN : nn.Module<Tensor, Tensor>, IReparameteri
     {
         if (_batch_norm is null)
         {
-            if (!_relu6) return _conv.call(x);
-            using var biased = _conv.call(x);
-            return nn.functional.relu6(biased);
+            var biased = _conv.call(x);
+            return _relu6 ? biased.relu6_() : biased;
         }
         using var conv = _conv.call(x);
-        if (!_relu6) return _batch_norm.call(conv);
-        using var normed = _batch_norm.call(conv);
-        return nn.functional.relu6(normed);
+        var normed = _batch_norm.call(conv);
+        // In place, as torchvision's ReLU6(inplace=True): neither the conv's nor the BN's backward needs this output.
+        return _relu6 ? normed.relu6_() : normed;
     }
 
     /// <summary>Conv (BN folded by export), then ReLU6 as Clip(0, 6).</summary>

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Threading.Channels;
 using Ppcls.Core;
 using Ppcls.Core.Config.Sections;
@@ -10,9 +11,9 @@ namespace Ppcls.Data.Loading;
 /// <summary>
 /// The parallel loader. Worker k assembles batches k, k+W, k+2W, ... into its own bounded
 /// queue (`Prefetch` batches each), and the consumer reads the queues round-robin, so batches
-/// arrive in order and at most W * Prefetch are held. Workers write the images straight into
-/// the batch tensor's storage (normalised on the way), so the training thread only receives
-/// finished tensors. With `num_workers: 0` batches are made on the caller's thread. Every random draw comes from
+/// arrive in order and at most W * Prefetch are held. Workers write the images (normalised on
+/// the way) into reusable staging buffers; the consumer copies each batch into its tensor
+/// (see <see cref="Materialize"/> for why the tensor is not allocated on the worker). With `num_workers: 0` batches are made on the caller's thread. Every random draw comes from
 /// (seed, epoch, sample or batch index): the batches are identical for any worker count.
 /// A worker error ends the epoch with a PpclsUserException naming the image. With MultiScaleSampler
 /// each batch also has its image size (<see cref="MultiScalePlan"/>): its images go through the
@@ -30,6 +31,7 @@ public sealed class DataLoader : IBatchSource
     readonly Dictionary<OpenCvSharp.Size, SamplePipeline> _sizedPipelines = [];
     readonly Action<string> _notice;
     readonly DataShard _shard;
+    readonly StagingBuffers _staging = new();
 
     /// <param name="shard">The rank's part of each epoch (<see cref="BatchPlan"/>); null: everything.</param>
     public DataLoader(IDataset dataset, SamplePipeline pipeline, IReadOnlyList<IBatchOp> batchOps, SamplerConfig sampler,
@@ -61,10 +63,14 @@ public sealed class DataLoader : IBatchSource
     public int Workers { get; }
     public long Seed { get; }
     public IDataset Dataset => _dataset;
+    public SamplePipeline Pipeline => _pipeline;
     public LabelSummary? LabelSummary => _dataset.LabelSummary;
 
     /// <summary>An assembled batch (null when every image of it was skipped) and the images skipped on the way.</summary>
     public sealed record AssembledBatch(Batch? Batch, IReadOnlyList<string> Skipped);
+
+    /// <summary>A batch as a worker hands it over: no pixels when every image of it was skipped.</summary>
+    sealed record StagedBatch(float[]? Pixels, long[] Shape, Tensor? Labels, IReadOnlyList<string> Skipped);
 
     public IEnumerable<Batch> Epoch(int epoch, CancellationToken cancel = default)
     {
@@ -96,11 +102,11 @@ public sealed class DataLoader : IBatchSource
 
         int workers = Math.Min(Workers, Math.Max(1, plan.Length));
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var queues = new Channel<(AssembledBatch? Batch, Exception? Error)>[workers];
+        var queues = new Channel<(StagedBatch? Batch, Exception? Error)>[workers];
         var threads = new Task[workers];
         for (int k = 0; k < workers; k++)
         {
-            var queue = queues[k] = Channel.CreateBounded<(AssembledBatch?, Exception?)>(
+            var queue = queues[k] = Channel.CreateBounded<(StagedBatch?, Exception?)>(
                 new BoundedChannelOptions(Prefetch) { SingleReader = true, SingleWriter = true });
             int worker = k;
             threads[k] = Task.Factory.StartNew(() => Work(worker, workers, plan, epoch, queue.Writer, stop.Token),
@@ -110,7 +116,7 @@ public sealed class DataLoader : IBatchSource
         {
             for (int b = 0; b < plan.Length; b++)
             {
-                (AssembledBatch? batch, Exception? error) item;
+                (StagedBatch? batch, Exception? error) item;
                 try
                 {
                     item = queues[b % workers].Reader.ReadAsync(stop.Token).AsTask().GetAwaiter().GetResult();
@@ -124,7 +130,7 @@ public sealed class DataLoader : IBatchSource
                     if (item.error is PpclsUserException or OperationCanceledException) throw item.error;
                     throw new PpclsUserException(item.error.Message);
                 }
-                yield return item.batch!;
+                yield return Materialize(item.batch!);
             }
         }
         finally
@@ -140,8 +146,14 @@ public sealed class DataLoader : IBatchSource
             }
             foreach (var q in queues)
                 while (q.Reader.TryRead(out var left))
-                    left.Batch?.Batch?.Dispose();
+                    if (left.Batch is { } staged) Discard(staged);
         }
+    }
+
+    void Discard(StagedBatch staged)
+    {
+        staged.Labels?.Dispose();
+        if (staged.Pixels is not null) _staging.Return(staged.Pixels);
     }
 
     /// <summary>The epoch's batches: sample indices and the chain their images go through.</summary>
@@ -150,16 +162,16 @@ public sealed class DataLoader : IBatchSource
             ? [.. BatchPlan.Plan(_dataset.Count, _sampler, Seed, epoch, _shard).Select(indices => (indices, _pipeline))]
             : [.. _multiScale.Plan(epoch).Select(b => (b.Indices, _sizedPipelines[b.Size]))];
 
-    void Work(int worker, int workers, (int[] Indices, SamplePipeline Pipeline)[] plan, int epoch, ChannelWriter<(AssembledBatch?, Exception?)> writer, CancellationToken stop)
+    void Work(int worker, int workers, (int[] Indices, SamplePipeline Pipeline)[] plan, int epoch, ChannelWriter<(StagedBatch?, Exception?)> writer, CancellationToken stop)
     {
         try
         {
             for (int b = worker; b < plan.Length && !stop.IsCancellationRequested; b += workers)
             {
-                (AssembledBatch?, Exception?) item;
+                (StagedBatch?, Exception?) item;
                 try
                 {
-                    item = (Assemble(plan[b].Indices, plan[b].Pipeline, epoch, b), null);
+                    item = (Stage(plan[b].Indices, plan[b].Pipeline, epoch, b), null);
                 }
                 catch (Exception e)
                 {
@@ -171,7 +183,7 @@ public sealed class DataLoader : IBatchSource
                 }
                 catch (OperationCanceledException)
                 {
-                    item.Item1?.Batch?.Dispose();
+                    if (item.Item1 is { } staged) Discard(staged);
                     throw;
                 }
                 if (item.Item2 is not null) break;
@@ -192,7 +204,59 @@ public sealed class DataLoader : IBatchSource
     /// </summary>
     public AssembledBatch Assemble(int[] indices, int epoch, int batchIndex) => Assemble(indices, _pipeline, epoch, batchIndex);
 
-    AssembledBatch Assemble(int[] indices, SamplePipeline pipeline, int epoch, int batchIndex)
+    AssembledBatch Assemble(int[] indices, SamplePipeline pipeline, int epoch, int batchIndex) =>
+        Transform(indices, pipeline, epoch, (samples, skipped) =>
+        {
+            if (samples.Count == 0) return new AssembledBatch(null, skipped);
+            var (n, c, h, w) = BatchShape(samples);
+            var images = empty([n, c, h, w], ScalarType.Float32);
+            try
+            {
+                using var memory = new TensorMemory(images);
+                return new AssembledBatch(new Batch(images, FillPixels(samples, memory.Memory, epoch, batchIndex)), skipped);
+            }
+            catch
+            {
+                images.Dispose();
+                throw;
+            }
+        });
+
+    /// <summary>A worker's batch: pixels in a staging buffer, to become a tensor on the consumer's thread.</summary>
+    StagedBatch Stage(int[] indices, SamplePipeline pipeline, int epoch, int batchIndex) =>
+        Transform(indices, pipeline, epoch, (samples, skipped) =>
+        {
+            if (samples.Count == 0) return new StagedBatch(null, [], null, skipped);
+            var (n, c, h, w) = BatchShape(samples);
+            var pixels = _staging.Rent(n * c * h * w);
+            try
+            {
+                return new StagedBatch(pixels, [n, c, h, w], FillPixels(samples, pixels.AsMemory(0, n * c * h * w), epoch, batchIndex), skipped);
+            }
+            catch
+            {
+                _staging.Return(pixels);
+                throw;
+            }
+        });
+
+    /// <summary>
+    /// Copies a staged batch into a tensor allocated on this (the consumer's) thread. A tensor
+    /// allocated on a worker would come from that thread's malloc arena, whose spare heaps
+    /// glibc unmaps once free, so every batch would page-fault its memory afresh (a one-worker
+    /// loader ran at half the single-thread chain's speed); the consumer's arena keeps it.
+    /// </summary>
+    AssembledBatch Materialize(StagedBatch staged)
+    {
+        if (staged.Pixels is null) return new AssembledBatch(null, staged.Skipped);
+        var images = empty(staged.Shape, ScalarType.Float32);
+        MemoryMarshal.AsBytes(staged.Pixels.AsSpan(0, (int)images.numel())).CopyTo(images.bytes);
+        _staging.Return(staged.Pixels);
+        return new AssembledBatch(new Batch(images, staged.Labels!), staged.Skipped);
+    }
+
+    /// <summary>Reads and transforms one batch's images, then hands them to <paramref name="build"/>; the samples are disposed after.</summary>
+    T Transform<T>(int[] indices, SamplePipeline pipeline, int epoch, Func<List<(ImageSample Sample, long Label)>, List<string>, T> build)
     {
         var skipped = new List<string>();
         var samples = new List<(ImageSample Sample, long Label)>(indices.Length);
@@ -230,8 +294,7 @@ public sealed class DataLoader : IBatchSource
                     throw new PpclsUserException($"{source}: transform_ops failed: {e.Message}");
                 }
             }
-            if (samples.Count == 0) return new AssembledBatch(null, skipped);
-            return new AssembledBatch(ToTensors(samples, epoch, batchIndex), skipped);
+            return build(samples, skipped);
         }
         finally
         {
@@ -239,32 +302,28 @@ public sealed class DataLoader : IBatchSource
         }
     }
 
-    Batch ToTensors(List<(ImageSample Sample, long Label)> samples, int epoch, int batchIndex)
+    static (int N, int C, int H, int W) BatchShape(List<(ImageSample Sample, long Label)> samples)
     {
         var (c, h, w) = SamplePipeline.Shape(samples[0].Sample.Image!);
-        int n = samples.Count, length = c * h * w;
-        var images = empty([n, c, h, w], ScalarType.Float32);
-        try
-        {
-            using var memory = new TensorMemory(images);
-            var buffer = memory.Memory;
-            for (int i = 0; i < n; i++)
-                _pipeline.WriteChw(samples[i].Sample.Image!, buffer.Span.Slice(i * length, length), samples[i].Sample.Source);
-            var labels = samples.Select(s => s.Label).ToArray();
-            if (_batchOps.Count == 0) return new Batch(images, tensor(labels, [n], ScalarType.Int64));
+        return (samples.Count, c, h, w);
+    }
 
-            var mix = new MixBatch(buffer, n, c, h, w, labels, ClassNum);
-            var rng = SampleRandom.For(Seed, SampleRandom.BatchStream, epoch, batchIndex);
-            foreach (var op in _batchOps) op.Apply(mix, rng);
-            // OpSampler may choose no op: keep the label format (soft) the same for every batch.
-            if (mix.SoftLabels is null) mix.MixLabels([.. Enumerable.Range(0, n)], 1.0);
-            return new Batch(images, tensor(mix.SoftLabels!, [n, ClassNum], ScalarType.Float32));
-        }
-        catch
-        {
-            images.Dispose();
-            throw;
-        }
+    /// <summary>Writes the images (normalised, CHW) into <paramref name="pixels"/>, applies the batch ops there, and returns the labels tensor.</summary>
+    Tensor FillPixels(List<(ImageSample Sample, long Label)> samples, Memory<float> pixels, int epoch, int batchIndex)
+    {
+        var (n, c, h, w) = BatchShape(samples);
+        int length = c * h * w;
+        for (int i = 0; i < n; i++)
+            _pipeline.WriteChw(samples[i].Sample.Image!, pixels.Span.Slice(i * length, length), samples[i].Sample.Source);
+        var labels = samples.Select(s => s.Label).ToArray();
+        if (_batchOps.Count == 0) return tensor(labels, [n], ScalarType.Int64);
+
+        var mix = new MixBatch(pixels, n, c, h, w, labels, ClassNum);
+        var rng = SampleRandom.For(Seed, SampleRandom.BatchStream, epoch, batchIndex);
+        foreach (var op in _batchOps) op.Apply(mix, rng);
+        // OpSampler may choose no op: keep the label format (soft) the same for every batch.
+        if (mix.SoftLabels is null) mix.MixLabels([.. Enumerable.Range(0, n)], 1.0);
+        return tensor(mix.SoftLabels!, [n, ClassNum], ScalarType.Float32);
     }
 
     public void Dispose()

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using OpenCvSharp;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Logging;
+using Ppcls.Data.Imaging;
 using Ppcls.Data.Loading;
 using static TorchSharp.torch;
 
@@ -14,7 +15,8 @@ namespace Ppcls.Data.Tools;
 /// (decode, chain, loaders; again ...) so that a change in machine load touches every stage;
 /// each stage reports its median over the rounds, and the ratios (chain/decode,
 /// loader k/loader 1) are medians of the per-round ratios. Each result prints as a
-/// <see cref="BenchmarkLine"/> (phase = stage, samples_per_s = images/s).
+/// <see cref="BenchmarkLine"/> (phase = stage, samples_per_s = images/s). <see cref="ProfileOps"/>
+/// splits the chain's time by op.
 /// </summary>
 public static class DataBenchmark
 {
@@ -74,6 +76,55 @@ public static class DataBenchmark
         return (stages, ratios);
     }
 
+    /// <summary>
+    /// Where the chain's time goes: microseconds per image of reading the file, each op in
+    /// order, and writing into the batch (the fused NormalizeImage and CHW layout), on one
+    /// thread over the first images. One line per step, phase `op:NAME`.
+    /// </summary>
+    public static IReadOnlyList<BenchmarkLine> ProfileOps(DataLoaderFactory factory, LoaderConfig config, int classNum, long seed, int batches, string model, Action<string> notice)
+    {
+        using var serial = factory.BuildLoader(config with { NumWorkers = 0 }, classNum, seed, notice);
+        var pipeline = serial.Pipeline;
+        int images = Math.Min(serial.SampleCount, batches * config.Sampler.BatchSize);
+        var names = new List<string> { "read" };
+        names.AddRange(pipeline.Ops.Select(op => op.Name));
+        names.Add("write");
+        var ticks = new long[names.Count];
+        float[] scratch = [];
+        int size = 0;
+        var clock = new Stopwatch();
+        for (int pass = 0; pass < 2; pass++) // the first pass warms the codecs and the page cache
+            for (int i = 0; i < images; i++)
+            {
+                var rng = new Random(i);
+                clock.Restart();
+                var sample = new ImageSample(serial.Dataset.Read(i), serial.Dataset.Describe(i));
+                long last = clock.ElapsedTicks;
+                if (pass == 1) ticks[0] += last;
+                using (sample)
+                {
+                    for (int k = 0; k < pipeline.Ops.Count; k++)
+                    {
+                        pipeline.Ops[k].Apply(sample, rng);
+                        long now = clock.ElapsedTicks;
+                        if (pass == 1) ticks[k + 1] += now - last;
+                        last = now;
+                    }
+                    var (c, h, w) = SamplePipeline.Shape(sample.Image!);
+                    size = h;
+                    if (scratch.Length != c * h * w) scratch = new float[c * h * w];
+                    pipeline.WriteChw(sample.Image!, scratch, sample.Source);
+                    if (pass == 1) ticks[^1] += clock.ElapsedTicks - last;
+                }
+            }
+        return [.. names.Select((name, k) =>
+        {
+            double micros = ticks[k] * 1e6 / Stopwatch.Frequency / images;
+            return new BenchmarkLine(model, "op:" + name, size, config.Sampler.BatchSize, get_num_threads()) { SamplesPerSecond = 1e6 / micros }
+                .With("us_per_image", Math.Round(micros, 1));
+        })];
+    }
+
     /// <summary>One round: decode, chain, then the loader with 1..<paramref name="maxWorkers"/> workers.</summary>
     public static IEnumerable<Measurement> Run(DataLoaderFactory factory, LoaderConfig config, int classNum, long seed, int batches, int maxWorkers, Action<string> notice)
     {
@@ -90,9 +141,10 @@ public static class DataBenchmark
             break;
         }
 
-        // Every stage works on the first images in list order (the loaders' untimed first batch
-        // too), read once here so that all of them read from the page cache.
-        for (int i = 0; i < Math.Min(serial.SampleCount, images + perBatch); i++) dataset.Read(i);
+        // Every stage works on the first images in list order (the loaders' untimed warm-up
+        // batches too), read once here so that all of them read from the page cache.
+        int warmUpImages = (maxWorkers * (DataLoader.Prefetch + 1) + 1) * perBatch;
+        for (int i = 0; i < Math.Min(serial.SampleCount, images + warmUpImages); i++) dataset.Read(i);
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < images; i++)
             using (Cv2.ImDecode(dataset.Read(i), ImreadModes.Color)) { }
@@ -111,18 +163,21 @@ public static class DataBenchmark
         }
         yield return new Measurement("chain", 1, done, clock.Elapsed.TotalSeconds, size, perBatch);
 
-        // Each loader's first batch (thread start, pipeline fill) is left out of its timing.
+        // Each loader's pipeline fill (thread start, its staging buffers' first use: the batches
+        // in flight at once) is left out of its timing.
         for (int workers = 1; workers <= maxWorkers; workers++)
         {
             using var loader = factory.BuildLoader(config with { NumWorkers = workers, Sampler = config.Sampler with { Shuffle = false } }, classNum, seed, notice);
-            int count = 0, seen = 0;
-            foreach (var batch in loader.Epoch(1))
-            {
-                if (seen++ == 0) clock.Restart();
-                else count += batch.Count;
-                batch.Dispose();
-                if (seen > batches) break;
-            }
+            int warmUp = workers * (DataLoader.Prefetch + 1) + 1, count = 0, seen = 0;
+            // A small data set is read over several epochs.
+            for (int epoch = 1; seen < warmUp + batches; epoch++)
+                foreach (var batch in loader.Epoch(epoch))
+                {
+                    if (++seen == warmUp) clock.Restart();
+                    else if (seen > warmUp) count += batch.Count;
+                    batch.Dispose();
+                    if (seen >= warmUp + batches) break;
+                }
             yield return new Measurement("loader", workers, count, clock.Elapsed.TotalSeconds, size, perBatch);
         }
     }

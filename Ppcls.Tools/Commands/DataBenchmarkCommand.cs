@@ -20,7 +20,8 @@ public static class DataBenchmarkCommand
         var command = new Command("data",
             "Measure the data pipeline of a config in one run: read+decode only, the full transform_ops chain on one thread, " +
             "and the loader with 1..K workers, in interleaved rounds; prints one JSON line per stage (model, phase, size, batch, threads, samples_per_s, workers: " +
-            "the median over the rounds), then the ratios chain/decode and loaderK/loader1 (medians of the per-round ratios).");
+            "the median over the rounds), then the ratios chain/decode and loaderK/loader1 (medians of the per-round ratios), then op:NAME lines: " +
+            "microseconds per image of reading, each op and the write into the batch.");
         options.AddTo(command);
         command.Add(loaderName);
         command.Add(batches);
@@ -43,6 +44,8 @@ public static class DataBenchmarkCommand
             var (stages, ratios) = DataBenchmark.Measure(factory, loader, config.Arch.ClassNum, config.Global.Seed ?? 0, n, k, r, error.WriteLine);
             foreach (var stage in stages) output.WriteLine(stage.ToLine(config.Arch.Name).ToJson());
             foreach (var ratio in ratios) output.WriteLine(ratio.ToLine(config.Arch.Name).ToJson());
+            foreach (var op in DataBenchmark.ProfileOps(factory, loader, config.Arch.ClassNum, config.Global.Seed ?? 0, n, config.Arch.Name, _ => { }))
+                output.WriteLine(op.ToJson());
         });
         return command;
     }
