@@ -18,7 +18,14 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
     public IBatchSource Build(LoaderConfig config, int classNum, long? seed, Action<string> notice) =>
         BuildLoader(config, classNum, seed, notice);
 
-    public DataLoader BuildLoader(LoaderConfig config, int classNum, long? seed, Action<string> notice)
+    public IBatchSource Build(LoaderConfig config, int classNum, long? seed, Action<string> notice, DataShard shard) =>
+        BuildLoader(config, classNum, seed, notice, shard);
+
+    /// <param name="shard">
+    /// The rank's part of each epoch under data-parallel training. DistributedBatchSampler (and
+    /// MultiScaleSampler, not yet) shard; BatchSampler gives every rank the whole list, as in PaddleClas.
+    /// </param>
+    public DataLoader BuildLoader(LoaderConfig config, int classNum, long? seed, Action<string> notice, DataShard? shard = null)
     {
         var s = config.Dataset;
         var context = new DataBuildContext(Registry, classNum, notice);
@@ -33,8 +40,14 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
         if (config.NumWorkers < 0) throw new ConfigException($"num_workers must be 0 or more, got {config.NumWorkers}");
         var dataset = factory(s, context);
         s.Finish(notice);
+        if (shard is { IsWhole: false } && config.Sampler.Name == SamplerConfig.BatchSamplerName)
+        {
+            notice($"{LoaderPath(s)}.sampler.name is BatchSampler: each of the {shard.Count} ranks reads the whole list (as in PaddleClas); " +
+                "use DistributedBatchSampler to split it across ranks");
+            shard = null;
+        }
         return new DataLoader(dataset, pipeline, batchOps, config.Sampler, config.NumWorkers, classNum,
-            seed ?? Random.Shared.NextInt64(), notice);
+            seed ?? Random.Shared.NextInt64(), notice, shard);
     }
 
     /// <summary>
@@ -48,13 +61,17 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
         bool multiScaleSampler = config.Sampler.MultiScale is not null;
         bool multiScaleDataset = config.DatasetName == DataCatalog.MultiScaleDatasetName;
         if (multiScaleSampler == multiScaleDataset) return;
-        string loader = s.Path.EndsWith(".dataset", StringComparison.Ordinal) ? s.Path[..^".dataset".Length] : s.Path;
+        string loader = LoaderPath(s);
         throw multiScaleSampler
             ? ConfigException.At($"{loader}.sampler.name", null,
                 $"{SamplerConfig.MultiScaleName} gives every batch its own image size, which only {DataCatalog.MultiScaleDatasetName} applies; set {s.KeyPath("name")}: {DataCatalog.MultiScaleDatasetName}")
             : ConfigException.At(s.KeyPath("name"), s.Map["name"]?.Location,
                 $"{DataCatalog.MultiScaleDatasetName} takes each batch's image size from the sampler; set {loader}.sampler.name: {SamplerConfig.MultiScaleName} (with scales and first_bs), or use ImageNetDataset");
     }
+
+    /// <summary>`DataLoader.Train` for the section `DataLoader.Train.dataset`.</summary>
+    static string LoaderPath(ConfigSection dataset) =>
+        dataset.Path.EndsWith(".dataset", StringComparison.Ordinal) ? dataset.Path[..^".dataset".Length] : dataset.Path;
 
     /// <summary>The `transform_ops` of a data set section (or an `Infer.transforms`-like list) as a pipeline.</summary>
     public SamplePipeline BuildPipeline(ConfigSection dataset, DataBuildContext context)

@@ -1,5 +1,23 @@
+using Ppcls.Core;
+using Ppcls.Core.Distributed;
+using Ppcls.Core.Logging;
 using Ppcls.Core.Native;
 using Ppcls.Tools.Cli;
 
 NativeSetup.Initialize();
-return PpclsCli.Run(args, Console.Out, Console.Error);
+ICommunicator world;
+try
+{
+    world = World.Initialize(); // Open MPI under mpirun; otherwise MPI is not loaded
+}
+catch (PpclsUserException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return PpclsCli.UserError;
+}
+if (world.Rank != 0) PpclsLog.ErrorsOnly();
+int code = PpclsCli.Run(args, Console.Out, Console.Error);
+// A rank that failed ends the job: the others may be waiting for it in an all-reduce.
+if (code != 0 && world.Size > 1) world.Abort(code);
+World.Shutdown();
+return code;

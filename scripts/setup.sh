@@ -5,9 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: GTK 3 for OpenCV's native runtime (OpenCvSharpExtern links it); a font for the
-# text of the PNG reports (SkiaSharp's NoDependencies build reads /usr/share/fonts, no fontconfig).
-# python3-numpy: the tests check .pdparams files against numpy's own pickling.
-apt_packages=(libgtk-3-0 fonts-dejavu-core python3-numpy)
+# text of the PNG reports (SkiaSharp's NoDependencies build reads /usr/share/fonts, no fontconfig);
+# Open MPI (mpirun and libmpi.so.40) for data-parallel training and its tests; python3-numpy: the
+# tests check .pdparams files against numpy's own pickling.
+apt_packages=(libgtk-3-0 fonts-dejavu-core openmpi-bin libopenmpi3 python3-numpy)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

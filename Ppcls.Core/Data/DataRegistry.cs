@@ -69,4 +69,8 @@ public interface IDataLoaderBuilder
     /// file before any image is read, then returns the loader.
     /// </summary>
     IBatchSource Build(LoaderConfig config, int classNum, long? seed, Action<string> notice);
+
+    /// <summary>The same, loading only <paramref name="shard"/>'s part of each epoch (data-parallel training).</summary>
+    IBatchSource Build(LoaderConfig config, int classNum, long? seed, Action<string> notice, DataShard shard) =>
+        shard.IsWhole ? Build(config, classNum, seed, notice) : throw new NotSupportedException($"{GetType().Name} does not shard data across ranks");
 }

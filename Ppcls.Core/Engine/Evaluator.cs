@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Ppcls.Core.Data;
+using Ppcls.Core.Distributed;
 using Ppcls.Core.Logging;
 using Ppcls.Core.Loss;
 using Ppcls.Core.Metric;
@@ -11,9 +12,11 @@ namespace Ppcls.Core.Engine;
 /// One pass over the eval loader in eval mode and under no-grad: losses and metrics averaged
 /// over samples (weighted by batch size), logged in PaddleClas's `[Eval]` shapes. An optional
 /// observer is told of the epoch and each iteration (its timing has only reader and forward parts).
+/// With a communicator of several ranks, each rank evaluates its shard of the eval set and the
+/// sums and counts are added over the ranks, so the averages cover every image exactly once.
 /// </summary>
 public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet? metrics, Device device, int printBatchStep,
-    ITrainingObserver? observer = null)
+    ITrainingObserver? observer = null, ICommunicator? communicator = null)
 {
     /// <summary>
     /// Evaluates <paramref name="model"/>; returns the averages (CELoss, loss, top1, top5, ...).
@@ -77,9 +80,24 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
         {
             model.train(wasTraining);
         }
-        var result = averages.Averages.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        PpclsLog.Info(TrainLog.EvalAverage(epoch, averages.Averages));
+        var reduced = communicator is { Size: > 1 } world ? OverRanks(averages, world) : averages.Averages;
+        var result = reduced.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        PpclsLog.Info(TrainLog.EvalAverage(epoch, reduced));
         observer?.OnEpochFinished(new EpochFinished(RunPhase.Eval, epoch, result));
         return result;
+    }
+
+    /// <summary>Every rank's meters added up: sum of value x batch size over sum of batch sizes (every rank has the same names, in the same order).</summary>
+    static IReadOnlyList<KeyValuePair<string, double>> OverRanks(AverageMeterSet averages, ICommunicator world)
+    {
+        var names = averages.Names;
+        var totals = new double[2 * names.Count];
+        for (int i = 0; i < names.Count; i++)
+        {
+            totals[i] = averages[names[i]].Sum;
+            totals[names.Count + i] = averages[names[i]].Count;
+        }
+        world.AllReduceSum(totals);
+        return [.. names.Select((name, i) => KeyValuePair.Create(name, totals[names.Count + i] == 0 ? 0 : totals[i] / totals[names.Count + i]))];
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Ppcls.Core.Checkpoint;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Data;
+using Ppcls.Core.Distributed;
 using Ppcls.Core.Logging;
 using Ppcls.Core.Loss;
 using Ppcls.Core.Metric;
@@ -27,7 +28,11 @@ public sealed record TrainingResult(int Epochs, double BestMetric, int BestEpoch
 /// history (<see cref="EpochRecord"/>); with `Global.use_tensorboard` the logged train values
 /// and LR (per print step) and eval averages (per eval) go to TensorBoard. Every step runs in
 /// its own dispose scope. Each epoch reseeds torch from (seed, epoch), so a resumed run draws
-/// the same dropout masks as an uninterrupted one.
+/// the same dropout masks as an uninterrupted one. Under mpirun every rank runs this loop on its
+/// shard of each batch (<see cref="DataShard"/>): the weights start from rank 0's, gradients are
+/// averaged over the ranks before each optimizer step, BN statistics stay per rank during an
+/// epoch and are averaged at its end, eval metrics cover the whole eval set,
+/// and only rank 0 writes checkpoints and TensorBoard files.
 /// </summary>
 public sealed class Trainer
 {
@@ -35,6 +40,7 @@ public sealed class Trainer
     readonly TrainingSession _s;
     readonly GlobalConfig _global;
     readonly ITrainingObserver? _observer;
+    readonly ICommunicator _world;
 
     /// <param name="observer">Told of every epoch and iteration (train and eval), with each step's timing; optional.</param>
     public Trainer(TrainingSession session, ITrainingObserver? observer = null)
@@ -42,6 +48,7 @@ public sealed class Trainer
         _s = session;
         _global = session.Config.Global;
         _observer = observer;
+        _world = session.Communicator ?? SingleProcess.Instance;
     }
 
     string OutputDir => Path.Combine(_global.OutputDir, _s.Config.Arch.Name);
@@ -62,15 +69,20 @@ public sealed class Trainer
             return new TrainingResult(run.State.Epoch, run.State.BestMetric, run.State.BestEpoch, OutputDir, StoppedEarly: false, run.State.History ?? []);
         }
         var model = _s.Model;
-        run.Board = _global.UseTensorboard ? TensorBoardWriter.Create(Path.Combine(OutputDir, "tensorboard")) : null;
+        run.Board = _global.UseTensorboard && _world.Rank == 0 ? TensorBoardWriter.Create(Path.Combine(OutputDir, "tensorboard")) : null;
         if (run.Board is { } board) PpclsLog.Info($"TensorBoard scalars: {board.FilePath} (view with: tensorboard --logdir {Path.GetFullPath(OutputDir)})");
         var history = new List<EpochRecord>(run.State.History ?? []);
         bool stoppedEarly = false;
         for (int epoch = run.State.Epoch + 1; epoch <= _global.Epochs; epoch++)
         {
-            manual_seed(EpochSeed(run.Seed, epoch));
+            manual_seed(EpochSeed(run.Seed, epoch) + _world.Rank); // ranks draw different dropout masks
             var (trainAverages, lastLr) = TrainEpoch(run, epoch, run.TrainLoader, run.ItersPerEpoch);
             schedule.OnEpochEnd();
+            if (_world.Size > 1)
+            {
+                ModuleSync.AverageBuffers(_world, model);
+                if (run.Ema is { } ema) ModuleSync.AverageBuffers(_world, ema.Module);
+            }
             run.State = run.State with { Epoch = epoch, GlobalStep = schedule.LastStep };
             var record = new EpochRecord(epoch, trainAverages.GetValueOrDefault(CombinedLoss.TotalKey, double.NaN), lastLr);
             bool evaluate = run.Evaluator is not null && epoch % _global.EvalInterval == 0 && epoch > _global.StartEvalEpoch;
@@ -124,13 +136,18 @@ public sealed class Trainer
         var trainConfig = loaders.Train ?? throw new PpclsUserException("DataLoader.Train: missing; add the training loader to the config");
         var optimizerConfig = config.Optimizer ?? throw new PpclsUserException("Optimizer: missing; add e.g. Optimizer: {name: Momentum, momentum: 0.9, lr: {name: Cosine, learning_rate: 0.1}}");
         int classNum = config.Arch.ClassNum;
-        long seed = _global.Seed ?? Random.Shared.NextInt64(int.MaxValue);
+        long seed = _global.Seed ?? ModuleSync.Value(_world, Random.Shared.NextInt64(int.MaxValue));
         var run = new TrainingRun { Seed = seed };
         try
         {
             // Everything is validated before the first image is read.
-            run.TrainLoader = _s.Data.Build(trainConfig, classNum, seed, PpclsLog.Info);
-            run.EvalLoader = loaders.Eval is { } e && _global.EvalDuringTrain ? _s.Data.Build(e, classNum, seed, PpclsLog.Info) : null;
+            run.TrainLoader = _s.Data.Build(trainConfig, classNum, seed, PpclsLog.Info, new DataShard(_world.Rank, _world.Size, Pad: true));
+            run.EvalLoader = loaders.Eval is { } e && _global.EvalDuringTrain
+                ? _s.Data.Build(e, classNum, seed, PpclsLog.Info, new DataShard(_world.Rank, _world.Size, Pad: false))
+                : null;
+            if (run.EvalLoader is { BatchCount: 0 } && _world.Size > 1)
+                throw new PpclsUserException($"DataLoader.Eval: rank {_world.Rank} of {_world.Size} gets no eval batch ({run.EvalLoader.SampleCount} images); " +
+                    "use fewer ranks, more eval images, or DataLoader.Eval.sampler.drop_last: False");
             string labelsKey = trainConfig.Dataset.KeyPath(trainConfig.Dataset.Has("cls_label_path") ? "cls_label_path" : "image_root");
             if (run.TrainLoader.LabelSummary?.FewClassesWarning(classNum, labelsKey) is { } fewClasses)
                 PpclsLog.Warn(fewClasses);
@@ -159,7 +176,7 @@ public sealed class Trainer
             run.Optimizer = OptimizerFactory.Build(optimizerConfig, model.named_parameters().Select(p => (p.name, p.parameter)),
                 model as ILearningRateMultipliers, run.Schedule.Current, PpclsLog.Info);
             run.Ema = config.Ema is { } emaConfig ? new ModelEma(model, _s.BuildTwin().to(_s.Device), emaConfig.Decay) : null;
-            run.Evaluator = run.EvalLoader is null ? null : new Evaluator(run.EvalLoader, evalLoss, evalMetrics, _s.Device, _global.PrintBatchStep, _observer);
+            run.Evaluator = run.EvalLoader is null ? null : new Evaluator(run.EvalLoader, evalLoss, evalMetrics, _s.Device, _global.PrintBatchStep, _observer, _world);
 
             run.State = new TrainingState(config.Arch.Name, classNum, 0, 0, -1, 0, 0);
             if (_global.Checkpoints is { } resumeFrom)
@@ -169,6 +186,15 @@ public sealed class Trainer
                 // PaddleClas loads Arch.pretrained (backbone weights) when the model is built, then Global.pretrained_model.
                 if (config.Arch.PretrainedPath is { } archWeights) LoadPretrained(archWeights, "Arch.pretrained", model, run.Ema);
                 if (_global.PretrainedModel is { } pretrained) LoadPretrained(pretrained, "Global.pretrained_model", model, run.Ema);
+            }
+            if (_world.Size > 1)
+            {
+                ModuleSync.FromRank(_world, model);
+                if (run.Ema is { } ema) ModuleSync.FromRank(_world, ema.Module);
+                run.GradientSync = new GradientAllReduce(_world, model.parameters());
+                PpclsLog.Info($"data parallel: {_world.Size} ranks ({_world.Backend}), weights from rank 0, gradients averaged in " +
+                    $"{run.GradientSync.BucketElements.Count} bucket(s) of {string.Join(", ", run.GradientSync.BucketElements.Select(n => $"{n * sizeof(float) / 1048576.0:F2} MiB"))}; " +
+                    $"global batch {trainConfig.Sampler.BatchSize * _world.Size}");
             }
             if (config.Arch.PretrainedFromHub)
                 PpclsLog.Warn("Arch.pretrained is True: PaddleClas would download ImageNet weights, which Ppcls does not do; " +
@@ -248,6 +274,7 @@ public sealed class Trainer
                 if ((iter + 1) % updateFreq == 0)
                 {
                     mark = reader.ElapsedTicks;
+                    run.GradientSync?.Run();
                     optimizer.Step();
                     optimizer.ZeroGrad();
                     schedule.OnIterationEnd();
@@ -301,6 +328,7 @@ public sealed class Trainer
 
     void Save(string name, TrainingRun run)
     {
+        if (_world.Rank != 0) return;
         string prefix = Path.Combine(OutputDir, name);
         CheckpointStore.Save(prefix, _s.Model, run.Optimizer.Inner as OptimizerHelper, run.Ema?.Module, run.State, _global.SaveFormat == "pdparams");
         PpclsLog.Info($"Already save model in {prefix}");
@@ -322,7 +350,12 @@ public sealed class Trainer
         }
         if (checkpoint.OptimizerStatePath is { } optimizerState && optimizer.Inner is OptimizerHelper helper)
             helper.load_state_dict(optimizerState);
-        schedule.Restore(checkpoint.State.GlobalStep);
+        // Checkpoints are written at epoch ends; another rank count or batch size changes the steps per epoch.
+        long step = schedule.StepsAfterEpochs(checkpoint.State.Epoch);
+        if (step != checkpoint.State.GlobalStep)
+            PpclsLog.Info($"resume: {checkpoint.Prefix} was at step {checkpoint.State.GlobalStep} after epoch {checkpoint.State.Epoch}; " +
+                $"with {schedule.ItersPerEpoch} step(s) per epoch now (ranks or batch size changed) the LR schedule continues from step {step}");
+        schedule.Restore(step);
         optimizer.SetLearningRate(schedule.Current);
         PpclsLog.Info($"resume from {checkpoint.Prefix}: epoch {checkpoint.State.Epoch} done, step {checkpoint.State.GlobalStep}, best {MetricKey} {checkpoint.State.BestMetric:F5}");
         return checkpoint.State;

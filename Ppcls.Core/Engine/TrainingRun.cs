@@ -1,5 +1,6 @@
 using Ppcls.Core.Checkpoint;
 using Ppcls.Core.Data;
+using Ppcls.Core.Distributed;
 using Ppcls.Core.Loss;
 using Ppcls.Core.Metric;
 using Ppcls.Core.Optim;
@@ -33,12 +34,15 @@ public sealed class TrainingRun : IDisposable
     public int ItersPerEpoch { get; internal set; }
     public long Seed { get; internal set; }
     public TrainingState State { get; internal set; } = null!;
+    /// <summary>Averages the gradients over the ranks before each optimizer step; null in a single process.</summary>
+    public GradientAllReduce? GradientSync { get; internal set; }
     /// <summary>The TensorBoard event file of a real run with `Global.use_tensorboard`.</summary>
     public TensorBoardWriter? Board { get; internal set; }
 
     public void Dispose()
     {
         Board?.Dispose();
+        GradientSync?.Dispose();
         Optimizer?.Dispose();
         EvalLoader?.Dispose();
         TrainLoader?.Dispose();

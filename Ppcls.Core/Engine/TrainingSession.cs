@@ -1,5 +1,6 @@
 using Ppcls.Core.Config;
 using Ppcls.Core.Data;
+using Ppcls.Core.Distributed;
 using Ppcls.Core.Models;
 using static TorchSharp.torch;
 
@@ -8,7 +9,7 @@ namespace Ppcls.Core.Engine;
 /// <summary>
 /// What the engine needs from the caller, composed by the CLI: the validated config, the built
 /// model and a way to build its twin (for EMA), the model's preset, the data loader builder
-/// (Ppcls.Data) and the device.
+/// (Ppcls.Data), the device, and the job's communicator (null: one process, no MPI).
 /// </summary>
 public sealed record TrainingSession(
     PpclsConfig Config,
@@ -16,4 +17,5 @@ public sealed record TrainingSession(
     Func<nn.Module<Tensor, Tensor>> BuildTwin,
     ModelPreset Preset,
     IDataLoaderBuilder Data,
-    Device Device);
+    Device Device,
+    ICommunicator? Communicator = null);

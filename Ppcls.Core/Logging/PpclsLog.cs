@@ -22,6 +22,7 @@ public static class PpclsLog
     const string StepProperty = "PpclsStep";
     static readonly MessageTemplateTextFormatter Formatter = new(Template);
 
+    static LogEventLevel _minimum = LogEventLevel.Information;
     static Logger _logger = Create(null);
     static volatile Action<string, bool>? _consoleRedirect;
 
@@ -40,6 +41,7 @@ public static class PpclsLog
     static Logger Create(string? logFile)
     {
         var configuration = new LoggerConfiguration()
+            .MinimumLevel.Is(_minimum)
             .WriteTo.Logger(plain => plain
                 .Filter.ByExcluding(_ => _consoleRedirect is not null)
                 .WriteTo.Console(outputTemplate: Template))
@@ -51,10 +53,21 @@ public static class PpclsLog
     /// <summary>Adds <paramref name="logFile"/> (appending; folders created) to the console output.</summary>
     public static void AddFile(string logFile)
     {
+        if (_minimum > LogEventLevel.Information) return;
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(logFile))!);
         var previous = _logger;
         _logger = Create(logFile);
         previous.Dispose();
+    }
+
+    /// <summary>
+    /// From now on only errors are logged, and <see cref="AddFile"/> adds no file: the other ranks
+    /// of a data-parallel job, where rank 0 writes the logs (as PaddleClas's logger does).
+    /// </summary>
+    public static void ErrorsOnly()
+    {
+        _minimum = LogEventLevel.Error;
+        Close();
     }
 
     public static void Info(string message) => _logger.Information("{Text:l}", message);

@@ -30,10 +30,12 @@ public sealed class DataLoader : IBatchSource
     readonly MultiScalePlan? _multiScale;
     readonly Dictionary<OpenCvSharp.Size, SamplePipeline> _sizedPipelines = [];
     readonly Action<string> _notice;
+    readonly DataShard _shard;
     readonly StagingBuffers _staging = new();
 
+    /// <param name="shard">The rank's part of each epoch (<see cref="BatchPlan"/>); null: everything.</param>
     public DataLoader(IDataset dataset, SamplePipeline pipeline, IReadOnlyList<IBatchOp> batchOps, SamplerConfig sampler,
-        int workers, int classNum, long seed, Action<string> notice)
+        int workers, int classNum, long seed, Action<string> notice, DataShard? shard = null)
     {
         _dataset = dataset;
         _pipeline = pipeline;
@@ -43,6 +45,10 @@ public sealed class DataLoader : IBatchSource
         ClassNum = classNum;
         Seed = seed;
         _notice = notice;
+        _shard = shard ?? DataShard.Whole;
+        if (sampler.MultiScale is not null && !_shard.IsWhole)
+            throw new PpclsUserException($"{SamplerConfig.MultiScaleName} does not shard its batches across {_shard.Count} ranks yet; " +
+                "use DistributedBatchSampler (with ImageNetDataset) for data-parallel training, or run without mpirun");
         if (sampler.MultiScale is { } multiScale)
         {
             _multiScale = new MultiScalePlan(dataset.Count, multiScale, sampler.Shuffle, seed);
@@ -52,7 +58,7 @@ public sealed class DataLoader : IBatchSource
     }
 
     public int SampleCount => _dataset.Count;
-    public int BatchCount => _multiScale?.BatchCount ?? BatchPlan.BatchCount(_dataset.Count, _sampler);
+    public int BatchCount => _multiScale?.BatchCount ?? BatchPlan.BatchCount(_dataset.Count, _sampler, _shard);
     public int ClassNum { get; }
     public int Workers { get; }
     public long Seed { get; }
@@ -153,7 +159,7 @@ public sealed class DataLoader : IBatchSource
     /// <summary>The epoch's batches: sample indices and the chain their images go through.</summary>
     (int[] Indices, SamplePipeline Pipeline)[] PlanEpoch(int epoch) =>
         _multiScale is null
-            ? [.. BatchPlan.Plan(_dataset.Count, _sampler, Seed, epoch).Select(indices => (indices, _pipeline))]
+            ? [.. BatchPlan.Plan(_dataset.Count, _sampler, Seed, epoch, _shard).Select(indices => (indices, _pipeline))]
             : [.. _multiScale.Plan(epoch).Select(b => (b.Indices, _sizedPipelines[b.Size]))];
 
     void Work(int worker, int workers, (int[] Indices, SamplePipeline Pipeline)[] plan, int epoch, ChannelWriter<(StagedBatch?, Exception?)> writer, CancellationToken stop)

@@ -1,5 +1,6 @@
 using Ppcls.Core.Config;
 using Ppcls.Core.Data;
+using Ppcls.Core.Distributed;
 using Ppcls.Core.Engine;
 using Ppcls.Core.Logging;
 using Ppcls.Core.Models;
@@ -24,12 +25,15 @@ public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tenso
         if (logName is not null) PpclsLog.AddFile(Path.Combine(config.Global.OutputDir, config.Arch.Name, logName));
         foreach (var notice in loaded.Notices) PpclsLog.Info(notice);
         var device = DeviceSelector.Resolve(config.Global.Device, config.Tree["Global"] is ConfigMap g ? g["device"]?.Location : null);
+        var world = World.Current;
         if (config.Global.NumThreads is { } threads) set_num_threads(threads);
+        else if (world.LocalSize > 1) set_num_threads(Math.Max(1, Environment.ProcessorCount / world.LocalSize)); // ranks on one machine share its cores
         if (config.Global.Seed is { } seed) manual_seed(seed);
         var registry = ModelZoo.CreateRegistry();
         var model = ModelBuilder.Build(config.Arch, registry, PpclsLog.Info).to(device);
         long parameters = model.parameters().Sum(p => p.numel());
-        PpclsLog.Info($"config {config.SourcePath} is valid; model {config.Arch.Name} built with {parameters:N0} parameters on {device.type}");
+        PpclsLog.Info($"config {config.SourcePath} is valid; model {config.Arch.Name} built with {parameters:N0} parameters on {device.type}" +
+            (world.Size > 1 ? $", rank {world.Rank} of {world.Size} ({get_num_threads()} threads)" : ""));
         return new RunSetup(config, device, model, registry.Get(config.Arch.Name));
     }
 
@@ -42,7 +46,7 @@ public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tenso
 
     public IDataLoaderBuilder DataLoaders() => new DataLoaderFactory(DataCatalog.CreateRegistry());
 
-    public TrainingSession Session() => new(Config, Model, BuildTwin, Entry.Preset, DataLoaders(), Device);
+    public TrainingSession Session() => new(Config, Model, BuildTwin, Entry.Preset, DataLoaders(), Device, World.Current);
 
     /// <summary>The session's trainer, built from the config's Loss, Optimizer, Metric and DataLoader sections.</summary>
     public Trainer Trainer(ITrainingObserver? observer = null) => new(Session(), observer);

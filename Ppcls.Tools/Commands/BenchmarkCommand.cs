@@ -45,6 +45,7 @@ public static class BenchmarkCommand
         command.Add(BuildMalloc());
         command.Add(DataBenchmarkCommand.Build());
         command.Add(BuildInfer());
+        command.Add(DistBenchmarkCommand.Build());
         return command;
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Ppcls.Core.Distributed;
 using Ppcls.Core.Logging;
 using Ppcls.Tools.Cli;
 using Ppcls.Tools.Reporting;
@@ -24,12 +25,12 @@ public static class TrainCommand
         {
             var setup = RunSetup.Prepare(config.Load(parse), "train.log");
             bool checkOnly = parse.GetValue(check);
-            var style = checkOnly ? ProgressStyle.Plain : ProgressDisplay.For(parse.InvocationConfiguration.Output);
+            var style = checkOnly || World.Current.Rank != 0 ? ProgressStyle.Plain : ProgressDisplay.For(parse.InvocationConfiguration.Output);
             var result = ProgressDisplay.Run(style, observer => setup.Trainer(observer).Run(checkOnly));
             if (checkOnly) return 0;
             PpclsLog.Info($"training done: {result.Epochs} epoch(s), best top1 {result.BestMetric:F5} at epoch {result.BestEpoch}; " +
                 $"checkpoints in {Path.GetFullPath(result.OutputDir)}");
-            if (result.History.Count > 0)
+            if (result.History.Count > 0 && World.Current.Rank == 0)
             {
                 string curves = Path.GetFullPath(Path.Combine(result.OutputDir, TrainingCurvesPlot.FileName));
                 TrainingCurvesPlot.Save(curves, result.History);

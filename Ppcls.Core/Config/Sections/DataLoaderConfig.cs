@@ -8,7 +8,8 @@ namespace Ppcls.Core.Config.Sections;
 public sealed record SamplerConfig(string Name, int BatchSize, bool DropLast, bool Shuffle)
 {
     public const string MultiScaleName = "MultiScaleSampler";
-    public static readonly string[] Names = ["DistributedBatchSampler", "BatchSampler", MultiScaleName];
+    public const string BatchSamplerName = "BatchSampler";
+    public static readonly string[] Names = ["DistributedBatchSampler", BatchSamplerName, MultiScaleName];
 
     /// <summary>MultiScaleSampler's settings; null for the other samplers.</summary>
     public MultiScaleConfig? MultiScale { get; init; }
