@@ -3,6 +3,7 @@ using Ppcls.Core.Data;
 using Ppcls.Core.Logging;
 using Ppcls.Core.Loss;
 using Ppcls.Core.Metric;
+using Ppcls.Core.Models;
 using static TorchSharp.torch;
 
 namespace Ppcls.Core.Engine;
@@ -46,13 +47,14 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
                     var images = batch.Images.to(device);
                     var labels = batch.Labels.to(device);
                     long mark = reader.ElapsedTicks;
-                    var logits = model.call(images);
-                    var losses = loss?.Compute(logits, labels);
+                    var output = ModelOutput.Run(model, images);
+                    var logits = output.Primary;
+                    var losses = loss?.Compute(output, labels);
                     forwardTicks = reader.ElapsedTicks - mark;
                     if (losses is not null)
                         foreach (var (name, value) in losses) values[name] = value.item<float>();
                     if (metrics is not null && !batch.SoftLabels)
-                        foreach (var (name, value) in metrics.Compute(logits, labels)) values[name] = value;
+                        foreach (var (name, value) in metrics.Compute(output, labels)) values[name] = value;
                     if (confusion is not null && !batch.SoftLabels) confusion.Add(logits, labels);
                 }
                 averages.Update(values, count);

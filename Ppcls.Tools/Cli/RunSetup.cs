@@ -15,7 +15,7 @@ namespace Ppcls.Tools.Cli;
 /// run's log file, pick the device, seed, and build the model from `Arch` (which validates
 /// its options). Composes the registries of Ppcls.Models and Ppcls.Data for the engine.
 /// </summary>
-public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tensor, Tensor> Model, ModelEntry Entry)
+public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tensor, Tensor> Model, ModelPreset Preset, ModelRegistry Registry)
 {
     /// <param name="logName">The log file in `&lt;output_dir&gt;/&lt;Arch.name&gt;/`; null logs to the console only (benchmarks).</param>
     public static RunSetup Prepare((PpclsConfig Config, IReadOnlyList<string> Notices) loaded, string? logName)
@@ -27,22 +27,25 @@ public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tenso
         if (config.Global.NumThreads is { } threads) set_num_threads(threads);
         if (config.Global.Seed is { } seed) manual_seed(seed);
         var registry = ModelZoo.CreateRegistry();
-        var model = ModelBuilder.Build(config.Arch, registry, PpclsLog.Info).to(device);
+        var built = ModelBuilder.BuildWithPreset(config.Arch, registry, PpclsLog.Info);
+        var model = built.Module.to(device);
         long parameters = model.parameters().Sum(p => p.numel());
-        PpclsLog.Info($"config {config.SourcePath} is valid; model {config.Arch.Name} built with {parameters:N0} parameters on {device.type}");
-        return new RunSetup(config, device, model, registry.Get(config.Arch.Name));
+        long frozen = model.parameters().Where(p => !p.requires_grad).Sum(p => p.numel());
+        PpclsLog.Info($"config {config.SourcePath} is valid; model {config.Arch.Name} built with {parameters:N0} parameters" +
+            (frozen > 0 ? $" ({frozen:N0} frozen)" : "") + $" on {device.type}");
+        return new RunSetup(config, device, model, built.Preset, registry);
     }
 
     /// <summary>A second instance of the configured model (EMA keeps its average in one).</summary>
     public nn.Module<Tensor, Tensor> BuildTwin()
     {
         var options = new ConfigSection((ConfigMap)Config.Arch.Options.Map.DeepClone(), Config.Arch.Options.Path);
-        return Entry.Create(options);
+        return ModelBuilder.Build(Config.Arch with { Options = options }, Registry, _ => { });
     }
 
     public IDataLoaderBuilder DataLoaders() => new DataLoaderFactory(DataCatalog.CreateRegistry());
 
-    public TrainingSession Session() => new(Config, Model, BuildTwin, Entry.Preset, DataLoaders(), Device);
+    public TrainingSession Session() => new(Config, Model, BuildTwin, Preset, DataLoaders(), Device);
 
     /// <summary>The session's trainer, built from the config's Loss, Optimizer, Metric and DataLoader sections.</summary>
     public Trainer Trainer(ITrainingObserver? observer = null) => new(Session(), observer);

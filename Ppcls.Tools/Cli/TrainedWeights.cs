@@ -18,7 +18,7 @@ public static class TrainedWeights
             ?? throw new PpclsUserException("Global.pretrained_model: not set; pass the trained weights, e.g. -o Global.pretrained_model=output/<Arch.name>/best_model");
         string file = WeightLoader.Resolve(weights, "Global.pretrained_model");
         var tensors = SafeTensorsFile.Read(file).Tensors;
-        string classifierKey = setup.Entry.Preset.ClassifierKey;
+        string classifierKey = setup.Preset.ClassifierKey;
         var report = WeightLoader.Load(setup.Model, tensors, classifierKey, strict: true, file);
         if (report.SkippedClassifier.Count > 0)
         {

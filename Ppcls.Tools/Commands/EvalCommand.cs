@@ -30,7 +30,7 @@ public static class EvalCommand
             string weights = c.Global.PretrainedModel
                 ?? throw new PpclsUserException("Global.pretrained_model: not set; pass -o Global.pretrained_model=output/<Arch.name>/best_model");
             string file = WeightLoader.Resolve(weights, "Global.pretrained_model");
-            WeightLoader.Load(setup.Model, SafeTensorsFile.Read(file).Tensors, setup.Entry.Preset.ClassifierKey, strict: true, file);
+            WeightLoader.Load(setup.Model, SafeTensorsFile.Read(file).Tensors, setup.Preset.ClassifierKey, strict: true, file);
             using var loader = setup.DataLoaders().Build(evalConfig, c.Arch.ClassNum, c.Global.Seed, PpclsLog.Info);
             var loss = LossFactory.Build(c.Loss.Eval, PpclsLog.Info);
             var metrics = MetricFactory.Build(c.Metric.Eval, PpclsLog.Info, PpclsLog.Warn);
