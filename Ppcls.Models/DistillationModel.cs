@@ -112,7 +112,7 @@ public sealed class DistillationModel : nn.Module<Tensor, Tensor>, IDistillation
                 notice($"{section.KeyPath("pretrained")}: True would download ImageNet weights in PaddleClas, which Ppcls does not do; " +
                     $"set it (or {arch.KeyPath("pretrained_list")}) to a local weights file. {name} starts from random weights");
             foreach (var (path, key) in new[] { (sub.PretrainedPath, section.KeyPath("pretrained")), (pretrained[i], $"{arch.KeyPath("pretrained_list")}.{i}") })
-                if (path is not null) Load(built, path, key, notice);
+                if (path is not null) Load(built, name, path, key, notice);
             models.Add(new SubModel(name, built.Module, freeze[i]));
             if (name == inferName) inferPreset = built.Preset;
         }
@@ -121,10 +121,15 @@ public sealed class DistillationModel : nn.Module<Tensor, Tensor>, IDistillation
         return new BuiltModel(new DistillationModel(models, inferName), preset);
     }
 
-    static void Load(BuiltModel model, string path, string keyPath, Action<string> notice)
+    /// <summary>A sub-model's weights: a file of that model alone, or a whole DistillationModel checkpoint (its <c>Name.*</c> tensors).</summary>
+    static void Load(BuiltModel model, string name, string path, string keyPath, Action<string> notice)
     {
         string file = WeightLoader.Resolve(path, keyPath);
-        var report = WeightLoader.Load(model.Module, SafeTensorsFile.Read(file).Tensors, model.Preset.ClassifierKey, strict: true, file);
+        var tensors = SafeTensorsFile.Read(file).Tensors;
+        string prefix = name + ".";
+        if (tensors.Keys.Any(k => k.StartsWith(prefix, StringComparison.Ordinal)))
+            tensors = tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+        var report = WeightLoader.Load(model.Module, tensors, model.Preset.ClassifierKey, strict: true, file);
         if (report.SkippedClassifier.Count > 0)
             notice($"{file}: classifier keys skipped (class_num differs): {string.Join(", ", report.SkippedClassifier)}");
         notice($"{keyPath}: loaded {report.Loaded} tensors from {file}");

@@ -30,6 +30,7 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
         double readerSeconds = 0, batchSeconds = 0, meanBatchSeconds = 0;
         int iter = 0, iters = loader.BatchCount;
         observer?.OnEpochStarted(new EpochStarted(RunPhase.Eval, epoch, 0, iters));
+        foreach (var metric in metrics?.DatasetMetrics ?? []) metric.Reset();
         try
         {
             using var noGrad = no_grad();
@@ -56,6 +57,7 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
                     if (metrics is not null && !batch.SoftLabels)
                         foreach (var (name, value) in metrics.Compute(output, labels)) values[name] = value;
                     if (confusion is not null && !batch.SoftLabels) confusion.Add(logits, labels);
+                    foreach (var metric in metrics?.DatasetMetrics ?? []) metric.Add(output, labels);
                 }
                 averages.Update(values, count);
                 double seconds = reader.Elapsed.TotalSeconds;
@@ -80,7 +82,9 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
             model.train(wasTraining);
         }
         var result = averages.Averages.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        PpclsLog.Info(TrainLog.EvalAverage(epoch, averages.Averages));
+        foreach (var metric in metrics?.DatasetMetrics ?? [])
+            foreach (var (name, value) in metric.Result()) result[name] = value;
+        PpclsLog.Info(TrainLog.EvalAverage(epoch, result));
         observer?.OnEpochFinished(new EpochFinished(RunPhase.Eval, epoch, result));
         return result;
     }

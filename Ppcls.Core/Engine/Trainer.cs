@@ -91,7 +91,8 @@ public sealed class Trainer
 
             if (metrics is not null)
             {
-                double metric = metrics.TryGetValue(MetricKey, out var top1) ? top1 : -metrics.GetValueOrDefault(CombinedLoss.TotalKey);
+                double metric = metrics.TryGetValue(MetricKey, out var top1) ? top1
+                    : metrics.TryGetValue("recall1", out var recall1) ? recall1 : -metrics.GetValueOrDefault(CombinedLoss.TotalKey);
                 if (metric > run.State.BestMetric)
                 {
                     run.State = run.State with { BestMetric = metric, BestEpoch = epoch, EvalsWithoutImprovement = 0 };

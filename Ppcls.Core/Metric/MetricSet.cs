@@ -4,9 +4,11 @@ using static TorchSharp.torch;
 namespace Ppcls.Core.Metric;
 
 /// <summary>The metrics of one list (<c>Metric.Train</c> or <c>Metric.Eval</c>), computed together.</summary>
-public sealed class MetricSet(IReadOnlyList<TopkAccuracy> metrics)
+public sealed class MetricSet(IReadOnlyList<TopkAccuracy> metrics, IReadOnlyList<IDatasetMetric>? datasetMetrics = null)
 {
     public IReadOnlyList<TopkAccuracy> Metrics { get; } = metrics;
+    /// <summary>Metrics over the whole eval set (Recallk, mAP, TprAtFpr); the evaluator feeds them.</summary>
+    public IReadOnlyList<IDatasetMetric> DatasetMetrics { get; } = datasetMetrics ?? [];
 
     /// <summary>Every metric's values by name (top1, top5, ...).</summary>
     public IReadOnlyDictionary<string, double> Compute(Tensor logits, Tensor labels) => Compute(ModelOutput.Single(logits), labels);

@@ -50,7 +50,8 @@ public sealed class DataLoader : IBatchSource
     }
 
     public int SampleCount => _dataset.Count;
-    public int BatchCount => _multiScale?.BatchCount ?? BatchPlan.BatchCount(_dataset.Count, _sampler);
+    public int BatchCount => _multiScale?.BatchCount
+        ?? (_sampler.InstancesPerClass is null ? BatchPlan.BatchCount(_dataset.Count, _sampler) : IdentityPlan.BatchCount(_dataset.Count, _sampler.BatchSize));
     public int ClassNum { get; }
     public int Workers { get; }
     public long Seed { get; }
@@ -140,9 +141,12 @@ public sealed class DataLoader : IBatchSource
 
     /// <summary>The epoch's batches: sample indices and the chain their images go through.</summary>
     (int[] Indices, SamplePipeline Pipeline)[] PlanEpoch(int epoch) =>
-        _multiScale is null
-            ? [.. BatchPlan.Plan(_dataset.Count, _sampler, Seed, epoch).Select(indices => (indices, _pipeline))]
-            : [.. _multiScale.Plan(epoch).Select(b => (b.Indices, _sizedPipelines[b.Size]))];
+        _multiScale is not null ? [.. _multiScale.Plan(epoch).Select(b => (b.Indices, _sizedPipelines[b.Size]))]
+        : _sampler.InstancesPerClass is { } perClass
+            ? [.. IdentityPlan.Plan(Labels(), _sampler.BatchSize, perClass, Seed, epoch).Select(indices => (indices, _pipeline))]
+            : [.. BatchPlan.Plan(_dataset.Count, _sampler, Seed, epoch).Select(indices => (indices, _pipeline))];
+
+    long[] Labels() => [.. Enumerable.Range(0, _dataset.Count).Select(_dataset.Label)];
 
     void Work(int worker, int workers, (int[] Indices, SamplePipeline Pipeline)[] plan, int epoch, ChannelWriter<(AssembledBatch?, Exception?)> writer, CancellationToken stop)
     {
