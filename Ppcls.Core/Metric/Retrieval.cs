@@ -5,7 +5,7 @@ namespace Ppcls.Core.Metric;
 /// <summary>
 /// PaddleClas's retrieval metrics on a [queries, gallery] similarity matrix (higher is closer):
 /// gallery items are ranked per query; <paramref name="keepMask"/> [queries, gallery] drops
-/// pairs (a query itself when query and gallery are one set). Queries without any relevant
+/// pairs (a query itself when query and gallery are one set): they rank last and never match. Queries without any relevant
 /// gallery item are left out, as PaddleClas does.
 /// </summary>
 public static class Retrieval
@@ -17,7 +17,7 @@ public static class Retrieval
         var relevant = Relevance(similarity, queryLabels, galleryLabels, keepMask);
         var answered = relevant.sum(1).gt(0);
         double queries = answered.sum().item<long>();
-        var found = relevant.cumsum(1).gt(0).to_type(ScalarType.Float64).sum(0);
+        var found = relevant.cumsum(1).gt(0).to_type(ScalarType.Float64).sum(dim: 0);
         var result = new Dictionary<string, double>(StringComparer.Ordinal);
         foreach (int k in topk)
             result[$"recall{k}"] = queries == 0 ? double.NaN : found[Math.Min(k, found.shape[0]) - 1].item<double>() / queries;
@@ -41,6 +41,8 @@ public static class Retrieval
     /// <summary>[queries, gallery] as float64: 1 where the gallery item at that rank shares the query's label (and is kept).</summary>
     static Tensor Relevance(Tensor similarity, Tensor queryLabels, Tensor galleryLabels, Tensor? keepMask)
     {
+        // Dropped pairs rank last and never count.
+        if (keepMask is not null) similarity = similarity.masked_fill(keepMask.logical_not(), double.NegativeInfinity);
         var order = similarity.argsort(1, descending: true);
         var rankedLabels = galleryLabels.reshape(-1).index_select(0, order.reshape(-1)).reshape(order.shape);
         var same = rankedLabels.eq(queryLabels.reshape(-1, 1));
