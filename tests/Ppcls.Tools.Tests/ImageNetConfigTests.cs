@@ -49,7 +49,7 @@ public sealed class ImageNetConfigTests
     ];
 
     static string ArchName(string config) =>
-        File.ReadLines(Path.Combine(ConfigRoot, config)).SkipWhile(l => l != "Arch:").Skip(1).First().Split(':')[1].Trim();
+        File.ReadLines(Path.Combine(ConfigRoot, config)).SkipWhile(l => l != "Arch:").Skip(1).First().Split(':')[1].Trim().Trim('"');
 
     string TrainLog(string config) => File.ReadAllText(Path.Combine(_output, ArchName(config), "train.log"));
 
