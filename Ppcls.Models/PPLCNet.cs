@@ -28,7 +28,7 @@ public sealed record PPLCNetOptions(
 /// pooling, then a 1x1 "last conv" to class_expand channels with activation and
 /// downscale-in-infer dropout, and the classifier `fc`.
 /// </summary>
-public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultipliers, IOnnxExportable
+public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultipliers, IOnnxExportable, IFeatureBackbone
 {
     /// <summary>PaddleClas's NET_CONFIG: the blocks of stages blocks2 .. blocks6 at scale 1.0.</summary>
     public static readonly IReadOnlyList<IReadOnlyList<PPLCNetBlockConfig>> Stages =
@@ -99,6 +99,7 @@ public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultiplier
             features = options.ClassExpand;
         }
         flatten = nn.Flatten(1);
+        FeatureSize = features;
         fc = PaddleInit.Linear(features, options.ClassNum);
         RegisterComponents();
 
@@ -121,7 +122,17 @@ public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultiplier
     /// <summary>lr_mult_list: conv1 at entry 0, blocks2 .. blocks6 at entries 1 .. 5; the head at the base rate.</summary>
     public IReadOnlyDictionary<string, double> LearningRateMultipliers() => _lrMultipliers;
 
+    public int FeatureSize { get; }
+    public string ClassifierParameterPrefix => "fc.";
+
     public override Tensor forward(Tensor x)
+    {
+        using var features = ForwardFeatures(x);
+        return fc.call(features);
+    }
+
+    /// <summary>Everything up to the classifier: the flattened pooled (and, with use_last_conv, expanded) features.</summary>
+    public Tensor ForwardFeatures(Tensor x)
     {
         using var stem = conv1.call(x);
         using var s2 = blocks2.call(stem);
@@ -130,14 +141,9 @@ public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultiplier
         using var s5 = blocks5.call(s4);
         using var s6 = blocks6.call(s5);
         using var pooled = avg_pool.call(s6);
-        if (last_conv is null)
-        {
-            using var features = flatten.call(pooled);
-            return fc.call(features);
-        }
+        if (last_conv is null) return flatten.call(pooled);
         using var head = Head(pooled);
-        using var flat = flatten.call(head);
-        return fc.call(flat);
+        return flatten.call(head);
     }
 
     public string ToOnnx(OnnxGraph graph, string input)

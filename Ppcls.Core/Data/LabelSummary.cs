@@ -1,11 +1,20 @@
 namespace Ppcls.Core.Data;
 
-/// <summary>The class ids a labelled list file holds: how many distinct ones, and the largest.</summary>
+/// <summary>
+/// The class ids a list file holds: how many distinct ones, and the largest. A list of paths
+/// without labels (<see cref="Unlabeled"/>, label -1 each) can feed losses that need none,
+/// such as SSLD's DistillationCELoss.
+/// </summary>
 public sealed record LabelSummary(string ListPath, int DistinctLabels, long MaxLabel)
 {
+    public const long NoLabel = -1;
+
+    public bool Unlabeled { get; init; }
+
     public static LabelSummary Of(string listPath, IEnumerable<long> labels)
     {
         var distinct = labels.ToHashSet();
+        if (distinct.Count == 1 && distinct.Contains(NoLabel)) return new LabelSummary(listPath, 0, NoLabel) { Unlabeled = true };
         return new LabelSummary(listPath, distinct.Count, distinct.Count == 0 ? -1 : distinct.Max());
     }
 

@@ -4,6 +4,7 @@ using Ppcls.Core.Distributed;
 using Ppcls.Core.Logging;
 using Ppcls.Core.Loss;
 using Ppcls.Core.Metric;
+using Ppcls.Core.Models;
 using static TorchSharp.torch;
 
 namespace Ppcls.Core.Engine;
@@ -32,6 +33,7 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
         double readerSeconds = 0, batchSeconds = 0, meanBatchSeconds = 0;
         int iter = 0, iters = loader.BatchCount;
         observer?.OnEpochStarted(new EpochStarted(RunPhase.Eval, epoch, 0, iters));
+        foreach (var metric in metrics?.DatasetMetrics ?? []) metric.Reset();
         try
         {
             using var noGrad = no_grad();
@@ -49,14 +51,16 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
                     var images = batch.Images.to(device);
                     var labels = batch.Labels.to(device);
                     long mark = reader.ElapsedTicks;
-                    var logits = model.call(images);
-                    var losses = loss?.Compute(logits, labels);
+                    var output = ModelOutput.Run(model, images);
+                    var logits = output.Primary;
+                    var losses = loss?.Compute(output, labels);
                     forwardTicks = reader.ElapsedTicks - mark;
                     if (losses is not null)
                         foreach (var (name, value) in losses) values[name] = value.item<float>();
                     if (metrics is not null && !batch.SoftLabels)
-                        foreach (var (name, value) in metrics.Compute(logits, labels)) values[name] = value;
+                        foreach (var (name, value) in metrics.Compute(output, labels)) values[name] = value;
                     if (confusion is not null && !batch.SoftLabels) confusion.Add(logits, labels);
+                    foreach (var metric in metrics?.DatasetMetrics ?? []) metric.Add(output, labels);
                 }
                 averages.Update(values, count);
                 double seconds = reader.Elapsed.TotalSeconds;
@@ -82,7 +86,10 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
         }
         var reduced = communicator is { Size: > 1 } world ? OverRanks(averages, world) : averages.Averages;
         var result = reduced.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        PpclsLog.Info(TrainLog.EvalAverage(epoch, reduced));
+        // Whole-set metrics (retrieval) cover this rank's shard only.
+        foreach (var metric in metrics?.DatasetMetrics ?? [])
+            foreach (var (name, value) in metric.Result()) result[name] = value;
+        PpclsLog.Info(TrainLog.EvalAverage(epoch, result));
         observer?.OnEpochFinished(new EpochFinished(RunPhase.Eval, epoch, result));
         return result;
     }

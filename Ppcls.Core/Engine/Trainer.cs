@@ -71,6 +71,7 @@ public sealed class Trainer
         var model = _s.Model;
         run.Board = _global.UseTensorboard && _world.Rank == 0 ? TensorBoardWriter.Create(Path.Combine(OutputDir, "tensorboard")) : null;
         if (run.Board is { } board) PpclsLog.Info($"TensorBoard scalars: {board.FilePath} (view with: tensorboard --logdir {Path.GetFullPath(OutputDir)})");
+        if (run.State.Epoch == 0) TeacherCheck.Run(model, run.EvalLoader, _s.Config.Arch.ClassNum, _s.Device);
         var history = new List<EpochRecord>(run.State.History ?? []);
         bool stoppedEarly = false;
         for (int epoch = run.State.Epoch + 1; epoch <= _global.Epochs; epoch++)
@@ -102,7 +103,8 @@ public sealed class Trainer
 
             if (metrics is not null)
             {
-                double metric = metrics.TryGetValue(MetricKey, out var top1) ? top1 : -metrics.GetValueOrDefault(CombinedLoss.TotalKey);
+                double metric = metrics.TryGetValue(MetricKey, out var top1) ? top1
+                    : metrics.TryGetValue("recall1", out var recall1) ? recall1 : -metrics.GetValueOrDefault(CombinedLoss.TotalKey);
                 if (metric > run.State.BestMetric)
                 {
                     run.State = run.State with { BestMetric = metric, BestEpoch = epoch, EvalsWithoutImprovement = 0 };
@@ -153,6 +155,10 @@ public sealed class Trainer
                 PpclsLog.Warn(fewClasses);
             run.TrainLoss = LossFactory.Build(config.Loss.Train, PpclsLog.Info)
                 ?? throw new PpclsUserException("Loss.Train: empty; add e.g. Loss: {Train: [{CELoss: {weight: 1.0}}]}");
+            run.TrainLabelled = run.TrainLoader.LabelSummary?.Unlabeled != true;
+            if (!run.TrainLabelled && run.TrainLoss.UsesLabels)
+                throw new PpclsUserException($"Loss.Train: {string.Join(", ", run.TrainLoss.Terms.Where(t => t.Term.UsesLabels).Select(t => t.Term.Name))} reads labels, " +
+                    $"but {labelsKey} ({run.TrainLoader.LabelSummary!.ListPath}) lists images without labels; use losses that learn from a teacher (DistillationCELoss, DistillationDMLLoss, DistillationKLDivLoss) or a labelled list");
             var evalLoss = LossFactory.Build(config.Loss.Eval, PpclsLog.Info);
             run.TrainMetrics = MetricFactory.Build(config.Metric.Train, PpclsLog.Info, PpclsLog.Warn);
             var evalMetrics = MetricFactory.Build(config.Metric.Eval, PpclsLog.Info, PpclsLog.Warn);
@@ -262,8 +268,8 @@ public sealed class Trainer
                 var images = batch.Images.to(_s.Device);
                 var labels = batch.Labels.to(_s.Device);
                 long mark = reader.ElapsedTicks;
-                var logits = model.call(images);
-                var losses = loss.Compute(logits, labels);
+                var output = ModelOutput.Run(model, images);
+                var losses = loss.Compute(output, labels);
                 forwardTicks = reader.ElapsedTicks - mark;
                 var total = losses[CombinedLoss.TotalKey];
                 totalValue = total.item<float>();
@@ -283,8 +289,8 @@ public sealed class Trainer
                     optimizerTicks = reader.ElapsedTicks - mark;
                 }
                 foreach (var (name, value) in losses) values[name] = name == CombinedLoss.TotalKey ? totalValue : value.item<float>();
-                if (metrics is not null && !batch.SoftLabels)
-                    foreach (var (name, value) in metrics.Compute(logits.detach(), labels)) values[name] = value;
+                if (metrics is not null && !batch.SoftLabels && run.TrainLabelled)
+                    foreach (var (name, value) in metrics.Compute(output, labels)) values[name] = value;
             }
             window.Update(values, count);
             epochAverages.Update(values, count);

@@ -22,6 +22,8 @@ public sealed class TrainingRun : IDisposable
     public IBatchSource? EvalLoader { get; internal set; }
     public CombinedLoss TrainLoss { get; internal set; } = null!;
     public MetricSet? TrainMetrics { get; internal set; }
+    /// <summary>False for a list of images without labels: train metrics are skipped.</summary>
+    public bool TrainLabelled { get; internal set; } = true;
     public TrainingOptimizer Optimizer { get; internal set; } = null!;
     public LearningRateSchedule Schedule { get; internal set; } = null!;
     public ModelEma? Ema { get; internal set; }

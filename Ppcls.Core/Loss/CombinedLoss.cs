@@ -1,13 +1,15 @@
+using Ppcls.Core.Models;
 using static TorchSharp.torch;
 
 namespace Ppcls.Core.Loss;
 
 /// <summary>
-/// PaddleClas <c>CombinedLoss</c>: every term by its name, multiplied by its weight, plus
-/// <c>loss</c>, the sum of those entries (what backward runs on). With a single term
-/// PaddleClas ignores its weight: the term and <c>loss</c> are the unweighted value. Two
-/// terms with the same name share one entry (the later wins) and only it is summed, as
-/// with PaddleClas's dictionary.
+/// PaddleClas <c>CombinedLoss</c>: every value of every term by its name, multiplied by the
+/// term's weight, plus <c>loss</c>, the sum of those entries (what backward runs on). With a
+/// single term PaddleClas ignores its weight: the values and <c>loss</c> are unweighted (where
+/// that term logs several values, Ppcls sums them all; PaddleClas takes only the first). Two
+/// values with the same name share one entry (the later wins) and only it is summed, as with
+/// PaddleClas's dictionary.
 /// </summary>
 public sealed class CombinedLoss
 {
@@ -21,20 +23,20 @@ public sealed class CombinedLoss
 
     public IReadOnlyList<WeightedLoss> Terms { get; }
 
-    /// <summary>Each term by name plus <see cref="TotalKey"/>; tensors belong to the caller's dispose scope.</summary>
-    public IReadOnlyDictionary<string, Tensor> Compute(Tensor logits, Tensor target)
+    /// <summary>Whether any term reads the batch's labels.</summary>
+    public bool UsesLabels => Terms.Any(t => t.Term.UsesLabels);
+
+    /// <summary>For a single-output model's logits.</summary>
+    public IReadOnlyDictionary<string, Tensor> Compute(Tensor logits, Tensor target) => Compute(ModelOutput.Single(logits), target);
+
+    /// <summary>Each value by name plus <see cref="TotalKey"/>; tensors belong to the caller's dispose scope.</summary>
+    public IReadOnlyDictionary<string, Tensor> Compute(ModelOutput output, Tensor target)
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        if (Terms.Count == 1)
-        {
-            var only = Terms[0].Loss;
-            var value = only.Compute(logits, target);
-            result[only.Name] = value;
-            result[TotalKey] = value;
-            return result;
-        }
+        bool single = Terms.Count == 1;
         foreach (var term in Terms)
-            result[term.Loss.Name] = term.Loss.Compute(logits, target) * term.Weight;
+            foreach (var (name, value) in term.Term.Compute(output, target))
+                result[name] = single ? value : value * term.Weight;
         Tensor? total = null;
         foreach (var value in result.Values) total = total is null ? value : total + value;
         result[TotalKey] = total!;

@@ -9,13 +9,25 @@ namespace Ppcls.Core.Loss;
 /// </summary>
 public static class LossFactory
 {
-    delegate IClassificationLoss Builder(ConfigSection options);
+    delegate ILossTerm Builder(ConfigSection options);
 
     static readonly Dictionary<string, Builder> Builders = new(StringComparer.Ordinal)
     {
-        ["CELoss"] = o => new CrossEntropyLoss(o.OptionalDouble("epsilon"), Reduction(o)),
-        ["MixCELoss"] = o => new MixCrossEntropyLoss(o.OptionalDouble("epsilon"), Reduction(o)),
+        ["CELoss"] = o => new ClassificationTerm(new CrossEntropyLoss(o.OptionalDouble("epsilon"), Reduction(o))),
+        ["MixCELoss"] = o => new ClassificationTerm(new MixCrossEntropyLoss(o.OptionalDouble("epsilon"), Reduction(o))),
+        ["DistillationCELoss"] = o => new DistillationCELoss(ModelPair.Read(o), o.OptionalDouble("epsilon"), Key(o)),
+        ["DistillationGTCELoss"] = o => new DistillationGTCELoss(ModelPair.ReadNames(o), o.OptionalDouble("epsilon"), Key(o)),
+        ["DistillationDMLLoss"] = o => new DistillationDMLLoss(ModelPair.Read(o), Activation(o, "softmax"), o.Bool("sum_across_class_dim", false), Key(o)),
+        ["DistillationKLDivLoss"] = o => new DistillationKLDivLoss(ModelPair.Read(o), Positive(o, "temperature", 4), Key(o)),
+        ["TripletLoss"] = o => new TripletLoss(o.Double("margin", 1.0)),
+        ["TripletAngularMarginLoss"] = o => new TripletAngularMarginLoss(new TripletAngularMarginOptions(
+            o.Double("margin", 0.5), o.Bool("normalize_feature", true), Reduction(o), o.Bool("add_absolute", false),
+            o.Double("absolute_loss_weight", 1.0), o.Double("ap_value", 0.9), o.Double("an_value", 0.5), o.String("feature_from", "features"))),
+        ["DistillationDistanceLoss"] = o => new DistillationDistanceLoss(ModelPair.Read(o), o.Choice("mode", "l2", "l1", "l2", "smooth_l1"), Activation(o, null), Key(o)),
     };
+
+    /// <summary>PaddleClas keys that only rename log entries or select modes Ppcls does not have; accepted with a notice.</summary>
+    static readonly string[] PaddleOnlyKeys = ["name"];
 
     public static IReadOnlyCollection<string> Names => Builders.Keys;
 
@@ -34,7 +46,7 @@ public static class LossFactory
             }
             double weight = entry.Options.RequiredDouble("weight", "1.0");
             var loss = build(entry.Options);
-            entry.Options.Finish(notice);
+            entry.Options.Finish(notice, PaddleOnlyKeys);
             terms.Add(new WeightedLoss(loss, weight));
         }
         return new CombinedLoss(terms);
@@ -42,4 +54,16 @@ public static class LossFactory
 
     static LossReduction Reduction(ConfigSection o) =>
         LossReductionExtensions.Parse(o.Choice("reduction", "mean", "mean", "sum", "none"));
+
+    static string? Key(ConfigSection o) => o.OptionalString("key");
+
+    /// <summary>`act`: softmax, sigmoid, or none (null / absent gives <paramref name="fallback"/>).</summary>
+    static string? Activation(ConfigSection o, string? fallback) =>
+        o.Has("act") ? o.Choice("act", "softmax", "softmax", "sigmoid") : (o.Raw("act") is null ? fallback : null);
+
+    static double Positive(ConfigSection o, string key, double fallback)
+    {
+        double value = o.Double(key, fallback);
+        return value > 0 ? value : throw ConfigException.At(o.KeyPath(key), o.Raw(key)?.Location ?? o.Location, $"must be positive, got {value}");
+    }
 }

@@ -6,22 +6,28 @@ namespace Ppcls.Core.Metric;
 /// PaddleClas <c>TopkAcc</c>: for each k the fraction of samples whose label is among the k
 /// highest logits, named <c>top1</c>, <c>top5</c>, ... Labels are class ids [N] or [N, 1];
 /// a soft target [N, C] counts its arg-max class (a Ppcls extension). Where k exceeds the
-/// class count PaddleClas reports 1 and warns once; so does this.
+/// class count PaddleClas reports 1 and warns once; so does this. As
+/// <c>DistillationTopkAcc</c> it reads the output of <see cref="ModelKey"/> (and
+/// <see cref="FeatureKey"/>); otherwise the model's primary output.
 /// </summary>
 public sealed class TopkAccuracy
 {
     readonly Action<string> _warn;
     bool _warned;
 
-    public TopkAccuracy(IReadOnlyList<int> topk, Action<string> warn)
+    public TopkAccuracy(IReadOnlyList<int> topk, Action<string> warn, string? modelKey = null, string? featureKey = null)
     {
         if (topk.Count == 0) throw new ArgumentException("topk needs at least one k", nameof(topk));
         if (topk.Any(k => k < 1)) throw new ArgumentOutOfRangeException(nameof(topk), "every k must be at least 1");
         Topk = topk;
         _warn = warn;
+        ModelKey = modelKey;
+        FeatureKey = featureKey;
     }
 
     public IReadOnlyList<int> Topk { get; }
+    public string? ModelKey { get; }
+    public string? FeatureKey { get; }
 
     /// <summary>The names the values are logged under, in order: top1, top5, ...</summary>
     public IEnumerable<string> Names => Topk.Select(Name);

@@ -9,11 +9,20 @@ public static class ModelBuilder
     /// <summary>Arch keys PaddleClas has that change nothing here (accepted with a notice).</summary>
     static readonly string[] PaddleOnlyArchKeys = ["use_sync_bn", "use_ssld", "data_format", "use_fused_attn", "use_fused_linear"];
 
-    public static nn.Module<Tensor, Tensor> Build(ArchConfig arch, ModelRegistry registry, Action<string> notice)
+    public static nn.Module<Tensor, Tensor> Build(ArchConfig arch, ModelRegistry registry, Action<string> notice) =>
+        BuildWithPreset(arch, registry, notice).Module;
+
+    /// <summary>The model and its preset; a composite (DistillationModel, RecModel) builds its parts through the registry.</summary>
+    public static BuiltModel BuildWithPreset(ArchConfig arch, ModelRegistry registry, Action<string> notice)
     {
-        var entry = registry.Get(arch.Name, arch.Options.KeyPath("name"), arch.NameLocation);
-        var model = entry.Create(arch.Options);
+        BuiltModel built;
+        if (registry.Composite(arch.Name) is { } composite) built = composite.Create(arch.Options, registry, notice);
+        else
+        {
+            var entry = registry.Get(arch.Name, arch.Options.KeyPath("name"), arch.NameLocation);
+            built = new BuiltModel(entry.Create(arch.Options), entry.Preset);
+        }
         arch.Options.Finish(notice, PaddleOnlyArchKeys);
-        return model;
+        return built;
     }
 }

@@ -7,7 +7,8 @@ namespace Ppcls.Data.Datasets;
 
 /// <summary>
 /// `ImageNetDataset`: `cls_label_path` lists `relative/path label` lines (split on `delimiter`,
-/// default a space; blank lines are skipped), images under `image_root`. With `relabel`, the
+/// default a space; blank lines are skipped), images under `image_root`. A list whose lines all
+/// hold a path alone is unlabeled (label -1 each: SSLD stage 1 learns from a teacher only). With `relabel`, the
 /// distinct labels map to 0..K-1 in ascending order. The whole list is checked when built and
 /// every problem (bad line, bad label, missing image) is reported at once with file:line.
 /// </summary>
@@ -63,6 +64,8 @@ public sealed class ImageNetDataset : IDataset
         var lineNumbers = new List<int>();
         long maxOutOfRange = -1;
         var lines = File.ReadAllLines(listPath);
+        var (pathOnly, labelled) = CountShapes(lines, delimiter);
+        bool unlabeled = pathOnly > 0 && labelled == 0;
         for (int n = 0; n < lines.Length; n++)
         {
             string line = lines[n].Trim();
@@ -71,6 +74,15 @@ public sealed class ImageNetDataset : IDataset
             var fields = delimiter is null or " "
                 ? line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)
                 : line.Split(delimiter);
+            if (unlabeled)
+            {
+                string image = Path.Combine(root, fields[0].Trim());
+                if (!File.Exists(image)) problems.Add($"{where}: image '{image}' does not exist");
+                paths.Add(image);
+                labels.Add(LabelSummary.NoLabel);
+                lineNumbers.Add(n + 1);
+                continue;
+            }
             if (fields.Length < 2)
             {
                 problems.Add($"{where}: expected 'path{delimiter ?? " "}label', got '{Shorten(line)}'");
@@ -97,7 +109,7 @@ public sealed class ImageNetDataset : IDataset
             labels.Add(label);
             lineNumbers.Add(n + 1);
         }
-        if (relabel)
+        if (relabel && !unlabeled)
         {
             var map = labels.Distinct().Order().Select((old, i) => (old, i)).ToDictionary(p => p.old, p => (long)p.i);
             for (int i = 0; i < labels.Count; i++) labels[i] = map[labels[i]];
@@ -115,6 +127,21 @@ public sealed class ImageNetDataset : IDataset
                 $"{listPath}: {problems.Count} problem{(problems.Count == 1 ? "" : "s")} in the image list:\n  {string.Join("\n  ", shown)}{more}");
         }
         return new ImageNetDataset([.. paths], [.. labels], policy, listPath);
+    }
+
+    /// <summary>Lines with a path alone, and lines with more fields (blank lines count as neither).</summary>
+    static (int PathOnly, int Labelled) CountShapes(string[] lines, string? delimiter)
+    {
+        int pathOnly = 0, labelled = 0;
+        foreach (var raw in lines)
+        {
+            string line = raw.Trim();
+            if (line.Length == 0) continue;
+            int fields = delimiter is null or " " ? line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries).Length : line.Split(delimiter).Length;
+            if (fields == 1) pathOnly++;
+            else labelled++;
+        }
+        return (pathOnly, labelled);
     }
 
     static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";

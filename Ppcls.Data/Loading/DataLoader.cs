@@ -49,6 +49,8 @@ public sealed class DataLoader : IBatchSource
         if (sampler.MultiScale is not null && !_shard.IsWhole)
             throw new PpclsUserException($"{SamplerConfig.MultiScaleName} does not shard its batches across {_shard.Count} ranks yet; " +
                 "use DistributedBatchSampler (with ImageNetDataset) for data-parallel training, or run without mpirun");
+        if (sampler.InstancesPerClass is not null && !_shard.IsWhole)
+            throw new PpclsUserException($"{sampler.Name} does not shard its batches across {_shard.Count} ranks yet; run metric learning without mpirun");
         if (sampler.MultiScale is { } multiScale)
         {
             _multiScale = new MultiScalePlan(dataset.Count, multiScale, sampler.Shuffle, seed);
@@ -58,7 +60,8 @@ public sealed class DataLoader : IBatchSource
     }
 
     public int SampleCount => _dataset.Count;
-    public int BatchCount => _multiScale?.BatchCount ?? BatchPlan.BatchCount(_dataset.Count, _sampler, _shard);
+    public int BatchCount => _multiScale?.BatchCount
+        ?? (_sampler.InstancesPerClass is null ? BatchPlan.BatchCount(_dataset.Count, _sampler, _shard) : IdentityPlan.BatchCount(_dataset.Count, _sampler.BatchSize));
     public int ClassNum { get; }
     public int Workers { get; }
     public long Seed { get; }
@@ -158,9 +161,12 @@ public sealed class DataLoader : IBatchSource
 
     /// <summary>The epoch's batches: sample indices and the chain their images go through.</summary>
     (int[] Indices, SamplePipeline Pipeline)[] PlanEpoch(int epoch) =>
-        _multiScale is null
-            ? [.. BatchPlan.Plan(_dataset.Count, _sampler, Seed, epoch, _shard).Select(indices => (indices, _pipeline))]
-            : [.. _multiScale.Plan(epoch).Select(b => (b.Indices, _sizedPipelines[b.Size]))];
+        _multiScale is not null ? [.. _multiScale.Plan(epoch).Select(b => (b.Indices, _sizedPipelines[b.Size]))]
+        : _sampler.InstancesPerClass is { } perClass
+            ? [.. IdentityPlan.Plan(Labels(), _sampler.BatchSize, perClass, Seed, epoch).Select(indices => (indices, _pipeline))]
+            : [.. BatchPlan.Plan(_dataset.Count, _sampler, Seed, epoch, _shard).Select(indices => (indices, _pipeline))];
+
+    long[] Labels() => [.. Enumerable.Range(0, _dataset.Count).Select(_dataset.Label)];
 
     void Work(int worker, int workers, (int[] Indices, SamplePipeline Pipeline)[] plan, int epoch, ChannelWriter<(StagedBatch?, Exception?)> writer, CancellationToken stop)
     {
@@ -330,11 +336,11 @@ public sealed class DataLoader : IBatchSource
         }
         if (labels.Count == 0) return new TransformedBatch(0, null, skipped);
         int n = labels.Count;
-        return new TransformedBatch(n, Labels(pixels[..(n * c * h * w)], n, c, h, w, [.. labels], epoch, batchIndex), skipped);
+        return new TransformedBatch(n, LabelTensor(pixels[..(n * c * h * w)], n, c, h, w, [.. labels], epoch, batchIndex), skipped);
     }
 
     /// <summary>Applies the batch ops to the written images and returns the labels tensor (soft labels when there are batch ops).</summary>
-    Tensor Labels(Memory<float> pixels, int n, int c, int h, int w, long[] labels, int epoch, int batchIndex)
+    Tensor LabelTensor(Memory<float> pixels, int n, int c, int h, int w, long[] labels, int epoch, int batchIndex)
     {
         if (_batchOps.Count == 0) return tensor(labels, [n], ScalarType.Int64);
 

@@ -16,7 +16,7 @@ namespace Ppcls.Tools.Cli;
 /// run's log file, pick the device, seed, and build the model from `Arch` (which validates
 /// its options). Composes the registries of Ppcls.Models and Ppcls.Data for the engine.
 /// </summary>
-public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tensor, Tensor> Model, ModelEntry Entry)
+public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tensor, Tensor> Model, ModelPreset Preset, ModelRegistry Registry)
 {
     /// <param name="logName">The log file in `&lt;output_dir&gt;/&lt;Arch.name&gt;/`; null logs to the console only (benchmarks).</param>
     public static RunSetup Prepare((PpclsConfig Config, IReadOnlyList<string> Notices) loaded, string? logName)
@@ -30,23 +30,26 @@ public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tenso
         else if (world.LocalSize > 1) set_num_threads(Math.Max(1, Environment.ProcessorCount / world.LocalSize)); // ranks on one machine share its cores
         if (config.Global.Seed is { } seed) manual_seed(seed);
         var registry = ModelZoo.CreateRegistry();
-        var model = ModelBuilder.Build(config.Arch, registry, PpclsLog.Info).to(device);
+        var built = ModelBuilder.BuildWithPreset(config.Arch, registry, PpclsLog.Info);
+        var model = built.Module.to(device);
         long parameters = model.parameters().Sum(p => p.numel());
-        PpclsLog.Info($"config {config.SourcePath} is valid; model {config.Arch.Name} built with {parameters:N0} parameters on {device.type}" +
+        long frozen = model.parameters().Where(p => !p.requires_grad).Sum(p => p.numel());
+        PpclsLog.Info($"config {config.SourcePath} is valid; model {config.Arch.Name} built with {parameters:N0} parameters" +
+            (frozen > 0 ? $" ({frozen:N0} frozen)" : "") + $" on {device.type}" +
             (world.Size > 1 ? $", rank {world.Rank} of {world.Size} ({get_num_threads()} threads)" : ""));
-        return new RunSetup(config, device, model, registry.Get(config.Arch.Name));
+        return new RunSetup(config, device, model, built.Preset, registry);
     }
 
     /// <summary>A second instance of the configured model (EMA keeps its average in one).</summary>
     public nn.Module<Tensor, Tensor> BuildTwin()
     {
         var options = new ConfigSection((ConfigMap)Config.Arch.Options.Map.DeepClone(), Config.Arch.Options.Path);
-        return Entry.Create(options);
+        return ModelBuilder.Build(Config.Arch with { Options = options }, Registry, _ => { });
     }
 
     public IDataLoaderBuilder DataLoaders() => new DataLoaderFactory(DataCatalog.CreateRegistry());
 
-    public TrainingSession Session() => new(Config, Model, BuildTwin, Entry.Preset, DataLoaders(), Device, World.Current);
+    public TrainingSession Session() => new(Config, Model, BuildTwin, Preset, DataLoaders(), Device, World.Current);
 
     /// <summary>The session's trainer, built from the config's Loss, Optimizer, Metric and DataLoader sections.</summary>
     public Trainer Trainer(ITrainingObserver? observer = null) => new(Session(), observer);

@@ -17,10 +17,10 @@ public static class TrainedWeights
         string weights = c.Global.PretrainedModel
             ?? throw new PpclsUserException("Global.pretrained_model: not set; pass -o Global.pretrained_model=output/<Arch.name>/best_model (the trained weights)");
         string file = WeightLoader.Resolve(weights, "Global.pretrained_model");
-        var tensors = WeightFile.Read(file, setup.Entry.Preset.TimmKeyMap);
+        var tensors = WeightFile.Read(file, setup.Preset.TimmKeyMap);
         try
         {
-            string classifierKey = setup.Entry.Preset.ClassifierKey;
+            string classifierKey = setup.Preset.ClassifierKey;
             var report = WeightLoader.Load(setup.Model, tensors, classifierKey, c.Global.StrictLoad, file);
             if (report.SkippedClassifier.Count > 0)
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using Ppcls.Core.Models;
 using Ppcls.Core;
 using Ppcls.Core.Native;
 using Ppcls.Tools.Benchmarks;
@@ -76,7 +77,7 @@ public static class BenchmarkCommand
             if (size < 16) throw new PpclsUserException($"--image-size must be at least 16, got {size}");
             if (c.Global.PretrainedModel is not null) TrainedWeights.Load(setup);
             var timings = new List<InferenceTiming>();
-            foreach (var timing in InferenceBenchmark.Run(c.Arch.Name, setup.Model, c.Arch.ClassNum, size, batches,
+            foreach (var timing in InferenceBenchmark.Run(c.Arch.Name, InferenceModel.Of(setup.Model), c.Arch.ClassNum, size, batches,
                          Math.Max(0, parse.GetValue(warmup)), Math.Max(1, parse.GetValue(runs)), minSeconds: 2.0))
             {
                 output.WriteLine(timing.ToJson());

@@ -5,6 +5,7 @@ using Ppcls.Core.Engine;
 using Ppcls.Core.Inference;
 using Ppcls.Core.IO;
 using Ppcls.Core.Logging;
+using Ppcls.Core.Models;
 using Ppcls.Core.Onnx;
 using Ppcls.Data.Inference;
 using Ppcls.Models;
@@ -39,8 +40,9 @@ public static class ExportCommand
             var topkSettings = InferCommand.ReadTopk(infer);
             var topk = topkSettings.Build();
             topk.CheckClassCount(c.Arch.ClassNum, $"Infer.PostProcess.class_id_map_file ({topkSettings.ClassIdMapFile})", $"Arch.class_num is {c.Arch.ClassNum}; use the label map of the training data");
-            if (c.Arch.Options.Map.ContainsKey("infer_model_name"))
-                PpclsLog.Info("Arch.infer_model_name: the configured model is exported");
+            var model = InferenceModel.Of(setup.Model);
+            if (model != setup.Model && setup.Model is IDistillationModel distillation)
+                PpclsLog.Info($"Arch.infer_model_name: exporting {distillation.InferModel.Name} of the {c.Arch.Name}");
 
             string dir = c.Global.SaveInferenceDir;
             string onnxPath = Path.Combine(dir, DeployConfig.InferenceOnnx);
@@ -53,7 +55,7 @@ public static class ExportCommand
             var deploy = DeployConfig.Read(YamlConfigReader.ReadFile(yamlPath), yamlPath, _ => { });
             var preprocessor = ImagePreprocessor.FromDeployOps(deploy.TransformOps ?? [], $"{yamlPath}: PreProcess.transform_ops", PpclsLog.Info);
 
-            var exporter = new OnnxExporter(setup.Model, ModelFusion.Fuse, c.Arch.Name, channels, height, width);
+            var exporter = new OnnxExporter(model, ModelFusion.Fuse, c.Arch.Name, channels, height, width);
             var inputs = exporter.RandomInputs().ToList();
             if (RealImages(setup, infer.InferImgs, preprocessor) is { } real) inputs.Add(real);
             else PpclsLog.Warn("no real images to check the export on (DataLoader.Eval list or Infer.infer_imgs); checked on random inputs only");

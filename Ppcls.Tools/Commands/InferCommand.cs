@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Ppcls.Core.Models;
 using Ppcls.Core;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Engine;
@@ -35,9 +36,10 @@ public static class InferCommand
             var images = ImageList.Collect(infer.InferImgs ?? throw new PpclsUserException("Infer.infer_imgs: not set; pass -o Infer.infer_imgs=IMAGE_OR_FOLDER"), "Infer.infer_imgs");
             var preprocessor = ImagePreprocessor.FromTransforms(infer.Transforms, "Infer.transforms", PpclsLog.Info);
             if (infer.SaveDir is not null) PpclsLog.Info("Infer.save_dir: results are logged, not saved to a file, in Ppcls");
-            setup.Model.eval();
+            var model = InferenceModel.Of(setup.Model);
+            model.eval();
 
-            var classifier = new BatchClassifier(preprocessor, (batch, shape) => OnnxExporter.Probabilities(setup.Model, batch, shape), topk, infer.BatchSize);
+            var classifier = new BatchClassifier(preprocessor, (batch, shape) => OnnxExporter.Probabilities(model, batch, shape), topk, infer.BatchSize);
             int done = 0, skipped = 0;
             foreach (var batch in classifier.Run(images, message => { skipped++; PpclsLog.Warn($"{message}; skipped"); }))
             {

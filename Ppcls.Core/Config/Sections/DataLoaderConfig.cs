@@ -9,10 +9,19 @@ public sealed record SamplerConfig(string Name, int BatchSize, bool DropLast, bo
 {
     public const string MultiScaleName = "MultiScaleSampler";
     public const string BatchSamplerName = "BatchSampler";
-    public static readonly string[] Names = ["DistributedBatchSampler", BatchSamplerName, MultiScaleName];
+    public const string PKName = "PKSampler";
+    public const string RandomIdentityName = "DistributedRandomIdentitySampler";
+    public static readonly string[] Names = ["DistributedBatchSampler", BatchSamplerName, MultiScaleName, PKName, RandomIdentityName];
 
     /// <summary>MultiScaleSampler's settings; null for the other samplers.</summary>
     public MultiScaleConfig? MultiScale { get; init; }
+
+    /// <summary>
+    /// PKSampler's `sample_per_id` / DistributedRandomIdentitySampler's `num_instances`: each batch
+    /// holds batch_size / this many classes with this many images each (metric learning); null for
+    /// the other samplers.
+    /// </summary>
+    public int? InstancesPerClass { get; init; }
 
     public static SamplerConfig Read(ConfigSection s, Action<string> notice)
     {
@@ -31,6 +40,17 @@ public sealed record SamplerConfig(string Name, int BatchSize, bool DropLast, bo
             s.Bool("shuffle", false));
         if (sampler.BatchSize < 1)
             throw ConfigException.At(s.KeyPath("batch_size"), s.Raw("batch_size")?.Location, $"must be at least 1, got {sampler.BatchSize}");
+        if (name is PKName or RandomIdentityName)
+        {
+            string key = name == PKName ? "sample_per_id" : "num_instances";
+            int perClass = s.RequiredInt(key, "4");
+            if (perClass < 1 || sampler.BatchSize % perClass != 0)
+                throw ConfigException.At(s.KeyPath(key), s.Raw(key)?.Location,
+                    $"must be a positive divisor of batch_size ({sampler.BatchSize}), got {perClass}");
+            // PKSampler's sample_method (sample_avg_prob / id_avg_prob): classes are drawn uniformly here.
+            s.OptionalString("sample_method");
+            sampler = sampler with { InstancesPerClass = perClass, DropLast = true };
+        }
         s.Finish(notice);
         return sampler;
     }

@@ -1,0 +1,40 @@
+using Ppcls.Core.Models;
+using static TorchSharp.torch;
+
+namespace Ppcls.Core.Loss;
+
+/// <summary>
+/// PaddleClas <c>DistillationDistanceLoss</c>: for each pair, after <c>act</c> (none, sigmoid or
+/// softmax), the mean L1, L2 (squared error) or smooth-L1 distance between the two outputs,
+/// logged as PaddleClas names it: <c>loss_l2_loss_l2_0</c>.
+/// </summary>
+public sealed class DistillationDistanceLoss(IReadOnlyList<ModelPair> pairs, string mode, string? act, string? key) : ILossTerm
+{
+    public string Name => "DistillationDistanceLoss";
+    public bool UsesLabels => false;
+
+    public IReadOnlyDictionary<string, Tensor> Compute(ModelOutput output, Tensor target)
+    {
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            var x = Activate(output.Get(pairs[i].First, key, Name));
+            var y = Activate(output.Get(pairs[i].Second, key, Name));
+            var loss = mode switch
+            {
+                "l1" => nn.functional.l1_loss(x, y),
+                "smooth_l1" => nn.functional.smooth_l1_loss(x, y),
+                _ => nn.functional.mse_loss(x, y),
+            };
+            result[$"loss_{mode}_loss_{mode}_{i}"] = loss;
+        }
+        return result;
+    }
+
+    Tensor Activate(Tensor t) => act switch
+    {
+        "softmax" => t.softmax(-1),
+        "sigmoid" => t.sigmoid(),
+        _ => t,
+    };
+}

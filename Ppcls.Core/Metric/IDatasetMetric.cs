@@ -1,0 +1,15 @@
+using Ppcls.Core.Models;
+using static TorchSharp.torch;
+
+namespace Ppcls.Core.Metric;
+
+/// <summary>
+/// A metric over the whole eval set rather than an average of batches (retrieval's Recallk and
+/// mAP, TprAtFpr): the evaluator resets it, adds every batch, and logs its result after the pass.
+/// </summary>
+public interface IDatasetMetric
+{
+    void Reset();
+    void Add(ModelOutput output, Tensor labels);
+    IReadOnlyDictionary<string, double> Result();
+}

@@ -1,0 +1,128 @@
+using Ppcls.Core.Config;
+using Ppcls.Core.Config.Sections;
+using Ppcls.Core.Models;
+using Ppcls.Models.Layers;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Ppcls.Models;
+
+/// <summary>
+/// PaddleClas's <c>RecModel</c> for metric learning: a registered <c>Backbone</c> (stopped before
+/// its classifier with <c>BackboneStopLayer: {name: flatten}</c>), an optional <c>Neck</c> (FC: the
+/// embedding) and an optional <c>Head</c> (FC: logits). Outputs <c>backbone</c>, <c>neck</c>,
+/// <c>features</c> (the neck's output, else the backbone's) and <c>logits</c> (with a head); the
+/// primary output is the logits where there is a head, else the features. State-dict keys:
+/// <c>backbone.*</c>, <c>neck.fc.*</c>, <c>head.fc.*</c>.
+/// </summary>
+public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel
+{
+    public const string ArchName = "RecModel";
+    public const string StopLayerName = "flatten";
+
+    readonly nn.Module<Tensor, Tensor> backbone;
+    readonly FullyConnectedGear? neck;
+    readonly FullyConnectedGear? head;
+    readonly bool _stopped;
+
+    public RecModel(nn.Module<Tensor, Tensor> backbone, bool stopAtFeatures, FullyConnectedGear? neck, FullyConnectedGear? head) : base(ArchName)
+    {
+        if (stopAtFeatures && backbone is not IFeatureBackbone)
+            throw new ArgumentException("the backbone cannot stop before its classifier", nameof(backbone));
+        this.backbone = backbone;
+        this.neck = neck;
+        this.head = head;
+        _stopped = stopAtFeatures;
+        RegisterComponents();
+        // The backbone's classifier is unused after the stop layer: PaddleClas replaces it with Identity.
+        if (stopAtFeatures)
+            foreach (var (name, p) in backbone.named_parameters())
+                if (name.StartsWith(((IFeatureBackbone)backbone).ClassifierParameterPrefix, StringComparison.Ordinal)) p.requires_grad = false;
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        var output = ForwardOutputs(x);
+        foreach (var tensor in output.Tensors.Values.Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>())
+            if (!ReferenceEquals(tensor, output.Primary)) tensor.Dispose();
+        return output.Primary;
+    }
+
+    public ModelOutput ForwardOutputs(Tensor x)
+    {
+        var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var features = outputs["backbone"] = _stopped ? ((IFeatureBackbone)backbone).ForwardFeatures(x) : backbone.call(x);
+        if (neck is not null) features = outputs["neck"] = neck.call(features);
+        outputs["features"] = features;
+        if (head is null) return new ModelOutput(outputs, "features");
+        outputs[ModelOutput.LogitsKey] = head.call(features);
+        return new ModelOutput(outputs, ModelOutput.LogitsKey);
+    }
+
+    // ---- the Arch section -----------------------------------------------------------------
+
+    public static void Register(ModelRegistry registry) => registry.Register(new CompositeModelEntry(ArchName, Create));
+
+    public static BuiltModel Create(ConfigSection arch, ModelRegistry registry, Action<string> notice)
+    {
+        arch.Int("class_num", 1000);
+        var backboneSection = arch.RequiredSection("Backbone", "{name: PPLCNet_x1_0}");
+        var built = ModelBuilder.BuildWithPreset(ArchConfig.Read(backboneSection), registry, notice);
+        bool stop = false;
+        if (arch.OptionalSection("BackboneStopLayer") is { } stopSection)
+        {
+            string layer = stopSection.RequiredString("name", StopLayerName);
+            stopSection.Finish(notice);
+            if (layer != StopLayerName || built.Module is not IFeatureBackbone)
+                throw ConfigException.At(stopSection.KeyPath("name"), stopSection.Location,
+                    built.Module is IFeatureBackbone
+                        ? $"'{layer}' is not supported; Ppcls stops a backbone at '{StopLayerName}' (the features before its classifier)"
+                        : $"{backboneSection.KeyPath("name")} cannot stop before its classifier in Ppcls (PP-LCNet can); remove BackboneStopLayer to use its logits");
+            stop = true;
+        }
+        int inputSize = stop ? ((IFeatureBackbone)built.Module).FeatureSize : ArchConfigClassNum(backboneSection);
+        var neck = Gear(arch, "Neck", inputSize, notice);
+        var head = Gear(arch, "Head", neck?.OutputSize ?? inputSize, notice);
+        arch.OptionalString("head_feature_from"); // 'neck' (the default) is the only source here
+        var p = built.Preset;
+        string classifier = head is not null ? "head.fc.weight" : neck is not null ? "neck.fc.weight" : $"backbone.{p.ClassifierKey}";
+        var preset = p with { FirstConvKey = $"backbone.{p.FirstConvKey}", ClassifierKey = classifier };
+        return new BuiltModel(new RecModel(built.Module, stop, neck, head), preset);
+    }
+
+    static int ArchConfigClassNum(ConfigSection backbone) =>
+        backbone.Map["class_num"] is ConfigScalar s && s.TryLong(out long v) ? (int)v : 1000;
+
+    /// <summary>`Neck` / `Head`: {name: FC, embedding_size, class_num}; embedding_size must match what feeds it.</summary>
+    static FullyConnectedGear? Gear(ConfigSection arch, string key, int inputSize, Action<string> notice)
+    {
+        if (arch.OptionalSection(key) is not { } section) return null;
+        string name = section.RequiredString("name", "FC");
+        if (name != "FC")
+            throw ConfigException.At(section.KeyPath("name"), section.Location, $"'{name}' is not available in Ppcls; use FC");
+        int embedding = ArchOptions.PositiveInt(section, "embedding_size", inputSize);
+        int classNum = ArchOptions.PositiveInt(section, "class_num", 512);
+        section.Finish(notice);
+        if (embedding != inputSize)
+            throw ConfigException.At(section.KeyPath("embedding_size"), section.Map["embedding_size"]?.Location ?? section.Location,
+                $"is {embedding} but the {key} receives {inputSize} features; set embedding_size: {inputSize}");
+        return new FullyConnectedGear(embedding, classNum);
+    }
+}
+
+/// <summary>PaddleClas's <c>FC</c> gear (neck or head): one Linear layer, <c>fc</c>.</summary>
+public sealed class FullyConnectedGear : nn.Module<Tensor, Tensor>
+{
+    readonly Linear fc;
+
+    public FullyConnectedGear(int embeddingSize, int classNum) : base("FC")
+    {
+        fc = PaddleInit.Linear(embeddingSize, classNum);
+        OutputSize = classNum;
+        RegisterComponents();
+    }
+
+    public int OutputSize { get; }
+
+    public override Tensor forward(Tensor x) => fc.call(x);
+}
