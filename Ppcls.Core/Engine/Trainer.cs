@@ -16,9 +16,13 @@ using static TorchSharp.torch;
 
 namespace Ppcls.Core.Engine;
 
-/// <summary>What a finished training run reached; <paramref name="History"/> has every epoch, those before a resume included.</summary>
+/// <summary>
+/// What a finished training run reached; <paramref name="History"/> has every epoch, those before a
+/// resume included. <paramref name="MetricName"/> names what <paramref name="BestMetric"/> measures
+/// (top1, recall1 for retrieval, or -loss without either).
+/// </summary>
 public sealed record TrainingResult(int Epochs, double BestMetric, int BestEpoch, string OutputDir, bool StoppedEarly,
-    IReadOnlyList<EpochRecord> History);
+    IReadOnlyList<EpochRecord> History, string MetricName = "top1");
 
 /// <summary>
 /// The training loop of `ppcls train`, with PaddleClas's semantics: the LR schedule steps
@@ -74,6 +78,7 @@ public sealed class Trainer
         if (run.State.Epoch == 0) TeacherCheck.Run(model, run.EvalLoader, _s.Config.Arch.ClassNum, _s.Device);
         var history = new List<EpochRecord>(run.State.History ?? []);
         bool stoppedEarly = false;
+        string metricName = MetricKey;
         for (int epoch = run.State.Epoch + 1; epoch <= _global.Epochs; epoch++)
         {
             manual_seed(EpochSeed(run.Seed, epoch) + _world.Rank); // ranks draw different dropout masks
@@ -103,8 +108,8 @@ public sealed class Trainer
 
             if (metrics is not null)
             {
-                double metric = metrics.TryGetValue(MetricKey, out var top1) ? top1
-                    : metrics.TryGetValue("recall1", out var recall1) ? recall1 : -metrics.GetValueOrDefault(CombinedLoss.TotalKey);
+                (metricName, double metric) = metrics.TryGetValue(MetricKey, out var top1) ? (MetricKey, top1)
+                    : metrics.TryGetValue("recall1", out var recall1) ? ("recall1", recall1) : ("-loss", -metrics.GetValueOrDefault(CombinedLoss.TotalKey));
                 if (metric > run.State.BestMetric)
                 {
                     run.State = run.State with { BestMetric = metric, BestEpoch = epoch, EvalsWithoutImprovement = 0 };
@@ -114,7 +119,7 @@ public sealed class Trainer
                 PpclsLog.Info(TrainLog.BestMetric(epoch, run.State.BestMetric));
                 if (_global.EarlyStopPatience is { } patience && run.State.EvalsWithoutImprovement >= patience)
                 {
-                    PpclsLog.Info($"early stop: {patience} evaluation(s) without a better {MetricKey} (best {run.State.BestMetric:F5} at epoch {run.State.BestEpoch})");
+                    PpclsLog.Info($"early stop: {patience} evaluation(s) without a better {metricName} (best {run.State.BestMetric:F5} at epoch {run.State.BestEpoch})");
                     stoppedEarly = true;
                 }
             }
@@ -122,7 +127,7 @@ public sealed class Trainer
             Save("latest", run);
             if (stoppedEarly) break;
         }
-        return new TrainingResult(run.State.Epoch, run.State.BestMetric, run.State.BestEpoch, OutputDir, stoppedEarly, history);
+        return new TrainingResult(run.State.Epoch, run.State.BestMetric, run.State.BestEpoch, OutputDir, stoppedEarly, history, metricName);
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ public static class TrainCommand
             var style = checkOnly || World.Current.Rank != 0 ? ProgressStyle.Plain : ProgressDisplay.For(parse.InvocationConfiguration.Output);
             var result = ProgressDisplay.Run(style, observer => setup.Trainer(observer).Run(checkOnly));
             if (checkOnly) return 0;
-            PpclsLog.Info($"training done: {result.Epochs} epoch(s), best top1 {result.BestMetric:F5} at epoch {result.BestEpoch}; " +
+            PpclsLog.Info($"training done: {result.Epochs} epoch(s), best {result.MetricName} {result.BestMetric:F5} at epoch {result.BestEpoch}; " +
                 $"checkpoints in {Path.GetFullPath(result.OutputDir)}");
             if (result.History.Count > 0 && World.Current.Rank == 0)
             {
