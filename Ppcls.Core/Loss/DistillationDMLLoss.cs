@@ -23,20 +23,13 @@ public sealed class DistillationDMLLoss(IReadOnlyList<ModelPair> pairs, string? 
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         for (int i = 0; i < pairs.Count; i++)
         {
-            var x = Activate(output.Get(pairs[i].First, key, Name));
-            var y = Activate(output.Get(pairs[i].Second, key, Name));
+            var x = OutputActivation.Apply(output.Get(pairs[i].First, key, Name), act);
+            var y = OutputActivation.Apply(output.Get(pairs[i].Second, key, Name), act);
             var loss = (KlDiv(x, y) + KlDiv(y, x)) / 2;
             result[$"DMLLoss_{pairs[i]}_{i}"] = sumAcrossClassDim ? loss.sum(1).mean() : loss.mean();
         }
         return result;
     }
-
-    Tensor Activate(Tensor logits) => act switch
-    {
-        "softmax" => logits.softmax(-1),
-        "sigmoid" => logits.sigmoid(),
-        _ => logits,
-    };
 
     /// <summary>PaddleClas's element-wise target * log((target + eps) / (x + eps)) * class_num.</summary>
     static Tensor KlDiv(Tensor x, Tensor target) => target * ((target + Eps) / (x + Eps)).log() * x.shape[^1];

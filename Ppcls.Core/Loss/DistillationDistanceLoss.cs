@@ -18,8 +18,8 @@ public sealed class DistillationDistanceLoss(IReadOnlyList<ModelPair> pairs, str
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         for (int i = 0; i < pairs.Count; i++)
         {
-            var x = Activate(output.Get(pairs[i].First, key, Name));
-            var y = Activate(output.Get(pairs[i].Second, key, Name));
+            var x = OutputActivation.Apply(output.Get(pairs[i].First, key, Name), act);
+            var y = OutputActivation.Apply(output.Get(pairs[i].Second, key, Name), act);
             var loss = mode switch
             {
                 "l1" => nn.functional.l1_loss(x, y),
@@ -30,11 +30,4 @@ public sealed class DistillationDistanceLoss(IReadOnlyList<ModelPair> pairs, str
         }
         return result;
     }
-
-    Tensor Activate(Tensor t) => act switch
-    {
-        "softmax" => t.softmax(-1),
-        "sigmoid" => t.sigmoid(),
-        _ => t,
-    };
 }

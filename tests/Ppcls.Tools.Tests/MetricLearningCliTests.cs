@@ -14,14 +14,7 @@ public sealed class MetricLearningCliTests
     {
         using var demo = new DemoData();
         string output = demo.NewOutput();
-        var run = CliRun.Of("train", "-c", TripletConfig,
-            "-o", $"Global.output_dir={output}", "-o", "Global.epochs=2", "-o", "Global.seed=7", "-o", "Arch.class_num=4",
-            "-o", $"DataLoader.Train.dataset.image_root={demo.Data}", "-o", $"DataLoader.Train.dataset.cls_label_path={demo.Data}/train_list.txt",
-            "-o", $"DataLoader.Eval.dataset.image_root={demo.Data}", "-o", $"DataLoader.Eval.dataset.cls_label_path={demo.Data}/val_list.txt",
-            "-o", "DataLoader.Train.dataset.transform_ops.1.RandCropImage.size=32",
-            "-o", "DataLoader.Eval.dataset.transform_ops.1.ResizeImage.resize_short=36",
-            "-o", "DataLoader.Eval.dataset.transform_ops.2.CropImage.size=32",
-            "-o", "DataLoader.Train.sampler.batch_size=8", "-o", "DataLoader.Train.sampler.sample_per_id=2");
+        var run = CliRun.Of(["train", "-c", TripletConfig, .. demo.DataOverrides(output, epochs: 2), "-o", "DataLoader.Train.sampler.sample_per_id=2"]);
         Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
 
         string log = File.ReadAllText(Path.Combine(output, "RecModel", "train.log"));
