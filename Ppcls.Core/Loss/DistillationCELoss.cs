@@ -17,15 +17,6 @@ public sealed class DistillationCELoss(IReadOnlyList<ModelPair> pairs, double? e
     public bool UsesLabels => false;
     public IReadOnlyList<ModelPair> Pairs { get; } = pairs;
 
-    public IReadOnlyDictionary<string, Tensor> Compute(ModelOutput output, Tensor target)
-    {
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var pair in Pairs)
-        {
-            var student = output.Get(pair.First, key, Name);
-            var teacher = output.Get(pair.Second, key, Name);
-            result[$"{_ce.Name}_{pair}"] = _ce.Compute(student, teacher);
-        }
-        return result;
-    }
+    public IReadOnlyDictionary<string, Tensor> Compute(ModelOutput output, Tensor target) =>
+        ModelPair.Terms(Pairs, output, key, Name, (_, pair, student, teacher) => ($"{_ce.Name}_{pair}", _ce.Compute(student, teacher)));
 }

@@ -18,18 +18,14 @@ public sealed class DistillationDMLLoss(IReadOnlyList<ModelPair> pairs, string? 
     public string Name => "DistillationDMLLoss";
     public bool UsesLabels => false;
 
-    public IReadOnlyDictionary<string, Tensor> Compute(ModelOutput output, Tensor target)
-    {
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        for (int i = 0; i < pairs.Count; i++)
+    public IReadOnlyDictionary<string, Tensor> Compute(ModelOutput output, Tensor target) =>
+        ModelPair.Terms(pairs, output, key, Name, (i, pair, first, second) =>
         {
-            var x = OutputActivation.Apply(output.Get(pairs[i].First, key, Name), act);
-            var y = OutputActivation.Apply(output.Get(pairs[i].Second, key, Name), act);
+            var x = OutputActivation.Apply(first, act);
+            var y = OutputActivation.Apply(second, act);
             var loss = (KlDiv(x, y) + KlDiv(y, x)) / 2;
-            result[$"DMLLoss_{pairs[i]}_{i}"] = sumAcrossClassDim ? loss.sum(1).mean() : loss.mean();
-        }
-        return result;
-    }
+            return ($"DMLLoss_{pair}_{i}", sumAcrossClassDim ? loss.sum(1).mean() : loss.mean());
+        });
 
     /// <summary>PaddleClas's element-wise target * log((target + eps) / (x + eps)) * class_num.</summary>
     static Tensor KlDiv(Tensor x, Tensor target) => target * ((target + Eps) / (x + Eps)).log() * x.shape[^1];

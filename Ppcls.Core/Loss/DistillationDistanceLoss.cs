@@ -13,21 +13,17 @@ public sealed class DistillationDistanceLoss(IReadOnlyList<ModelPair> pairs, str
     public string Name => "DistillationDistanceLoss";
     public bool UsesLabels => false;
 
-    public IReadOnlyDictionary<string, Tensor> Compute(ModelOutput output, Tensor target)
-    {
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        for (int i = 0; i < pairs.Count; i++)
+    public IReadOnlyDictionary<string, Tensor> Compute(ModelOutput output, Tensor target) =>
+        ModelPair.Terms(pairs, output, key, Name, (i, _, first, second) =>
         {
-            var x = OutputActivation.Apply(output.Get(pairs[i].First, key, Name), act);
-            var y = OutputActivation.Apply(output.Get(pairs[i].Second, key, Name), act);
+            var x = OutputActivation.Apply(first, act);
+            var y = OutputActivation.Apply(second, act);
             var loss = mode switch
             {
                 "l1" => nn.functional.l1_loss(x, y),
                 "smooth_l1" => nn.functional.smooth_l1_loss(x, y),
                 _ => nn.functional.mse_loss(x, y),
             };
-            result[$"loss_{mode}_loss_{mode}_{i}"] = loss;
-        }
-        return result;
-    }
+            return ($"loss_{mode}_loss_{mode}_{i}", loss);
+        });
 }

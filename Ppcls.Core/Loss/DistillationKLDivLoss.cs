@@ -13,18 +13,12 @@ public sealed class DistillationKLDivLoss(IReadOnlyList<ModelPair> pairs, double
     public string Name => "DistillationKLDivLoss";
     public bool UsesLabels => false;
 
-    public IReadOnlyDictionary<string, Tensor> Compute(ModelOutput output, Tensor target)
-    {
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var pair in pairs)
+    public IReadOnlyDictionary<string, Tensor> Compute(ModelOutput output, Tensor target) =>
+        ModelPair.Terms(pairs, output, key, Name, (_, pair, student, teacher) =>
         {
-            var student = output.Get(pair.First, key, Name);
-            var teacher = output.Get(pair.Second, key, Name);
             var logStudent = nn.functional.log_softmax(student / temperature, 1);
             var teacherProbabilities = nn.functional.softmax(teacher / temperature, 1);
             var kl = (teacherProbabilities.xlogy(teacherProbabilities) - teacherProbabilities * logStudent).sum();
-            result[$"loss_kldiv_{pair}"] = kl * (temperature * temperature) / student.shape[0];
-        }
-        return result;
-    }
+            return ($"loss_kldiv_{pair}", kl * (temperature * temperature) / student.shape[0]);
+        });
 }

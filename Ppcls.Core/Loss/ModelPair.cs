@@ -1,4 +1,6 @@
 using Ppcls.Core.Config;
+using Ppcls.Core.Models;
+using static TorchSharp.torch;
 
 namespace Ppcls.Core.Loss;
 
@@ -6,6 +8,22 @@ namespace Ppcls.Core.Loss;
 public sealed record ModelPair(string First, string Second)
 {
     public override string ToString() => $"{First}_{Second}";
+
+    /// <summary>
+    /// A pair loss's logged terms: <paramref name="term"/> gets each pair's index, the pair and the
+    /// two models' outputs (<paramref name="key"/> of each) and gives the term's name and value.
+    /// </summary>
+    public static IReadOnlyDictionary<string, Tensor> Terms(IReadOnlyList<ModelPair> pairs, ModelOutput output, string? key, string loss,
+        Func<int, ModelPair, Tensor, Tensor, (string Name, Tensor Value)> term)
+    {
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            var (name, value) = term(i, pairs[i], output.Get(pairs[i].First, key, loss), output.Get(pairs[i].Second, key, loss));
+            result[name] = value;
+        }
+        return result;
+    }
 
     /// <summary>`model_name_pairs` as a list of two-name lists; required and non-empty.</summary>
     public static IReadOnlyList<ModelPair> Read(ConfigSection options, string key = "model_name_pairs")
