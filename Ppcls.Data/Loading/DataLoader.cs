@@ -206,7 +206,7 @@ public sealed class DataLoader : IBatchSource
 
     /// <summary>
     /// Reads and transforms one batch's images, lays them out straight into a new NCHW float
-    /// tensor, and applies the batch ops there. Runs on a worker thread.
+    /// tensor, and applies the batch ops there, on the caller's thread (`num_workers: 0`).
     /// </summary>
     public AssembledBatch Assemble(int[] indices, int epoch, int batchIndex) => Assemble(indices, _pipeline, epoch, batchIndex);
 
@@ -226,8 +226,8 @@ public sealed class DataLoader : IBatchSource
                 return new AssembledBatch(null, done.Skipped);
             }
             // With skipped images the batch is the filled front of the tensor.
-            if (done.Count < indices.Length)
-                using (var whole = images!) images = whole.narrow(0, 0, done.Count);
+            if (done.Shape[0] < indices.Length)
+                using (var whole = images!) images = whole.narrow(0, 0, done.Shape[0]);
             return new AssembledBatch(new Batch(images!, done.Labels), done.Skipped);
         }
         catch
@@ -243,10 +243,8 @@ public sealed class DataLoader : IBatchSource
         float[]? pixels = null;
         try
         {
-            long[] batchShape = [];
             var done = Transform(indices, pipeline, epoch, batchIndex, shape =>
             {
-                batchShape = shape;
                 int length = (int)(shape[0] * shape[1] * shape[2] * shape[3]);
                 pixels = _staging.Rent(length);
                 return pixels.AsMemory(0, length);
@@ -256,7 +254,7 @@ public sealed class DataLoader : IBatchSource
                 if (pixels is not null) _staging.Return(pixels);
                 return new StagedBatch(null, [], null, done.Skipped);
             }
-            return new StagedBatch(pixels, [done.Count, batchShape[1], batchShape[2], batchShape[3]], done.Labels, done.Skipped);
+            return new StagedBatch(pixels, done.Shape, done.Labels, done.Skipped);
         }
         catch
         {
@@ -280,8 +278,11 @@ public sealed class DataLoader : IBatchSource
         return new AssembledBatch(new Batch(images, staged.Labels!), staged.Skipped);
     }
 
-    /// <summary>What <see cref="Transform"/> made: the images written (the front of the buffer), their labels tensor (null when all were skipped).</summary>
-    sealed record TransformedBatch(int Count, Tensor? Labels, List<string> Skipped);
+    /// <summary>
+    /// What <see cref="Transform"/> made: the [N, C, H, W] of the images written (the front of the
+    /// buffer) and their labels tensor (null, with no shape, when all were skipped).
+    /// </summary>
+    sealed record TransformedBatch(long[] Shape, Tensor? Labels, List<string> Skipped);
 
     /// <summary>
     /// Reads and transforms one batch's images and writes each (normalised, CHW) into the
@@ -334,9 +335,9 @@ public sealed class DataLoader : IBatchSource
                 throw new PpclsUserException($"{source}: transform_ops failed: {e.Message}");
             }
         }
-        if (labels.Count == 0) return new TransformedBatch(0, null, skipped);
+        if (labels.Count == 0) return new TransformedBatch([], null, skipped);
         int n = labels.Count;
-        return new TransformedBatch(n, LabelTensor(pixels[..(n * c * h * w)], n, c, h, w, [.. labels], epoch, batchIndex), skipped);
+        return new TransformedBatch([n, c, h, w], LabelTensor(pixels[..(n * c * h * w)], n, c, h, w, [.. labels], epoch, batchIndex), skipped);
     }
 
     /// <summary>Applies the batch ops to the written images and returns the labels tensor (soft labels when there are batch ops).</summary>
