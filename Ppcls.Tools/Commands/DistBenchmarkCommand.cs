@@ -42,19 +42,11 @@ public static class DistBenchmarkCommand
             var world = World.Current;
             if (World.LaunchedByMpirun || Environment.GetEnvironmentVariable(JobVariable) == "1")
             {
-                PpclsLog.ConsoleRedirect = (line, isStep) =>
-                {
-                    if (!isStep) error.WriteLine(line);
-                };
-                try
+                LogsToStandardError.While(error, () =>
                 {
                     var line = DistributedBenchmark.Run(RunSetup.Prepare(options.Load(parse), logName: null), world, parse.GetValue(iters), parse.GetValue(warmup));
                     if (world.Rank == 0) output.WriteLine(line.ToJson());
-                }
-                finally
-                {
-                    PpclsLog.ConsoleRedirect = null;
-                }
+                });
                 return;
             }
             string[] forwarded =

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Ppcls.Core.Logging;
 using Ppcls.Tools.Benchmarks;
 using Ppcls.Tools.Cli;
 
@@ -26,21 +25,12 @@ public static class TrainBenchmarkCommand
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
-            // Standard output carries only the JSON lines; the run's other log lines go to standard error.
-            PpclsLog.ConsoleRedirect = (line, isStep) =>
-            {
-                if (!isStep) error.WriteLine(line);
-            };
-            try
+            LogsToStandardError.While(error, () =>
             {
                 var setup = RunSetup.Prepare(options.Load(parse), logName: null);
                 foreach (var line in TrainBenchmark.Run(setup, parse.GetValue(iters), parse.GetValue(warmup)))
                     output.WriteLine(line.ToJson());
-            }
-            finally
-            {
-                PpclsLog.ConsoleRedirect = null;
-            }
+            });
         });
         return command;
     }
