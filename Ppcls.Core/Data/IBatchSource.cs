@@ -20,5 +20,6 @@ public interface IBatchSource : IDisposable
     LabelSummary? LabelSummary => null;
 
     /// <summary>The batches of epoch <paramref name="epoch"/> (1-based as PaddleClas counts, any value works), in order.</summary>
-    IEnumerable<Batch> Epoch(int epoch, CancellationToken cancel = default);
+    /// <param name="next">The epoch the caller will read after this one, if it knows: a loader may start assembling it early.</param>
+    IEnumerable<Batch> Epoch(int epoch, int? next = null, CancellationToken cancel = default);
 }

@@ -48,7 +48,7 @@ public sealed class InMemoryBatchSource : IBatchSource
     public int BatchCount { get; }
     public int ClassNum { get; }
 
-    public IEnumerable<Batch> Epoch(int epoch, CancellationToken cancel = default)
+    public IEnumerable<Batch> Epoch(int epoch, int? next = null, CancellationToken cancel = default)
     {
         for (int i = 0; i < BatchCount && !cancel.IsCancellationRequested; i++)
             yield return new Batch(_images.alias(), _labels.alias());

@@ -257,7 +257,7 @@ public sealed class Trainer
         optimizer.SetLearningRate(schedule.Current);
         _observer?.OnEpochStarted(new EpochStarted(RunPhase.Train, epoch, _global.Epochs, iters));
         var reader = Stopwatch.StartNew();
-        foreach (var batch in loader.Epoch(epoch))
+        foreach (var batch in loader.Epoch(epoch, next: epoch < _global.Epochs ? epoch + 1 : null))
         {
             if (iter >= iters) { batch.Dispose(); break; } // the tail that update_freq cannot use
             long readerTicks = reader.ElapsedTicks;

@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Threading.Channels;
 using Ppcls.Core;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Data;
@@ -9,11 +8,11 @@ using static TorchSharp.torch;
 namespace Ppcls.Data.Loading;
 
 /// <summary>
-/// The parallel loader. Worker k assembles batches k, k+W, k+2W, ... into its own bounded
-/// queue (`Prefetch` batches each), and the consumer reads the queues round-robin, so batches
-/// arrive in order and at most W * Prefetch are held. Workers write the images (normalised on
-/// the way) into reusable staging buffers; the consumer copies each batch into its tensor
-/// (see <see cref="Materialize"/> for why the tensor is not allocated on the worker). With `num_workers: 0` batches are made on the caller's thread. Every random draw comes from
+/// The parallel loader: `num_workers` threads assemble batches in order (<see cref="WorkerRun"/>),
+/// going on into the next epoch when the caller names it. Workers write the images (normalised
+/// on the way) into reusable staging buffers; the consumer copies each batch into its tensor
+/// (see <see cref="Materialize"/> for why the tensor is not allocated on the worker). With
+/// `num_workers: 0` batches are made on the caller's thread. Every random draw comes from
 /// (seed, epoch, sample or batch index): the batches are identical for any worker count.
 /// A worker error ends the epoch with a PpclsUserException naming the image. With MultiScaleSampler
 /// each batch also has its image size (<see cref="MultiScalePlan"/>): its images go through the
@@ -32,6 +31,7 @@ public sealed class DataLoader : IBatchSource
     readonly Action<string> _notice;
     readonly DataShard _shard;
     readonly StagingBuffers _staging = new();
+    WorkerRun? _workerRun; // the epoch being read and, when the caller named it, the next one
 
     /// <param name="shard">The rank's part of each epoch (<see cref="BatchPlan"/>); null: everything.</param>
     public DataLoader(IDataset dataset, SamplePipeline pipeline, IReadOnlyList<IBatchOp> batchOps, SamplerConfig sampler,
@@ -72,14 +72,12 @@ public sealed class DataLoader : IBatchSource
     /// <summary>An assembled batch (null when every image of it was skipped) and the images skipped on the way.</summary>
     public sealed record AssembledBatch(Batch? Batch, IReadOnlyList<string> Skipped);
 
-    /// <summary>A batch as a worker hands it over: no pixels when every image of it was skipped.</summary>
-    sealed record StagedBatch(float[]? Pixels, long[] Shape, Tensor? Labels, IReadOnlyList<string> Skipped);
-
-    public IEnumerable<Batch> Epoch(int epoch, CancellationToken cancel = default)
+    /// <param name="next">The epoch the caller reads after this one, if it knows: the workers start on it as soon as they are free.</param>
+    public IEnumerable<Batch> Epoch(int epoch, int? next = null, CancellationToken cancel = default)
     {
         int skipped = 0;
         string? firstSkipped = null;
-        foreach (var assembled in Run(epoch, cancel))
+        foreach (var assembled in Run(epoch, next, cancel))
         {
             skipped += assembled.Skipped.Count;
             firstSkipped ??= assembled.Skipped.FirstOrDefault();
@@ -90,11 +88,11 @@ public sealed class DataLoader : IBatchSource
     }
 
     /// <summary>Assembles the epoch's batches on the workers and yields them in order; batches never delivered are disposed.</summary>
-    IEnumerable<AssembledBatch> Run(int epoch, CancellationToken cancel)
+    IEnumerable<AssembledBatch> Run(int epoch, int? next, CancellationToken cancel)
     {
-        var plan = PlanEpoch(epoch);
         if (Workers == 0)
         {
+            var plan = PlanEpoch(epoch);
             for (int b = 0; b < plan.Length; b++)
             {
                 cancel.ThrowIfCancellationRequested();
@@ -103,53 +101,27 @@ public sealed class DataLoader : IBatchSource
             yield break;
         }
 
-        int workers = Math.Min(Workers, Math.Max(1, plan.Length));
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
-        var queues = new Channel<(StagedBatch? Batch, Exception? Error)>[workers];
-        var threads = new Task[workers];
-        for (int k = 0; k < workers; k++)
+        if (_workerRun?.NextEpoch != epoch)
         {
-            var queue = queues[k] = Channel.CreateBounded<(StagedBatch?, Exception?)>(
-                new BoundedChannelOptions(Prefetch) { SingleReader = true, SingleWriter = true });
-            int worker = k;
-            threads[k] = Task.Factory.StartNew(() => Work(worker, workers, plan, epoch, queue.Writer, stop.Token),
-                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            _workerRun?.Dispose();
+            _workerRun = new WorkerRun(Workers, epoch, PlanEpoch, (batch, e, b) => Stage(batch.Indices, batch.Pipeline, e, b), Discard);
         }
+        var run = _workerRun;
+        if (next is { } following) run.Append(following);
+        bool finished = false;
         try
         {
-            for (int b = 0; b < plan.Length; b++)
-            {
-                (StagedBatch? batch, Exception? error) item;
-                try
-                {
-                    item = queues[b % workers].Reader.ReadAsync(stop.Token).AsTask().GetAwaiter().GetResult();
-                }
-                catch (ChannelClosedException)
-                {
-                    throw new InvalidOperationException($"data loader worker {b % workers} stopped before batch {b}");
-                }
-                if (item.error is not null)
-                {
-                    if (item.error is PpclsUserException or OperationCanceledException) throw item.error;
-                    throw new PpclsUserException(item.error.Message);
-                }
-                yield return Materialize(item.batch!);
-            }
+            foreach (var staged in run.ReadEpoch(cancel)) yield return Materialize(staged);
+            finished = true;
         }
         finally
         {
-            stop.Cancel();
-            try
+            // Kept only to go on into the announced next epoch.
+            if (!finished || next is null)
             {
-                Task.WaitAll(threads);
+                run.Dispose();
+                _workerRun = null;
             }
-            catch (AggregateException)
-            {
-                // Worker failures were delivered through the queues; cancellations are expected here.
-            }
-            foreach (var q in queues)
-                while (q.Reader.TryRead(out var left))
-                    if (left.Batch is { } staged) Discard(staged);
         }
     }
 
@@ -160,49 +132,13 @@ public sealed class DataLoader : IBatchSource
     }
 
     /// <summary>The epoch's batches: sample indices and the chain their images go through.</summary>
-    (int[] Indices, SamplePipeline Pipeline)[] PlanEpoch(int epoch) =>
-        _multiScale is not null ? [.. _multiScale.Plan(epoch).Select(b => (b.Indices, _sizedPipelines[b.Size]))]
+    PlannedBatch[] PlanEpoch(int epoch) =>
+        _multiScale is not null ? [.. _multiScale.Plan(epoch).Select(b => new PlannedBatch(b.Indices, _sizedPipelines[b.Size]))]
         : _sampler.InstancesPerClass is { } perClass
-            ? [.. IdentityPlan.Plan(Labels(), _sampler.BatchSize, perClass, Seed, epoch).Select(indices => (indices, _pipeline))]
-            : [.. BatchPlan.Plan(_dataset.Count, _sampler, Seed, epoch, _shard).Select(indices => (indices, _pipeline))];
+            ? [.. IdentityPlan.Plan(Labels(), _sampler.BatchSize, perClass, Seed, epoch).Select(indices => new PlannedBatch(indices, _pipeline))]
+            : [.. BatchPlan.Plan(_dataset.Count, _sampler, Seed, epoch, _shard).Select(indices => new PlannedBatch(indices, _pipeline))];
 
     long[] Labels() => [.. Enumerable.Range(0, _dataset.Count).Select(_dataset.Label)];
-
-    void Work(int worker, int workers, (int[] Indices, SamplePipeline Pipeline)[] plan, int epoch, ChannelWriter<(StagedBatch?, Exception?)> writer, CancellationToken stop)
-    {
-        try
-        {
-            for (int b = worker; b < plan.Length && !stop.IsCancellationRequested; b += workers)
-            {
-                (StagedBatch?, Exception?) item;
-                try
-                {
-                    item = (Stage(plan[b].Indices, plan[b].Pipeline, epoch, b), null);
-                }
-                catch (Exception e)
-                {
-                    item = (null, e);
-                }
-                try
-                {
-                    writer.WriteAsync(item, stop).AsTask().GetAwaiter().GetResult();
-                }
-                catch (OperationCanceledException)
-                {
-                    if (item.Item1 is { } staged) Discard(staged);
-                    throw;
-                }
-                if (item.Item2 is not null) break;
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        finally
-        {
-            writer.TryComplete();
-        }
-    }
 
     /// <summary>
     /// Reads and transforms one batch's images, lays them out straight into a new NCHW float
@@ -355,5 +291,7 @@ public sealed class DataLoader : IBatchSource
 
     public void Dispose()
     {
+        _workerRun?.Dispose();
+        _workerRun = null;
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using OpenCvSharp;
 using Ppcls.Core.Config.Sections;
+using Ppcls.Core.Data;
 using Ppcls.Core.Logging;
 using Ppcls.Data.Imaging;
 using Ppcls.Data.Loading;
@@ -10,10 +11,10 @@ namespace Ppcls.Data.Tools;
 
 /// <summary>
 /// `ppcls benchmark data`: images/s of one loader config, measured in one run: read + decode
-/// only (`decode`), the full chain into batch tensors on one thread (`chain`), and the loader
-/// with 1..k workers (`loader`), all on the same images. The stages run in interleaved rounds
-/// (decode, chain, loaders; again ...) so that a change in machine load touches every stage;
-/// each stage reports its median over the rounds, and the ratios (chain/decode,
+/// only on 1..k threads (`decode`), the full chain into batch tensors on one thread (`chain`),
+/// and the loader with 1..k workers (`loader`), all on the same images. The stages run in interleaved rounds
+/// (decode, chain, loaders; again ...), after one untimed round, so that a change in machine load touches every stage;
+/// each stage reports its median over the rounds, and the ratios (chain/decode, decode k/decode 1,
 /// loader k/loader 1) are medians of the per-round ratios. Each result prints as a
 /// <see cref="BenchmarkLine"/> (phase = stage, samples_per_s = images/s). <see cref="ProfileOps"/>
 /// splits the chain's time by op.
@@ -23,14 +24,35 @@ public static class DataBenchmark
     /// <param name="Stage">decode, chain or loader.</param>
     /// <param name="ImageSize">Height of the loader's output images.</param>
     /// <param name="BatchSize">The sampler's batch size.</param>
-    public sealed record Measurement(string Stage, int Workers, int Images, double Seconds, int ImageSize, int BatchSize)
+    /// <param name="CpuSeconds">The process's CPU time over the stage (all threads).</param>
+    public sealed record Measurement(string Stage, int Workers, int Images, double Seconds, double CpuSeconds, int ImageSize, int BatchSize)
     {
         public double ImagesPerSecond => Images / Seconds;
 
-        /// <summary>The shared benchmark line; <paramref name="model"/> is the config's Arch.name.</summary>
+        /// <summary>The shared benchmark line; <paramref name="model"/> is the config's Arch.name; `cores_busy` is CPU time over wall time.</summary>
         public BenchmarkLine ToLine(string model) =>
             new BenchmarkLine(model, Stage, ImageSize, BatchSize, get_num_threads()) { SamplesPerSecond = ImagesPerSecond }
-                .With("workers", Workers).With("images", Images).With("seconds", Seconds);
+                .With("workers", Workers).With("images", Images).With("seconds", Seconds)
+                .With("cores_busy", Math.Round(CpuSeconds / Seconds, 2));
+    }
+
+    /// <summary>Wall and process CPU time since it started.</summary>
+    sealed class StageClock
+    {
+        readonly Stopwatch _wall = new();
+        TimeSpan _cpuAtStart;
+
+        public void Restart()
+        {
+            _cpuAtStart = Process.GetCurrentProcess().TotalProcessorTime;
+            _wall.Restart();
+        }
+
+        public (double Wall, double Cpu) Elapsed()
+        {
+            double wall = _wall.Elapsed.TotalSeconds;
+            return (wall, (Process.GetCurrentProcess().TotalProcessorTime - _cpuAtStart).TotalSeconds);
+        }
     }
 
     /// <summary>A stage's median over the rounds (its seconds are those of the median round).</summary>
@@ -40,24 +62,25 @@ public static class DataBenchmark
     }
 
     /// <summary>
-    /// The median over rounds of <paramref name="Stage"/>'s images/s divided by <paramref name="Base"/>'s;
-    /// the line repeats the stage's median images/s, as every ratio line does.
+    /// The median over rounds of one stage's images/s divided by another's (<paramref name="Phase"/>
+    /// names both, e.g. `loader2/loader1`); the line repeats the first stage's median images/s, as
+    /// every ratio line does.
     /// </summary>
-    public sealed record Ratio(string Stage, int Workers, string Base, int BaseWorkers, double Value, double StageImagesPerSecond, int ImageSize, int BatchSize)
+    public sealed record Ratio(string Phase, double Value, double StageImagesPerSecond, int ImageSize, int BatchSize)
     {
-        public string Phase => $"{Label(Stage, Workers)}/{Label(Base, BaseWorkers)}";
-
         public BenchmarkLine ToLine(string model) =>
             new BenchmarkLine(model, Phase, ImageSize, BatchSize, get_num_threads()) { SamplesPerSecond = StageImagesPerSecond }
                 .With("ratio", Math.Round(Value, 3));
-
-        static string Label(string stage, int workers) => stage == "loader" ? $"loader{workers}" : stage;
     }
 
     /// <summary>Runs <paramref name="rounds"/> interleaved rounds; returns each stage's median and the ratios.</summary>
     public static (IReadOnlyList<Summary> Stages, IReadOnlyList<Ratio> Ratios) Measure(DataLoaderFactory factory, LoaderConfig config,
         int classNum, long seed, int batches, int maxWorkers, int rounds, Action<string> notice)
     {
+        // An untimed first round: .NET's tiered JIT recompiles the hot paths in the background
+        // during the first seconds, which took CPU from the measured threads (loader2/loader1
+        // 1.41 with it, 1.80 with DOTNET_TieredCompilation=0 on the same machine).
+        Run(factory, config, classNum, seed, batches, maxWorkers, notice).ToList();
         var byRound = Enumerable.Range(0, rounds).Select(_ => Run(factory, config, classNum, seed, batches, maxWorkers, notice).ToList()).ToList();
         var stages = byRound[0].Select((first, k) =>
         {
@@ -70,9 +93,15 @@ public static class DataBenchmark
             return values[values.Count / 2];
         }
         var first = byRound[0];
-        var ratios = new List<Ratio> { new("chain", 1, "decode", 1, MedianRatio(1, 0), stages[1].Median.ImagesPerSecond, first[0].ImageSize, first[0].BatchSize) };
-        for (int k = 3; k < first.Count; k++)
-            ratios.Add(new("loader", first[k].Workers, "loader", 1, MedianRatio(k, 2), stages[k].Median.ImagesPerSecond, first[k].ImageSize, first[k].BatchSize));
+        int Find(string stage, int workers) => first.FindIndex(m => m.Stage == stage && m.Workers == workers);
+        Ratio Of(string phase, int k, int baseK) =>
+            new(phase, MedianRatio(k, baseK), stages[k].Median.ImagesPerSecond, first[k].ImageSize, first[k].BatchSize);
+        var ratios = new List<Ratio> { Of("chain/decode", Find("chain", 1), Find("decode", 1)) };
+        for (int w = 2; w <= maxWorkers; w++)
+        {
+            ratios.Add(Of($"decode{w}/decode1", Find("decode", w), Find("decode", 1)));
+            ratios.Add(Of($"loader{w}/loader1", Find("loader", w), Find("loader", 1)));
+        }
         return (stages, ratios);
     }
 
@@ -125,7 +154,7 @@ public static class DataBenchmark
         })];
     }
 
-    /// <summary>One round: decode, chain, then the loader with 1..<paramref name="maxWorkers"/> workers.</summary>
+    /// <summary>One round: decode on 1..<paramref name="maxWorkers"/> threads, the chain, then the loader with 1..k workers.</summary>
     public static IEnumerable<Measurement> Run(DataLoaderFactory factory, LoaderConfig config, int classNum, long seed, int batches, int maxWorkers, Action<string> notice)
     {
         using var serial = factory.BuildLoader(config with { NumWorkers = 0 }, classNum, seed, notice);
@@ -145,13 +174,20 @@ public static class DataBenchmark
         // batches too), read once here so that all of them read from the page cache.
         int warmUpImages = (maxWorkers * (DataLoader.Prefetch + 1) + 1) * perBatch;
         for (int i = 0; i < Math.Min(serial.SampleCount, images + warmUpImages); i++) dataset.Read(i);
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < images; i++)
-            using (Cv2.ImDecode(dataset.Read(i), ImreadModes.Color)) { }
-        yield return new Measurement("decode", 1, images, clock.Elapsed.TotalSeconds, size, perBatch);
+        // Decoding on 1..k threads at once, each its share of the images: how far this machine
+        // scales the same work over threads with nothing shared, the ceiling for loaderK/loader1.
+        // Decode and chain go over a small set several times, as the loaders do.
+        int decodes = Math.Max(images, batches * perBatch);
+        for (int threads = 1; threads <= maxWorkers; threads++)
+        {
+            var (wall, cpu) = DecodeSeconds(dataset, decodes, threads);
+            yield return new Measurement("decode", threads, decodes, wall, cpu, size, perBatch);
+        }
 
-        int[][] plan = [.. Enumerable.Range(0, (images + perBatch - 1) / perBatch)
-            .Select(b => Enumerable.Range(b * perBatch, Math.Min(perBatch, images - b * perBatch)).ToArray())];
+        var clock = new StageClock();
+
+        int[][] plan = [.. Enumerable.Range(0, (decodes + perBatch - 1) / perBatch)
+            .Select(b => Enumerable.Range(b * perBatch, Math.Min(perBatch, decodes - b * perBatch)).Select(i => i % dataset.Count).ToArray())];
         serial.Assemble(plan[0], 1, 0).Batch?.Dispose(); // steady state: the batch buffer is in the heap
         clock.Restart();
         int done = 0;
@@ -161,7 +197,8 @@ public static class DataBenchmark
             done += assembled.Batch?.Count ?? 0;
             assembled.Batch?.Dispose();
         }
-        yield return new Measurement("chain", 1, done, clock.Elapsed.TotalSeconds, size, perBatch);
+        var (chainWall, chainCpu) = clock.Elapsed();
+        yield return new Measurement("chain", 1, done, chainWall, chainCpu, size, perBatch);
 
         // Each loader's pipeline fill (thread start, its staging buffers' first use: the batches
         // in flight at once) is left out of its timing.
@@ -171,14 +208,30 @@ public static class DataBenchmark
             int warmUp = workers * (DataLoader.Prefetch + 1) + 1, count = 0, seen = 0;
             // A small data set is read over several epochs.
             for (int epoch = 1; seen < warmUp + batches; epoch++)
-                foreach (var batch in loader.Epoch(epoch))
+                foreach (var batch in loader.Epoch(epoch, next: epoch + 1)) // as training reads them
                 {
                     if (++seen == warmUp) clock.Restart();
                     else if (seen > warmUp) count += batch.Count;
                     batch.Dispose();
                     if (seen >= warmUp + batches) break;
                 }
-            yield return new Measurement("loader", workers, count, clock.Elapsed.TotalSeconds, size, perBatch);
+            var (wall, cpu) = clock.Elapsed();
+            yield return new Measurement("loader", workers, count, wall, cpu, size, perBatch);
         }
+    }
+
+    /// <summary>Wall and CPU seconds to read and decode <paramref name="images"/> images (the list over again if short) on <paramref name="threads"/> threads.</summary>
+    static (double Wall, double Cpu) DecodeSeconds(IDataset dataset, int images, int threads)
+    {
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            for (int i = t; i < images; i += threads)
+                using (Cv2.ImDecode(dataset.Read(i % dataset.Count), ImreadModes.Color)) { }
+        })).ToList();
+        var clock = new StageClock();
+        clock.Restart();
+        workers.ForEach(w => w.Start());
+        workers.ForEach(w => w.Join());
+        return clock.Elapsed();
     }
 }

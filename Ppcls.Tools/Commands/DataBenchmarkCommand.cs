@@ -18,9 +18,10 @@ public static class DataBenchmarkCommand
         var maxWorkers = new Option<int>("--max-workers") { Description = "measure the loader with 1..K workers", DefaultValueFactory = _ => Environment.ProcessorCount };
         var rounds = new Option<int>("--rounds") { Description = "interleaved rounds of every stage; medians are reported", DefaultValueFactory = _ => 3 };
         var command = new Command("data",
-            "Measure the data pipeline of a config in one run: read+decode only, the full transform_ops chain on one thread, " +
+            "Measure the data pipeline of a config in one run: read+decode only on 1..K threads, the full transform_ops chain on one thread, " +
             "and the loader with 1..K workers, in interleaved rounds; prints one JSON line per stage (model, phase, size, batch, threads, samples_per_s, workers: " +
-            "the median over the rounds), then the ratios chain/decode and loaderK/loader1 (medians of the per-round ratios), then op:NAME lines: " +
+            "the median over the rounds), then the ratios chain/decode, decodeK/decode1 (how this machine scales the same work over K threads: " +
+            "the ceiling for the loader) and loaderK/loader1 (medians of the per-round ratios), then op:NAME lines: " +
             "microseconds per image of reading, each op and the write into the batch.");
         options.AddTo(command);
         command.Add(loaderName);

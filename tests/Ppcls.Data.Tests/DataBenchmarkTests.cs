@@ -5,14 +5,14 @@ namespace Ppcls.Data.Tests;
 public sealed class DataBenchmarkTests
 {
     [Test]
-    public void The_data_benchmark_measures_decode_chain_and_each_worker_count_on_the_same_images()
+    public void The_data_benchmark_measures_decode_on_each_thread_count_the_chain_and_each_worker_count_on_the_same_images()
     {
         string dir = TestData.ImageSet(6, 2);
         var config = TestData.Loader(TestData.LoaderYaml(dir, TestData.TrainOps, batchSize: 2));
         var results = DataBenchmark.Run(new DataLoaderFactory(DataCatalog.CreateRegistry()), config, 2, 0, 2, 2, _ => { }).ToList();
         Assert.That(results.Select(r => (r.Stage, r.Workers, r.Images)), Is.EqualTo(new[]
         {
-            ("decode", 1, 4), ("chain", 1, 4), ("loader", 1, 4), ("loader", 2, 4),
+            ("decode", 1, 4), ("decode", 2, 4), ("chain", 1, 4), ("loader", 1, 4), ("loader", 2, 4),
         }));
         Assert.That(results.Select(r => r.ImagesPerSecond), Has.All.GreaterThan(0));
         Assert.That(results.Select(r => (r.ImageSize, r.BatchSize)), Has.All.EqualTo((8, 2)), "TrainOps crops to 8 px");
@@ -29,9 +29,9 @@ public sealed class DataBenchmarkTests
 
         Assert.That(stages.Select(s => (s.Median.Stage, s.Median.Workers, s.Rounds)), Is.EqualTo(new[]
         {
-            ("decode", 1, 3), ("chain", 1, 3), ("loader", 1, 3), ("loader", 2, 3),
+            ("decode", 1, 3), ("decode", 2, 3), ("chain", 1, 3), ("loader", 1, 3), ("loader", 2, 3),
         }));
-        Assert.That(ratios.Select(r => r.Phase), Is.EqualTo(new[] { "chain/decode", "loader2/loader1" }));
+        Assert.That(ratios.Select(r => r.Phase), Is.EqualTo(new[] { "chain/decode", "decode2/decode1", "loader2/loader1" }));
         Assert.That(ratios.Select(r => r.Value), Has.All.GreaterThan(0));
         Assert.That(ratios[0].ToLine("M").ToJson(), Does.Match("\\\"phase\\\":\\\"chain/decode\\\",.*\\\"samples_per_s\\\":[0-9.]+,\\\"ratio\\\":[0-9.]+\\}$"));
     }

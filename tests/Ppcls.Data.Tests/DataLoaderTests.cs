@@ -13,10 +13,10 @@ public sealed class DataLoaderTests
         Factory.BuildLoader(TestData.Loader(TestData.LoaderYaml(dir, ops ?? TestData.TrainOps, batchSize, true, dropLast, workers, extra)),
             classNum, seed, notice ?? (_ => { }));
 
-    static List<(float[] Images, long[] Shape, float[] Labels)> Snapshot(IBatchSource loader, int epoch)
+    static List<(float[] Images, long[] Shape, float[] Labels)> Snapshot(IBatchSource loader, int epoch, int? next = null)
     {
         var result = new List<(float[], long[], float[])>();
-        foreach (var batch in loader.Epoch(epoch))
+        foreach (var batch in loader.Epoch(epoch, next))
             using (batch)
                 result.Add((batch.Images.data<float>().ToArray(), batch.Images.shape,
                     batch.SoftLabels ? batch.Labels.data<float>().ToArray() : batch.Labels.data<long>().ToArray().Select(l => (float)l).ToArray()));
@@ -42,6 +42,26 @@ public sealed class DataLoaderTests
                 Assert.That(actual[b].Images, Is.EqualTo(expected[b].Images), $"batch {b} images, {loader.Workers} workers");
                 Assert.That(actual[b].Labels, Is.EqualTo(expected[b].Labels), $"batch {b} labels");
             }
+        }
+    }
+
+    [Test]
+    public void Workers_that_go_on_into_the_announced_next_epoch_give_the_same_batches_as_fresh_epochs()
+    {
+        // 10 images in batches of 4: 3 batches per epoch, so with 2 workers the epochs start on alternating workers.
+        string dir = TestData.ImageSet(10, 3);
+        using var serial = Build(dir, 0);
+        using var two = Build(dir, 2);
+        // 5 then 8: an announced epoch that is not the one read next is dropped, not delivered.
+        var reading = Task.Run(() => new[] { Snapshot(two, 1, next: 2), Snapshot(two, 2, next: 3), Snapshot(two, 3), Snapshot(two, 5, next: 6), Snapshot(two, 8) });
+        Assert.That(reading.Wait(TimeSpan.FromSeconds(60)), Is.True, "the loader hung");
+        int[] epochs = [1, 2, 3, 5, 8];
+        var actual = reading.Result;
+        for (int e = 0; e < epochs.Length; e++)
+        {
+            var expected = Snapshot(serial, epochs[e]);
+            Assert.That(actual[e].Select(b => b.Images), Is.EqualTo(expected.Select(b => b.Images)), $"epoch {epochs[e]} images");
+            Assert.That(actual[e].Select(b => b.Labels), Is.EqualTo(expected.Select(b => b.Labels)), $"epoch {epochs[e]} labels");
         }
     }
 
@@ -154,7 +174,7 @@ public sealed class DataLoaderTests
         var task = Task.Run(() =>
         {
             int seen = 0;
-            foreach (var batch in loader.Epoch(1, cancel.Token))
+            foreach (var batch in loader.Epoch(1, cancel: cancel.Token))
             {
                 batch.Dispose();
                 if (++seen == 2) cancel.Cancel();
