@@ -2,17 +2,19 @@
 # SSLD on the demo data: does a student taught by a teacher on unlabelled images beat the same
 # student trained alone on the labelled images? Makes the data (10 classes, 80 train + 20 val
 # images each), keeps labels for the first 16 train images per class (160 images) and lists all
-# 800 train images without labels, trains a PP-LCNet x1.0 teacher on the labelled 160, then per seed:
-#   alone-20:  PP-LCNet x0.25 on the labelled 160 for 20 epochs (same epochs over the labelled data)
-#   alone-100: the same for 100 epochs (same steps as distilled: 100 x 5 = 20 x 25 = 500 iterations)
-#   distilled: configs/quick_start/PPLCNet_x0_25_ssld_demo.yaml, 20 epochs over the 800 paths
+# 800 train images without labels, trains a PP-LCNet x1.0 teacher on the labelled 160, then per seed
+# (E = EPOCHS, batches of 32: 5 iterations per epoch over the labelled list, 25 over the 800 paths):
+#   alone E:    PP-LCNet x0.25 on the labelled 160 for E epochs (same epochs)
+#   alone 5E:   the same for 5E epochs (same iterations as distilled: 5E x 5 = E x 25)
+#   distilled:  configs/quick_start/PPLCNet_x0_25_ssld_demo.yaml, E epochs over the 800 paths
 # and prints val top-1 (200 images), best / last epoch.
-# Usage: scripts/distill-demo.sh [WORKDIR (default output/distill_demo)] [SEEDS (default "1 2 3 4 5")]
+# Usage: scripts/distill-demo.sh [WORKDIR (default output/distill_demo)] [SEEDS (default "1 2 3 4 5")] [EPOCHS (default 40)]
 # PPCLS overrides the CLI command (default ./ppcls); two runs go at a time, one thread each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-output/distill_demo}"
 seeds="${2:-1 2 3 4 5}"
+epochs="${3:-40}"
 ppcls="${PPCLS:-./ppcls}"
 data="$work/data"
 mkdir -p "$work"
@@ -41,14 +43,14 @@ teacher="$work/teacher/PPLCNet_x1_0/best_model"
   -o Arch.name=PPLCNet_x1_0 -o Global.epochs=100 -o Global.eval_interval=5 -o Global.seed=42
 
 for seed in $seeds; do
-  train "alone100_s$seed" "$alone" "$data/labelled_list.txt" -o Global.epochs=100 -o Global.seed="$seed" &
+  train "alone_steps_s$seed" "$alone" "$data/labelled_list.txt" -o Global.epochs=$((5 * epochs)) -o Global.seed="$seed" &
   train "distilled_s$seed" configs/quick_start/PPLCNet_x0_25_ssld_demo.yaml "$data/unlabeled_list.txt" \
-    -o Global.epochs=20 -o Global.seed="$seed" -o Arch.models.0.Teacher.pretrained="$teacher"
+    -o Global.epochs="$epochs" -o Global.seed="$seed" -o Arch.models.0.Teacher.pretrained="$teacher"
   wait
 done
 for seed in $seeds; do
-  train "alone20_s$seed" "$alone" "$data/labelled_list.txt" -o Global.epochs=20 -o Global.seed="$seed" &
-  [ $((seed % 2)) -eq 0 ] && wait
+  train "alone_epochs_s$seed" "$alone" "$data/labelled_list.txt" -o Global.epochs="$epochs" -o Global.seed="$seed" &
+  if [ $((seed % 2)) -eq 0 ]; then wait; fi
 done
 wait
 
@@ -60,10 +62,10 @@ result() {
   echo "$best $last"
 }
 echo "teacher PPLCNet_x1_0 (160 labelled images, 100 epochs): best top1 $(result teacher | cut -d' ' -f1)"
-echo "seed | alone 20 epochs (best / last) | alone 100 epochs, same steps | distilled 20 epochs on 800 unlabelled"
+echo "seed | alone, $epochs epochs (best / last) | alone, $((5 * epochs)) epochs (same iterations) | distilled, $epochs epochs over 800 unlabelled"
 for seed in $seeds; do
   row="$seed"
-  for arm in alone20 alone100 distilled; do
+  for arm in alone_epochs alone_steps distilled; do
     read -r best last <<< "$(result "${arm}_s$seed")"
     row="$row | $best / $last"
   done
