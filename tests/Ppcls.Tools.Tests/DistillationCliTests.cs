@@ -13,6 +13,7 @@ namespace Ppcls.Tools.Tests;
 public sealed class DistillationCliTests
 {
     static readonly string DistillConfig = Path.Combine(CliRun.RepoRoot, "configs", "quick_start", "PPLCNet_x0_25_distill_demo.yaml");
+    static readonly string SsldConfig = Path.Combine(CliRun.RepoRoot, "configs", "quick_start", "PPLCNet_x0_25_ssld_demo.yaml");
 
     DemoData _demo = null!;
     string _output = null!;
@@ -35,9 +36,11 @@ public sealed class DistillationCliTests
     public void RemoveData() => _demo.Dispose();
 
     /// <summary>The demo overrides on the distillation config, with a PPLCNet_x0_25 teacher from <see cref="TrainTeacher"/>.</summary>
-    string[] Distill(string output, params string[] more) =>
+    string[] Distill(string output, params string[] more) => DistillWith(DistillConfig, output, more);
+
+    string[] DistillWith(string config, string output, params string[] more) =>
     [
-        .. _demo.Overrides(output, epochs: 1).Skip(2).Select(o => o.Replace(".TopkAcc.", ".DistillationTopkAcc.", StringComparison.Ordinal)), "-c", DistillConfig,
+        .. _demo.Overrides(output, epochs: 1).Skip(2).Select(o => o.Replace(".TopkAcc.", ".DistillationTopkAcc.", StringComparison.Ordinal)), "-c", config,
         "-o", "Arch.models.0.Teacher.name=PPLCNet_x0_25", "-o", $"Arch.models.0.Teacher.pretrained={_teacher}",
         "-o", "Arch.models.0.Teacher.class_num=4", "-o", "Arch.models.1.Student.class_num=4",
         .. more,
@@ -129,6 +132,22 @@ public sealed class DistillationCliTests
         Assert.That(line.Success, Is.True, log);
         Assert.That(double.Parse(line.Groups[1].Value, CultureInfo.InvariantCulture), Is.LessThan(0.5));
         Assert.That(log, Does.Contain($"frozen model Teacher is near chance (top1 {line.Groups[1].Value}, chance 0.25000): it teaches nothing useful"));
+    }
+
+    [Test]
+    public void The_SSLD_demo_config_learns_from_the_teacher_on_image_paths_alone()
+    {
+        string output = _demo.NewOutput();
+        string list = Path.Combine(output, "unlabeled.txt");
+        File.WriteAllLines(list, File.ReadLines(Path.Combine(_demo.Data, "train_list.txt")).Select(l => l.Split(' ')[0]));
+
+        var run = CliRun.Of(["train", .. DistillWith(SsldConfig, output, "-o", $"DataLoader.Train.dataset.cls_label_path={list}")]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        string log = File.ReadAllText(Path.Combine(output, "DistillationModel", "train.log"));
+        // No labels: the one loss is the teacher's, and no train accuracy is reported.
+        Assert.That(log, Does.Match(@"\[Train\]\[Epoch 1/1\]\[Avg\]CELoss_Student_Teacher: (\d+\.\d{5}), loss: \1, resident_memory"));
+        Assert.That(log, Does.Match(@"\[Eval\]\[Epoch 1\]\[Avg\]CELoss: [\d.]+, loss: [\d.]+, top1: \d\.\d{5}, top2: \d\.\d{5}"));
     }
 
     [Test]
