@@ -9,15 +9,16 @@
 #   distilled:  configs/quick_start/PPLCNet_x0_25_ssld_demo.yaml, E epochs over the 800 paths
 # and prints val top-1 (200 images), best / last epoch.
 # Usage: scripts/distill-demo.sh [WORKDIR (default output/distill_demo)] [SEEDS (default "1 2 3 4 5")] [EPOCHS (default 40)]
-# PPCLS overrides the CLI command (default ./ppcls); two runs go at a time, one thread each.
+# The data goes to $DATA (default dataset/distill_demo, where the SSLD config looks); PPCLS overrides
+# the CLI command (default ./ppcls). Two runs go at a time, one thread each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 work="${1:-output/distill_demo}"
 seeds="${2:-1 2 3 4 5}"
 epochs="${3:-40}"
 ppcls="${PPCLS:-./ppcls}"
-data="$work/data"
-mkdir -p "$work"
+data="${DATA:-dataset/distill_demo}"
+mkdir -p "$work" "$data"
 
 if [ ! -f "$data/val_list.txt" ]; then
   $ppcls dataset make-demo "$data" --classes 10 --per-class 100 --seed 0
@@ -70,4 +71,5 @@ for seed in $seeds; do
     row="$row | $best / $last"
   done
   echo "$row"
-done
+done | tee "$work/table.txt"
+awk -F' [|/] ' '{for (i = 2; i <= NF; i++) sum[i] += $i} END {row = "mean"; for (i = 2; i <= NF; i++) row = row sprintf(" %s %.4f", i % 2 ? "/" : "|", sum[i] / NR); print row}' "$work/table.txt"
