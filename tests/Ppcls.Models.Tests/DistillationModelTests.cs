@@ -1,5 +1,6 @@
 using Ppcls.Core.Config;
 using Ppcls.Core.Config.Sections;
+using Ppcls.Core.Engine;
 using Ppcls.Core.Loss;
 using Ppcls.Core.Models;
 using Ppcls.Core.Optim;
@@ -77,6 +78,41 @@ public sealed class DistillationModelTests
             foreach (var (name, value) in teacher.Module.state_dict())
                 Assert.That(value.allclose(teacherBefore[name], 0, 0), Is.True, $"{name} unchanged, BN statistics included");
         });
+    }
+
+    [Test]
+    public void EMA_averages_the_student_after_a_step_and_keeps_the_teacher_it_was_given()
+    {
+        manual_seed(6);
+        var model = (DistillationModel)Build().Module;
+        var twin = (DistillationModel)Build().Module; // other random weights: the average starts from the model's
+        var ema = new ModelEma(model, twin, decay: 0.75);
+        using var optimizer = OptimizerFactory.Build(Momentum(), model, 0.1, _ => { });
+        var loss = LossFactory.Build(new ConfigSection(YamlConfigReader.Read(new StringReader(
+            "Train:\n  - DistillationCELoss:\n      weight: 1.0\n      model_name_pairs: [[\"Student\", \"Teacher\"]]\n"), "l.yaml"), "Loss").OptionalNamedList("Train")!, _ => { })!;
+        var before = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+
+        model.train();
+        loss.Compute(ModelOutput.Run(model, randn(4, 3, 32, 32)), zeros(4, dtype: ScalarType.Int64))["loss"].backward();
+        optimizer.Step();
+        ema.Update();
+
+        var after = model.state_dict();
+        var average = twin.state_dict();
+        Assert.Multiple(() =>
+        {
+            foreach (var key in new[] { "Student.fc.weight", "Student.conv1.bn._mean" })
+            {
+                Assert.That(after[key].allclose(before[key]), Is.False, $"{key} moved in the step");
+                Assert.That(average[key].allclose(before[key] * 0.75 + after[key] * 0.25, 1e-5, 1e-7), Is.True, key);
+            }
+            foreach (var key in after.Keys.Where(k => k.StartsWith("Teacher.", StringComparison.Ordinal)))
+                Assert.That(average[key].allclose(before[key], 0, 0), Is.True, $"{key} is the teacher's, unchanged");
+        });
+        twin.eval();
+        using var _ = no_grad();
+        var x = randn(2, 3, 32, 32);
+        Assert.That(twin.call(x).allclose(twin.Models[1].Module.call(x)), Is.True, "the average evaluates as its Student");
     }
 
     [Test]
