@@ -20,11 +20,11 @@ public sealed class MetricLearningCliTests
     /// The triplet config on the test's demo set (4 classes, 32 px): the training list is the
     /// gallery, the val list the query set, with 32 px crops; PK batches of 2 classes x 4 images.
     /// </summary>
-    public static string[] Overrides(DemoData demo, string output, int epochs)
+    public static string[] Overrides(DemoData demo, string output, int epochs, string? config = null)
     {
         var args = new List<string>
         {
-            "-c", TripletConfig,
+            "-c", config ?? TripletConfig,
             "-o", $"Global.output_dir={output}", "-o", $"Global.epochs={epochs}", "-o", "Global.seed=7", "-o", "Global.print_batch_step=1",
             "-o", "Global.image_shape=[3,32,32]", "-o", "Arch.class_num=4",
             "-o", $"DataLoader.Train.dataset.image_root={demo.Data}", "-o", $"DataLoader.Train.dataset.cls_label_path={demo.Data}/train_list.txt",
@@ -70,8 +70,9 @@ public sealed class MetricLearningCliTests
         // ppcls eval of best_model prints the very line training printed at that epoch.
         var eval = CliRun.Of(["eval", .. Overrides(demo, output, epochs: 3), "-o", $"Global.pretrained_model={best}"]);
         Assert.That(eval.ExitCode, Is.EqualTo(0), eval.Error);
-        var evalLine = EvalLine.Match(eval.Output + eval.Error);
-        Assert.That(evalLine.Success, Is.True, eval.Output + eval.Error);
+        string evalLog = File.ReadAllText(Path.Combine(output, "RecModel", "eval.log"));
+        var evalLine = EvalLine.Match(evalLog);
+        Assert.That(evalLine.Success, Is.True, evalLog);
         Assert.That(evalLine.Groups[1].Value, Is.EqualTo("0"));
         Assert.That(evalLine.Groups[2].Value, Is.EqualTo(evals[bestEpoch - 1].Groups[2].Value));
 
@@ -79,7 +80,8 @@ public sealed class MetricLearningCliTests
         string inference = Path.Combine(output, "inference");
         var export = CliRun.Of(["export", .. Overrides(demo, output, epochs: 3), "-o", $"Global.pretrained_model={best}", "-o", $"Global.save_inference_dir={inference}"]);
         Assert.That(export.ExitCode, Is.EqualTo(0), export.Error);
-        Assert.That(export.Output + export.Error, Does.Contain("features output [-1, 64]").And.Contain("8 images from the eval list: max |df|"));
+        Assert.That(File.ReadAllText(Path.Combine(output, "RecModel", "export.log")),
+            Does.Contain("features output [-1, 64]").And.Contain("8 images from the eval list: max |df|"));
         string yaml = File.ReadAllText(Path.Combine(inference, "inference.yml"));
         Assert.That(yaml, Does.Contain("PreProcess:").And.Not.Contain("PostProcess").And.Not.Contain("Topk"));
         var predict = CliRun.Of(["predict", "-c", Path.Combine(CliRun.RepoRoot, "configs", "inference_cls.yaml"),
