@@ -10,7 +10,7 @@ namespace Ppcls.Core.Distributed;
 public static class RankGather
 {
     /// <summary>The rows of every rank's [n_r, ...] float32 tensor, stacked in rank order; the tensor itself in one process.</summary>
-    public static Tensor Rows(ICommunicator world, Tensor local)
+    static Tensor Rows(ICommunicator world, Tensor local)
     {
         if (world.Size == 1) return local;
         var (offset, total) = Offsets(world, local.shape[0]);
@@ -20,6 +20,25 @@ public static class RankGather
         if (local.shape[0] > 0) all.narrow(0, offset, local.shape[0]).copy_(local.to_type(ScalarType.Float32).cpu());
         world.AllReduceSum(all);
         return all;
+    }
+
+    /// <summary>
+    /// Every rank's batches gathered batch by batch: batch 0 of each rank in rank order, then batch 1,
+    /// ... As an eval shard holds the rank's piece of each global batch, the rows come back in the data
+    /// set's order (as PaddleClas's per-batch all_gather returns them), the same as in one process.
+    /// </summary>
+    public static Tensor Batches(ICommunicator world, IReadOnlyList<Tensor> batches)
+    {
+        if (world.Size == 1) return cat(batches.ToList(), 0);
+        var counts = new double[world.Size];
+        counts[world.Rank] = batches.Count;
+        world.AllReduceSum(counts);
+        long[] empty = [.. batches[0].shape];
+        empty[0] = 0;
+        var pieces = new List<Tensor>();
+        for (int b = 0; b < (int)counts.Max(); b++)
+            pieces.Add(Rows(world, b < batches.Count ? batches[b] : zeros(empty, ScalarType.Float32)));
+        return cat(pieces, 0);
     }
 
     /// <summary>Every rank's values, concatenated in rank order.</summary>

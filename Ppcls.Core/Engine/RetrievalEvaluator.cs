@@ -154,8 +154,8 @@ public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query
                 iter++;
             }
         }
-        var all = RankGather.Rows(_world, cat(features, 0));
-        var allLabels = RankGather.Rows(_world, cat(labels, 0)).to_type(ScalarType.Int64);
+        var all = RankGather.Batches(_world, features);
+        var allLabels = RankGather.Batches(_world, labels).to_type(ScalarType.Int64);
         PpclsLog.Info($"Build {name} done, all feat shape: [{all.shape[0]}, {all.shape[1]}]");
         return (all, allLabels);
     }

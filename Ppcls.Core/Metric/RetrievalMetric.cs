@@ -32,10 +32,10 @@ public sealed class RetrievalMetric(IReadOnlyList<int>? recallTopk, bool meanAve
 
     public IReadOnlyDictionary<string, double> Result(ICommunicator world)
     {
+        if (_features.Count == 0) return new Dictionary<string, double>(StringComparer.Ordinal);
         using var scope = NewDisposeScope();
-        var features = RankGather.Rows(world, _features.Count == 0 ? zeros(0, 0) : cat(_features, 0));
-        var labels = RankGather.Rows(world, _labels.Count == 0 ? zeros(0) : cat(_labels, 0)).to_type(ScalarType.Int64);
-        if (labels.shape[0] == 0) return new Dictionary<string, double>(StringComparer.Ordinal);
+        var features = RankGather.Batches(world, _features);
+        var labels = RankGather.Batches(world, _labels).to_type(ScalarType.Int64);
         var similarity = features.matmul(features.t());
         return Score(similarity, labels, labels, Retrieval.WithoutSelf(labels.shape[0]));
     }

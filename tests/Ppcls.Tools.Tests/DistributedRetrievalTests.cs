@@ -2,8 +2,8 @@ namespace Ppcls.Tools.Tests;
 
 /// <summary>
 /// Retrieval eval under `mpirun -np 2`: each rank embeds its half of the gallery and query sets,
-/// and the metrics are scored on the embeddings of both ranks gathered, so they equal a single
-/// process's eval of the same weights.
+/// and the metrics are scored on the embeddings of both ranks gathered (back in the lists' order),
+/// so they equal a single process's eval of the same weights.
 /// </summary>
 [NonParallelizable]
 public sealed class DistributedRetrievalTests
@@ -33,7 +33,8 @@ public sealed class DistributedRetrievalTests
         var distributed = MetricLearningCliTests.EvalLine.Matches(two.Output).Last();
         Assert.That(distributed.Success, Is.True, two.Output);
 
-        var one = CliRun.Of(["eval", .. args, "-o", $"Global.pretrained_model={Path.Combine(output, "RecModel", "latest")}"]);
+        // A child process: Global.num_threads would otherwise change the test host's libtorch threads.
+        var one = MpiJob.Run(1, "ppcls.dll", ["eval", .. args, "-o", $"Global.pretrained_model={Path.Combine(output, "RecModel", "latest")}"]);
         Assert.That(one.ExitCode, Is.EqualTo(0), one.Error);
         string evalLog = File.ReadAllText(Path.Combine(output, "RecModel", "eval.log"));
         var single = MetricLearningCliTests.EvalLine.Match(evalLog);
