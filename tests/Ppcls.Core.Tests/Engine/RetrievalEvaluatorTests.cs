@@ -101,6 +101,32 @@ public sealed class RetrievalEvaluatorTests
         Assert.That(e.Message, Does.StartWith("Metric.Eval: Global.eval_mode: retrieval scores the query set against the gallery with Recallk and mAP only"));
     }
 
+    [TestCase("train.txt", "train.txt", 0.5, "DataLoader.Eval: Gallery and Query list the same images; they are embedded once and each query's match with itself is left out")]
+    [TestCase("train.txt", "other.txt", 1.0, null)]
+    public void Gallery_and_Query_naming_one_list_are_one_set_without_self_matches(string galleryList, string queryList, double recall1, string? notice)
+    {
+        using var files = new ConfigTestFiles();
+        var notices = new List<string>();
+        string[] Loader(string name, string list) =>
+            [$"DataLoader.Eval.{name}.dataset.name=ImageNetDataset", $"DataLoader.Eval.{name}.dataset.image_root=.",
+             $"DataLoader.Eval.{name}.dataset.cls_label_path={list}", $"DataLoader.Eval.{name}.sampler.batch_size=4"];
+        var config = PpclsConfig.Load(files.Write("c.yaml", ConfigTestFiles.Minimal),
+            ["Global.eval_mode=retrieval", .. Loader("Gallery", galleryList), .. Loader("Query", queryList)], _ => { });
+        var metrics = new MetricSet([], RecallAndMap());
+
+        // Both loaders serve the four points of the self-match test above.
+        using var evaluator = RetrievalEvaluator.Build(config, new PointLoaders(), metrics, 1, CPU, null, null, notices.Add);
+        var result = evaluator.Run(new PointModel(), epoch: 1);
+
+        Assert.That(result["recall1"], Is.EqualTo(recall1).Within(Tol), "as a separate set each point finds itself");
+        Assert.That(notices, notice is null ? Is.Empty : Does.Contain(notice));
+    }
+
+    sealed class PointLoaders : IDataLoaderBuilder
+    {
+        public IBatchSource Build(LoaderConfig config, int classNum, long? seed, Action<string> notice) => Set(Points(0, 70, 90, 130), 0, 0, 1, 1);
+    }
+
     sealed class NoLoaders : IDataLoaderBuilder
     {
         public IBatchSource Build(LoaderConfig config, int classNum, long? seed, Action<string> notice) =>
