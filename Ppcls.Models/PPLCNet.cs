@@ -146,7 +146,9 @@ public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultiplier
         return flatten.call(head);
     }
 
-    public string ToOnnx(OnnxGraph graph, string input)
+    public string ToOnnx(OnnxGraph graph, string input) => graph.Module(fc, "fc", FeaturesToOnnx(graph, input));
+
+    public string FeaturesToOnnx(OnnxGraph graph, string input)
     {
         var y = graph.Module(conv1, "conv1", input);
         y = graph.Module(blocks2, "blocks2", y);
@@ -161,8 +163,7 @@ public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultiplier
             y = graph.Module(act!, "act", y);
             y = graph.Module(dropout!, "dropout", y);
         }
-        y = graph.Module(flatten, "flatten", y);
-        return graph.Module(fc, "fc", y);
+        return graph.Module(flatten, "flatten", y);
     }
 
     Tensor Head(Tensor pooled)

@@ -1,6 +1,7 @@
 using Ppcls.Core.Config;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Models;
+using Ppcls.Core.Onnx;
 using Ppcls.Models.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -15,7 +16,7 @@ namespace Ppcls.Models;
 /// primary output is the logits where there is a head, else the features. State-dict keys:
 /// <c>backbone.*</c>, <c>neck.fc.*</c>, <c>head.fc.*</c>.
 /// </summary>
-public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel
+public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEmbeddingModel
 {
     public const string ArchName = "RecModel";
     public const string StopLayerName = "flatten";
@@ -39,6 +40,8 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel
             foreach (var (name, p) in backbone.named_parameters())
                 if (name.StartsWith(((IFeatureBackbone)backbone).ClassifierParameterPrefix, StringComparison.Ordinal)) p.requires_grad = false;
     }
+
+    public nn.Module<Tensor, Tensor> Embedding() => new RecEmbedding(backbone, _stopped, neck);
 
     public override Tensor forward(Tensor x)
     {
@@ -110,8 +113,40 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel
     }
 }
 
+/// <summary>
+/// A RecModel's path to its <c>features</c> output (backbone up to the stop layer, then the neck),
+/// sharing the RecModel's layers: what `ppcls export` writes (PaddleClas's <c>infer_output_key: features</c>).
+/// </summary>
+sealed class RecEmbedding : nn.Module<Tensor, Tensor>, IOnnxExportable
+{
+    readonly nn.Module<Tensor, Tensor> backbone;
+    readonly FullyConnectedGear? neck;
+    readonly bool _stopped;
+
+    public RecEmbedding(nn.Module<Tensor, Tensor> backbone, bool stopped, FullyConnectedGear? neck) : base("RecEmbedding")
+    {
+        this.backbone = backbone;
+        this.neck = neck;
+        _stopped = stopped;
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        if (neck is null) return _stopped ? ((IFeatureBackbone)backbone).ForwardFeatures(x) : backbone.call(x);
+        using var features = _stopped ? ((IFeatureBackbone)backbone).ForwardFeatures(x) : backbone.call(x);
+        return neck.call(features);
+    }
+
+    public string ToOnnx(OnnxGraph graph, string input)
+    {
+        var y = _stopped ? graph.Child("backbone", () => ((IFeatureBackbone)backbone).FeaturesToOnnx(graph, input)) : graph.Module(backbone, "backbone", input);
+        return neck is null ? y : graph.Module(neck, "neck", y);
+    }
+}
+
 /// <summary>PaddleClas's <c>FC</c> gear (neck or head): one Linear layer, <c>fc</c>.</summary>
-public sealed class FullyConnectedGear : nn.Module<Tensor, Tensor>
+public sealed class FullyConnectedGear : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     readonly Linear fc;
 
@@ -125,4 +160,6 @@ public sealed class FullyConnectedGear : nn.Module<Tensor, Tensor>
     public int OutputSize { get; }
 
     public override Tensor forward(Tensor x) => fc.call(x);
+
+    public string ToOnnx(OnnxGraph graph, string input) => graph.Module(fc, "fc", input);
 }

@@ -54,6 +54,9 @@ public sealed record PpclsConfig
             Amp = root.OptionalSection("AMP") is { } amp ? AmpConfig.Read(amp, notice) : null,
             Ema = root.OptionalSection("EMA") is { } ema ? EmaConfig.Read(ema, notice) : null,
         };
+        if (config.DataLoader is { } loaders && (loaders.Gallery ?? loaders.Query) is not null && config.Global.EvalMode != GlobalConfig.RetrievalMode)
+            throw ConfigException.At("Global.eval_mode", null,
+                "DataLoader.Eval has Gallery/Query loaders, which only retrieval evaluation reads; set Global.eval_mode: retrieval");
         if (config.Amp is { UseAmp: true })
             notice("AMP.use_amp is on, but Ppcls trains in float32 on the CPU; AMP settings are ignored");
         root.Finish(notice, PaddleOnlySections);

@@ -14,11 +14,14 @@ namespace Ppcls.Core.Engine;
 /// over samples (weighted by batch size), logged in PaddleClas's `[Eval]` shapes. An optional
 /// observer is told of the epoch and each iteration (its timing has only reader and forward parts).
 /// With a communicator of several ranks, each rank evaluates its shard of the eval set and the
-/// sums and counts are added over the ranks, so the averages cover every image exactly once.
+/// sums and counts are added over the ranks, so the averages cover every image exactly once;
+/// whole-set metrics (Recallk, mAP, TprAtFpr) gather every rank's samples.
 /// </summary>
 public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet? metrics, Device device, int printBatchStep,
-    ITrainingObserver? observer = null, ICommunicator? communicator = null)
+    ITrainingObserver? observer = null, ICommunicator? communicator = null) : IEvaluator
 {
+    IReadOnlyDictionary<string, double> IEvaluator.Run(nn.Module<Tensor, Tensor> model, int epoch) => Run(model, epoch);
+
     /// <summary>
     /// Evaluates <paramref name="model"/>; returns the averages (CELoss, loss, top1, top5, ...).
     /// With <paramref name="confusion"/>, also counts each sample's (true, arg-max) pair there
@@ -86,9 +89,8 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
         }
         var reduced = communicator is { Size: > 1 } world ? OverRanks(averages, world) : averages.Averages;
         var result = reduced.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
-        // Whole-set metrics (retrieval) cover this rank's shard only.
         foreach (var metric in metrics?.DatasetMetrics ?? [])
-            foreach (var (name, value) in metric.Result()) result[name] = value;
+            foreach (var (name, value) in metric.Result(communicator ?? SingleProcess.Instance)) result[name] = value;
         PpclsLog.Info(TrainLog.EvalAverage(epoch, result));
         observer?.OnEpochFinished(new EpochFinished(RunPhase.Eval, epoch, result));
         return result;

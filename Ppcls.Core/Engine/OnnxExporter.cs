@@ -12,10 +12,16 @@ public sealed record ExportCheckInput(string Name, float[] Images, long[] Shape)
 /// on the check inputs (random batches, real images), the model is brought into its inference
 /// form (<c>fuse</c>: rep branches merged, BN folded), written as ONNX with Softmax appended, and
 /// the written file is run in ONNX Runtime on the same inputs. Every check must agree within
-/// <see cref="ExportCheck.Tolerance"/> on every probability.
+/// <see cref="ExportCheck.Tolerance"/> on every probability. An embedding model
+/// (<paramref name="embedding"/>: a RecModel's <c>features</c>) is written without Softmax and
+/// checked on its feature values.
 /// </summary>
-public sealed class OnnxExporter(nn.Module<Tensor, Tensor> model, Func<nn.Module, int> fuse, string modelName, int channels, int height, int width)
+public sealed class OnnxExporter(nn.Module<Tensor, Tensor> model, Func<nn.Module, int> fuse, string modelName, int channels, int height, int width,
+    bool embedding = false)
 {
+    /// <summary>The width of the written model's output (classes, or the embedding's dimensions), once <see cref="Export"/> ran.</summary>
+    public int OutputWidth { get; private set; }
+
     /// <summary>Random N(0, 1) images at batch 1 and 4 (seeded), the shapes the exporter always checks.</summary>
     public IReadOnlyList<ExportCheckInput> RandomInputs(long seed = 2024)
     {
@@ -36,18 +42,23 @@ public sealed class OnnxExporter(nn.Module<Tensor, Tensor> model, Func<nn.Module
     }
 
     /// <summary>Probabilities of the model as it is now (eval mode, no grad), [N, classes] flat.</summary>
-    public static float[] Probabilities(nn.Module<Tensor, Tensor> net, float[] images, long[] shape)
+    public static float[] Probabilities(nn.Module<Tensor, Tensor> net, float[] images, long[] shape) => Outputs(net, images, shape, softmax: true);
+
+    /// <summary>The model's output as it is now (eval mode, no grad), [N, D] flat; with <paramref name="softmax"/> its probabilities.</summary>
+    static float[] Outputs(nn.Module<Tensor, Tensor> net, float[] images, long[] shape, bool softmax)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var first = net.parameters().First();
         var x = tensor(images, shape).to(first.dtype, first.device);
-        return net.call(x).softmax(-1).to(ScalarType.Float32).cpu().data<float>().ToArray();
+        var y = net.call(x);
+        return (softmax ? y.softmax(-1) : y).to(ScalarType.Float32).cpu().data<float>().ToArray();
     }
 
     /// <summary>
     /// Records the reference probabilities, fuses the model (in place), writes <paramref name="onnxPath"/>,
     /// and compares ONNX Runtime's output on the same inputs. Returns one check per input; the caller fails on any that did not pass.
+    /// <paramref name="classNum"/> is the output width of a classifier; an embedding's is taken from its output.
     /// </summary>
     public (int FusedBlocks, IReadOnlyList<ExportCheck> Checks) Export(string onnxPath, int classNum, IReadOnlyList<ExportCheckInput> inputs,
         IReadOnlyDictionary<string, string>? metadata = null)
@@ -57,9 +68,12 @@ public sealed class OnnxExporter(nn.Module<Tensor, Tensor> model, Func<nn.Module
             if (input.Shape[1] != channels || input.Shape[2] != height || input.Shape[3] != width)
                 throw new OnnxExportException(
                     $"{input.Name}: images are {input.Shape[1]}x{input.Shape[2]}x{input.Shape[3]} after preprocessing, but Global.image_shape is [{channels}, {height}, {width}]; make the transforms' final crop match image_shape");
-        var references = inputs.Select(i => Probabilities(model, i.Images, i.Shape)).ToList();
+        var references = inputs.Select(i => Outputs(model, i.Images, i.Shape, softmax: !embedding)).ToList();
         int fused = fuse(model);
-        var proto = OnnxClassifierExport.Build(model, modelName, channels, height, width, classNum, metadata);
+        OutputWidth = embedding ? references[0].Length / (int)inputs[0].Shape[0] : classNum;
+        var proto = embedding
+            ? OnnxClassifierExport.BuildEmbedding(model, modelName, channels, height, width, OutputWidth, metadata)
+            : OnnxClassifierExport.Build(model, modelName, channels, height, width, classNum, metadata);
         OnnxClassifierExport.Save(proto, onnxPath);
 
         using var session = new OnnxClassifier(onnxPath);
@@ -67,7 +81,7 @@ public sealed class OnnxExporter(nn.Module<Tensor, Tensor> model, Func<nn.Module
         for (int i = 0; i < inputs.Count; i++)
         {
             var onnx = session.Run(inputs[i].Images, inputs[i].Shape);
-            checks.Add(ExportCheck.Compare(inputs[i].Name, references[i], onnx, (int)inputs[i].Shape[0]));
+            checks.Add(ExportCheck.Compare(inputs[i].Name, references[i], onnx, (int)inputs[i].Shape[0], features: embedding));
         }
         return (fused, checks);
     }

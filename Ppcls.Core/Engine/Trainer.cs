@@ -69,7 +69,8 @@ public sealed class Trainer
         if (checkOnly)
         {
             PpclsLog.Info($"check passed: loaders, losses, metrics, LR schedule ({schedule.Name}) and optimizer ({run.Optimizer.Name}) are valid" +
-                (run.EvalLoader is null ? "" : $"; eval: {run.EvalLoader.SampleCount} images"));
+                (run.Evaluator is RetrievalEvaluator retrieval ? $"; eval: {retrieval.SampleCount} gallery and query images"
+                    : run.EvalLoader is null ? "" : $"; eval: {run.EvalLoader.SampleCount} images"));
             return new TrainingResult(run.State.Epoch, run.State.BestMetric, run.State.BestEpoch, OutputDir, StoppedEarly: false, run.State.History ?? []);
         }
         var model = _s.Model;
@@ -149,7 +150,8 @@ public sealed class Trainer
         {
             // Everything is validated before the first image is read.
             run.TrainLoader = _s.Data.Build(trainConfig, classNum, seed, PpclsLog.Info, new DataShard(_world.Rank, _world.Size, Pad: true));
-            run.EvalLoader = loaders.Eval is { } e && _global.EvalDuringTrain
+            bool retrieval = _global.EvalMode == GlobalConfig.RetrievalMode;
+            run.EvalLoader = loaders.Eval is { } e && _global.EvalDuringTrain && !retrieval
                 ? _s.Data.Build(e, classNum, seed, PpclsLog.Info, new DataShard(_world.Rank, _world.Size, Pad: false))
                 : null;
             if (run.EvalLoader is { BatchCount: 0 } && _world.Size > 1)
@@ -166,7 +168,7 @@ public sealed class Trainer
                     $"but {labelsKey} ({run.TrainLoader.LabelSummary!.ListPath}) lists images without labels; use losses that learn from a teacher (DistillationCELoss, DistillationDMLLoss, DistillationKLDivLoss) or a labelled list");
             var evalLoss = LossFactory.Build(config.Loss.Eval, PpclsLog.Info);
             run.TrainMetrics = MetricFactory.Build(config.Metric.Train, PpclsLog.Info, PpclsLog.Warn);
-            var evalMetrics = MetricFactory.Build(config.Metric.Eval, PpclsLog.Info, PpclsLog.Warn);
+            var evalMetrics = MetricFactory.Build(config.Metric.Eval, PpclsLog.Info, PpclsLog.Warn, _global.Retrieval);
 
             int updateFreq = _global.UpdateFreq;
             if (run.TrainLoader.BatchCount < updateFreq)
@@ -187,7 +189,9 @@ public sealed class Trainer
             run.Optimizer = OptimizerFactory.Build(optimizerConfig, model.named_parameters().Select(p => (p.name, p.parameter)),
                 model as ILearningRateMultipliers, run.Schedule.Current, PpclsLog.Info);
             run.Ema = config.Ema is { } emaConfig ? new ModelEma(model, _s.BuildTwin().to(_s.Device), emaConfig.Decay) : null;
-            run.Evaluator = run.EvalLoader is null ? null : new Evaluator(run.EvalLoader, evalLoss, evalMetrics, _s.Device, _global.PrintBatchStep, _observer, _world);
+            run.Evaluator = retrieval && _global.EvalDuringTrain
+                ? RetrievalEvaluator.Build(config, _s.Data, evalMetrics, seed, _s.Device, _observer, _world, PpclsLog.Info)
+                : run.EvalLoader is null ? null : new Evaluator(run.EvalLoader, evalLoss, evalMetrics, _s.Device, _global.PrintBatchStep, _observer, _world);
 
             run.State = new TrainingState(config.Arch.Name, classNum, 0, 0, -1, 0, 0);
             if (_global.Checkpoints is { } resumeFrom)

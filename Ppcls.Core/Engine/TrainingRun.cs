@@ -18,7 +18,7 @@ public sealed class TrainingRun : IDisposable
 
     /// <summary>The loader of `DataLoader.Train`.</summary>
     public IBatchSource TrainLoader { get; internal set; } = null!;
-    /// <summary>The loader of `DataLoader.Eval` when the run evaluates during training.</summary>
+    /// <summary>The loader of `DataLoader.Eval` when the run evaluates during training (classification; a retrieval evaluator owns its own).</summary>
     public IBatchSource? EvalLoader { get; internal set; }
     public CombinedLoss TrainLoss { get; internal set; } = null!;
     public MetricSet? TrainMetrics { get; internal set; }
@@ -29,7 +29,7 @@ public sealed class TrainingRun : IDisposable
     public ModelEma? Ema { get; internal set; }
     /// <summary>Set when Arch.freeze_backbone is on.</summary>
     public BackboneFreeze? Freeze { get; internal set; }
-    public Evaluator? Evaluator { get; internal set; }
+    public IEvaluator? Evaluator { get; internal set; }
     /// <summary>Iterations per optimizer step (`Global.update_freq`, 1 when an epoch has fewer batches).</summary>
     public int UpdateFreq { get; internal set; } = 1;
     /// <summary>Iterations per epoch: the loader's batches, less the tail that <see cref="UpdateFreq"/> cannot use.</summary>
@@ -46,6 +46,7 @@ public sealed class TrainingRun : IDisposable
         Board?.Dispose();
         GradientSync?.Dispose();
         Optimizer?.Dispose();
+        (Evaluator as IDisposable)?.Dispose();
         EvalLoader?.Dispose();
         TrainLoader?.Dispose();
     }

@@ -8,12 +8,14 @@ namespace Ppcls.Core.Inference;
 /// `dump_infer_config`, so the folder is self-contained: `Global.model_name`,
 /// `PreProcess.transform_ops` (the training config's `Infer.transforms` after decoding, with
 /// NormalizeImage's `scale` evaluated to a number) and `PostProcess.Topk` with the class names
-/// themselves (`label_list`) instead of a path to the map.
+/// themselves (`label_list`) instead of a path to the map. An embedding model (RecModel) has no
+/// post-process: its output is the features.
 /// </summary>
 public static class InferenceYaml
 {
     /// <param name="transforms">The `Infer.transforms` list as configured (not modified).</param>
-    public static ConfigMap Build(string modelName, ConfigList transforms, int topk, IReadOnlyList<string>? labels)
+    /// <param name="topk">Topk's k; null for an embedding model (no PostProcess).</param>
+    public static ConfigMap Build(string modelName, ConfigList transforms, int? topk, IReadOnlyList<string>? labels)
     {
         var ops = new ConfigList();
         foreach (var item in transforms.Items)
@@ -27,19 +29,21 @@ public static class InferenceYaml
             if (name == "NormalizeImage" && copy["NormalizeImage"] is ConfigMap normalize) EvaluateScale(normalize);
             ops.Items.Add(copy);
         }
-        var topkMap = new ConfigMap { ["topk"] = Number(topk) };
+        var root = new ConfigMap
+        {
+            ["Global"] = new ConfigMap { ["model_name"] = new ConfigScalar(modelName) },
+            ["PreProcess"] = new ConfigMap { ["transform_ops"] = ops },
+        };
+        if (topk is not { } k) return root;
+        var topkMap = new ConfigMap { ["topk"] = Number(k) };
         if (labels is not null)
         {
             var list = new ConfigList();
             list.Items.AddRange(labels.Select(l => new ConfigScalar(l, quoted: true)));
             topkMap["label_list"] = list;
         }
-        return new ConfigMap
-        {
-            ["Global"] = new ConfigMap { ["model_name"] = new ConfigScalar(modelName) },
-            ["PreProcess"] = new ConfigMap { ["transform_ops"] = ops },
-            ["PostProcess"] = new ConfigMap { ["Topk"] = topkMap },
-        };
+        root["PostProcess"] = new ConfigMap { ["Topk"] = topkMap };
+        return root;
     }
 
     static bool DecodesToRgbHwc(ConfigNode options)

@@ -20,6 +20,7 @@ public static class LossFactory
         ["DistillationDMLLoss"] = o => new DistillationDMLLoss(ModelPair.Read(o), Activation(o, "softmax"), o.Bool("sum_across_class_dim", false), Key(o)),
         ["DistillationKLDivLoss"] = o => new DistillationKLDivLoss(ModelPair.Read(o), Positive(o, "temperature", 4), Key(o)),
         ["TripletLoss"] = o => new TripletLoss(o.Double("margin", 1.0)),
+        ["TripletLossV2"] = o => new TripletLoss(o.Double("margin", 0.5), o.Bool("normalize_feature", true), o.String("feature_from", "features"), "TripletLossV2"),
         ["TripletAngularMarginLoss"] = o => new TripletAngularMarginLoss(new TripletAngularMarginOptions(
             o.Double("margin", 0.5), o.Bool("normalize_feature", true), Reduction(o), o.Bool("add_absolute", false),
             o.Double("absolute_loss_weight", 1.0), o.Double("ap_value", 0.9), o.Double("an_value", 0.5), o.String("feature_from", "features"))),

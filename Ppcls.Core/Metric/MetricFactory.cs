@@ -12,7 +12,8 @@ public static class MetricFactory
 
     /// <summary>The metric set, or null for an empty list.</summary>
     /// <param name="warn">Receives run-time warnings (k above the class count).</param>
-    public static MetricSet? Build(IReadOnlyList<NamedEntry> entries, Action<string> notice, Action<string> warn)
+    /// <param name="retrieval">How Recallk and mAP embed the images (Global's feature keys); the defaults without it.</param>
+    public static MetricSet? Build(IReadOnlyList<NamedEntry> entries, Action<string> notice, Action<string> warn, RetrievalOptions? retrieval = null)
     {
         if (entries.Count == 0) return null;
         var metrics = new List<TopkAccuracy>();
@@ -24,7 +25,7 @@ public static class MetricFactory
                     $"unknown metric '{entry.Name}'; {KeySuggester.Hint(entry.Name, Names)}use one of: {string.Join(", ", Names)}");
             if (entry.Name is "mAP" or "TprAtFpr")
             {
-                datasetMetrics.Add(entry.Name == "mAP" ? new RetrievalMetric(null, true) : new TprAtFpr(entry.Options.Double("max_fpr", 0.001)));
+                datasetMetrics.Add(entry.Name == "mAP" ? new RetrievalMetric(null, true, retrieval) : new TprAtFpr(entry.Options.Double("max_fpr", 0.001)));
                 entry.Options.Finish(notice, ["descending"]);
                 continue;
             }
@@ -35,7 +36,7 @@ public static class MetricFactory
             if (entry.Name == "Recallk")
             {
                 entry.Options.Finish(notice, ["descending"]);
-                datasetMetrics.Add(new RetrievalMetric(topk, false));
+                datasetMetrics.Add(new RetrievalMetric(topk, false, retrieval));
                 continue;
             }
             bool distillation = entry.Name == "DistillationTopkAcc";

@@ -38,6 +38,9 @@ public static class Retrieval
         return averagePrecision.mean().item<double>();
     }
 
+    /// <summary>The keep mask of a set queried against itself: every pair but an image with itself.</summary>
+    public static Tensor WithoutSelf(long count) => eye(count, dtype: ScalarType.Bool).logical_not();
+
     /// <summary>[queries, gallery] as float64: 1 where the gallery item at that rank shares the query's label (and is kept).</summary>
     static Tensor Relevance(Tensor similarity, Tensor queryLabels, Tensor galleryLabels, Tensor? keepMask)
     {

@@ -1,3 +1,4 @@
+using Ppcls.Core.Distributed;
 using Ppcls.Core.Models;
 using static TorchSharp.torch;
 
@@ -30,14 +31,16 @@ public sealed class TprAtFpr(double maxFpr = 0.001) : IDatasetMetric
         for (int i = 0; i < ids.Length; i++) (ids[i] == 0 ? _negative : _positive).Add(scores[i]);
     }
 
-    public IReadOnlyDictionary<string, double> Result()
+    public IReadOnlyDictionary<string, double> Result(ICommunicator world)
     {
         double bestTpr = 0, bestFpr = 0, bestThreshold = 0;
-        if (_positive.Count > 0)
+        var positive = RankGather.Values(world, _positive);
+        var negative = RankGather.Values(world, _negative);
+        if (positive.Length > 0)
             for (int i = 0; i < Thresholds; i++)
             {
                 double threshold = (double)i / Thresholds;
-                var (tpr, fpr) = Rates(_positive, _negative, threshold);
+                var (tpr, fpr) = Rates(positive, negative, threshold);
                 if (fpr <= maxFpr && tpr > bestTpr) (bestTpr, bestFpr, bestThreshold) = (tpr, fpr, threshold);
             }
         return new Dictionary<string, double>(StringComparer.Ordinal) { ["tpr"] = bestTpr, ["fpr"] = bestFpr, ["threshold"] = bestThreshold };

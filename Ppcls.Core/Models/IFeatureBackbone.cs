@@ -1,3 +1,4 @@
+using Ppcls.Core.Onnx;
 using static TorchSharp.torch;
 
 namespace Ppcls.Core.Models;
@@ -12,4 +13,7 @@ public interface IFeatureBackbone
     int FeatureSize { get; }
     string ClassifierParameterPrefix { get; }
     Tensor ForwardFeatures(Tensor x);
+
+    /// <summary>The ONNX nodes of <see cref="ForwardFeatures"/> (the export of a RecModel's embedding).</summary>
+    string FeaturesToOnnx(OnnxGraph graph, string input);
 }

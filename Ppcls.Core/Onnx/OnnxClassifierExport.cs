@@ -15,6 +15,8 @@ public static class OnnxClassifierExport
 {
     public const string InputName = "x";
     public const string OutputName = "softmax";
+    /// <summary>The output of an embedding model (RecModel), as PaddleClas's `infer_output_key: features`.</summary>
+    public const string FeaturesOutputName = "features";
 
     public static ModelProto Build(nn.Module model, string modelName, int channels, int height, int width, int classNum,
         IReadOnlyDictionary<string, string>? metadata = null)
@@ -26,6 +28,18 @@ public static class OnnxClassifierExport
         graph.Output(probabilities, [null, classNum]);
         string version = typeof(OnnxClassifierExport).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
         return graph.ToModel(version, metadata, $"{modelName} exported by ppcls: softmax probabilities over {classNum} classes");
+    }
+
+    /// <summary>An embedding model: input `x` as for a classifier, output `features` [N, <paramref name="dimensions"/>] as the network computes it (no Softmax, no normalisation).</summary>
+    public static ModelProto BuildEmbedding(nn.Module model, string modelName, int channels, int height, int width, int dimensions,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
+        var graph = new OnnxGraph(modelName);
+        string x = graph.Input(InputName, [null, channels, height, width]);
+        string features = graph.Copy(graph.Module(model, "", x), FeaturesOutputName);
+        graph.Output(features, [null, dimensions]);
+        string version = typeof(OnnxClassifierExport).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+        return graph.ToModel(version, metadata, $"{modelName} exported by ppcls: {dimensions}-d embeddings (features)");
     }
 
     /// <summary>Writes the model through a temporary file and a rename.</summary>

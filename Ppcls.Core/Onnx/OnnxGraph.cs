@@ -239,6 +239,8 @@ public sealed class OnnxGraph
     public string Concat(IReadOnlyList<string> inputs, long axis = 1) => Node("Concat", inputs, a => a.Int("axis", axis));
     public string GlobalAveragePool(string x) => Node("GlobalAveragePool", [x]);
     public string Flatten(string x, long axis = 1) => Node("Flatten", [x], a => a.Int("axis", axis));
+    /// <summary>A named copy of a value (gives a graph output its public name).</summary>
+    public string Copy(string x, string? outputName = null) => Node("Identity", [x], null, outputName);
     public string Softmax(string x, long axis = -1, string? outputName = null) => Node("Softmax", [x], a => a.Int("axis", axis), outputName);
 
     /// <summary>Max pooling; pads [top, left, bottom, right] never win the max (as torch and Paddle pad).</summary>

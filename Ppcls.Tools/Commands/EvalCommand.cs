@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ppcls.Core;
 using Ppcls.Core.Checkpoint;
+using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Engine;
 using Ppcls.Core.Logging;
 using Ppcls.Core.Loss;
@@ -19,13 +20,14 @@ public static class EvalCommand
         var config = new ConfigOptions();
         var command = new Command("eval",
             "Evaluate a trained model on DataLoader.Eval: PaddleClas's [Eval] lines, plus eval_report.json and confusion_matrix.png " +
-            "in <Global.output_dir>/<Arch.name>/.\n\n" +
+            "in <Global.output_dir>/<Arch.name>/; with Global.eval_mode: retrieval, Recallk and mAP of DataLoader.Eval.Query against .Gallery.\n\n" +
             "Example:\n  ppcls eval -c configs/quick_start/PPLCNet_x0_25_demo.yaml -o Global.pretrained_model=output/PPLCNet_x0_25/best_model");
         config.AddTo(command);
         command.SetAction(parse =>
         {
             var setup = RunSetup.Prepare(config.Load(parse), "eval.log");
             var c = setup.Config;
+            if (c.Global.EvalMode == GlobalConfig.RetrievalMode) return Retrieval(setup, parse);
             var evalConfig = c.DataLoader?.Eval ?? throw new PpclsUserException("DataLoader.Eval: missing; add the eval loader to the config");
             string file = TrainedWeights.Load(setup);
             using var loader = setup.DataLoaders().Build(evalConfig, c.Arch.ClassNum, c.Global.Seed, PpclsLog.Info);
@@ -39,6 +41,20 @@ public static class EvalCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>`Global.eval_mode: retrieval`: Recallk and mAP of the query set against the gallery; no confusion matrix.</summary>
+    static int Retrieval(RunSetup setup, ParseResult parse)
+    {
+        var c = setup.Config;
+        TrainedWeights.Load(setup);
+        var metrics = MetricFactory.Build(c.Metric.Eval, PpclsLog.Info, PpclsLog.Warn, c.Global.Retrieval);
+        ProgressDisplay.Run(ProgressDisplay.For(parse.InvocationConfiguration.Output), observer =>
+        {
+            using var evaluator = RetrievalEvaluator.Build(c, setup.DataLoaders(), metrics, c.Global.Seed, setup.Device, observer, null, PpclsLog.Info);
+            return evaluator.Run(setup.Model, epoch: 0);
+        });
+        return 0;
     }
 
     static void WriteReport(string dir, EvalReport report, ConfusionMatrix confusion)

@@ -18,7 +18,8 @@ namespace Ppcls.Tools.Commands;
 /// PaddleClas's `tools/export_model.py` with ONNX as the format. Writes DIR/inference.onnx (the
 /// fused model with Softmax appended) and DIR/inference.yml (preprocessing and Topk with the
 /// class names), then runs the file in ONNX Runtime on random batches and up to 32 real images
-/// and fails unless every probability is within 1e-4 of the TorchSharp model's.
+/// and fails unless every probability is within 1e-4 of the TorchSharp model's. A RecModel is
+/// written with its `features` output (no Softmax, no Topk) and checked on the feature values.
 /// </summary>
 public static class ExportCommand
 {
@@ -37,12 +38,18 @@ public static class ExportCommand
             var c = setup.Config;
             var infer = InferCommand.RequireInfer(c.Infer);
             TrainedWeights.Load(setup);
-            var topkSettings = InferCommand.ReadTopk(infer);
-            var topk = topkSettings.Build();
-            topk.CheckClassCount(c.Arch.ClassNum, $"Infer.PostProcess.class_id_map_file ({topkSettings.ClassIdMapFile})", $"Arch.class_num is {c.Arch.ClassNum}; use the label map of the training data");
             var model = InferenceModel.Of(setup.Model);
             if (model != setup.Model && setup.Model is IDistillationModel distillation)
                 PpclsLog.Info($"Arch.infer_model_name: exporting {distillation.InferModel.Name} of the {c.Arch.Name}");
+            var embedding = model as IEmbeddingModel;
+            TopkPostProcess? topk = null;
+            if (embedding is null)
+            {
+                var topkSettings = InferCommand.ReadTopk(infer);
+                topk = topkSettings.Build();
+                topk.CheckClassCount(c.Arch.ClassNum, $"Infer.PostProcess.class_id_map_file ({topkSettings.ClassIdMapFile})", $"Arch.class_num is {c.Arch.ClassNum}; use the label map of the training data");
+            }
+            else PpclsLog.Info($"{c.Arch.Name}: exporting the features output (the embedding) without Softmax or Topk, as PaddleClas's infer_output_key: features");
 
             string dir = c.Global.SaveInferenceDir;
             string onnxPath = Path.Combine(dir, DeployConfig.InferenceOnnx);
@@ -51,26 +58,28 @@ public static class ExportCommand
 
             // inference.yml first: the real-image check preprocesses through what it says, as predict will.
             var transforms = (ConfigList)((ConfigMap)c.Tree["Infer"]!)["transforms"]!;
-            AtomicFile.WriteAllText(yamlPath, ConfigYamlWriter.Write(InferenceYaml.Build(c.Arch.Name, transforms, topk.Topk, topk.Labels)));
+            AtomicFile.WriteAllText(yamlPath, ConfigYamlWriter.Write(InferenceYaml.Build(c.Arch.Name, transforms, topk?.Topk, topk?.Labels)));
             var deploy = DeployConfig.Read(YamlConfigReader.ReadFile(yamlPath), yamlPath, _ => { });
             var preprocessor = ImagePreprocessor.FromDeployOps(deploy.TransformOps ?? [], $"{yamlPath}: PreProcess.transform_ops", PpclsLog.Info);
 
-            var exporter = new OnnxExporter(model, ModelFusion.Fuse, c.Arch.Name, channels, height, width);
+            var exporter = new OnnxExporter(embedding?.Embedding() ?? model, ModelFusion.Fuse, c.Arch.Name, channels, height, width, embedding is not null);
             var inputs = exporter.RandomInputs().ToList();
             if (RealImages(setup, infer.InferImgs, preprocessor) is { } real) inputs.Add(real);
             else PpclsLog.Warn("no real images to check the export on (DataLoader.Eval list or Infer.infer_imgs); checked on random inputs only");
 
-            var metadata = new Dictionary<string, string> { ["model_name"] = c.Arch.Name, ["class_num"] = c.Arch.ClassNum.ToString() };
+            var metadata = new Dictionary<string, string> { ["model_name"] = c.Arch.Name };
+            if (embedding is null) metadata["class_num"] = c.Arch.ClassNum.ToString();
             var (fused, checks) = exporter.Export(onnxPath, c.Arch.ClassNum, inputs, metadata);
-            PpclsLog.Info($"fused {fused} block(s) into the inference form; wrote {onnxPath} (opset {OnnxGraph.Opset}, input x [-1, {channels}, {height}, {width}], softmax output over {c.Arch.ClassNum} classes)");
+            string output = embedding is null ? $"softmax output over {c.Arch.ClassNum} classes" : $"features output [-1, {exporter.OutputWidth}]";
+            PpclsLog.Info($"fused {fused} block(s) into the inference form; wrote {onnxPath} (opset {OnnxGraph.Opset}, input x [-1, {channels}, {height}, {width}], {output})");
             foreach (var check in checks) PpclsLog.Info(check.ToString());
-            var worst = checks.MaxBy(k => k.MaxAbsDifference)!;
+            var worst = checks.FirstOrDefault(k => !k.Passed) ?? checks.MaxBy(k => k.MaxAbsDifference)!;
             if (!worst.Passed)
             {
                 File.Delete(onnxPath);
                 File.Delete(yamlPath);
                 throw new PpclsUserException(
-                    $"export check failed: {worst} exceeds {ExportCheck.Tolerance:0e+00} on a probability; {onnxPath} was removed");
+                    $"export check failed: {worst} exceeds {ExportCheck.Tolerance * worst.Scale:0.0e+00} on {(worst.Features ? "a feature value" : "a probability")}; {onnxPath} was removed");
             }
             PpclsLog.Info($"Export succeeded! The inference model exported has been saved in \"{dir}\" ({DeployConfig.InferenceOnnx}, {DeployConfig.InferenceYaml}); largest ORT vs TorchSharp difference {worst.MaxAbsDifference:0.0e+00}");
             return 0;
@@ -110,7 +119,7 @@ public static class ExportCommand
     /// <summary>The first images of `DataLoader.Eval`'s list file (image_root + the first field of each line), where they exist.</summary>
     static List<string> EvalListImages(RunSetup setup)
     {
-        var dataset = setup.Config.DataLoader?.Eval?.Dataset.Map;
+        var dataset = setup.Config.DataLoader?.EvalImages?.Dataset.Map;
         if (dataset?["cls_label_path"] is not ConfigScalar { Text: { } list } || !File.Exists(list)) return [];
         string root = dataset["image_root"] is ConfigScalar { Text: { } r } ? r : "";
         string? delimiter = dataset["delimiter"] is ConfigScalar { Text: { } d } ? d : null;

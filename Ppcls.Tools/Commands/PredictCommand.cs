@@ -2,6 +2,7 @@ using System.CommandLine;
 using Ppcls.Core;
 using Ppcls.Core.Config;
 using Ppcls.Core.Inference;
+using Ppcls.Core.Onnx;
 using Ppcls.Data.Inference;
 using Ppcls.Tools.Cli;
 
@@ -48,6 +49,9 @@ public static class PredictCommand
             var preprocessor = ImagePreprocessor.FromDeployOps(ops, opsSource, Notice);
 
             using var model = new OnnxClassifier(onnxPath, deploy.CpuThreads);
+            if (model.OutputName == OnnxClassifierExport.FeaturesOutputName)
+                throw new PpclsUserException($"{onnxPath} outputs embeddings (features) of a recognition model, not class probabilities; " +
+                    "predict classifies images, so export a classifier, or compare the features with your own gallery");
             if (model.Classes > 0)
                 topk.CheckClassCount(model.Classes, deploy.Topk is not null ? "PostProcess.Topk" : $"{yamlPath}: PostProcess.Topk", "use the label list of the exported model's training data");
             var classifier = new BatchClassifier(preprocessor, (batch, shape) => Run(model, onnxPath, opsSource, batch, shape), topk, deploy.BatchSize);

@@ -128,17 +128,39 @@ public sealed record LoaderConfig(string DatasetName, ConfigSection Dataset, Sam
     }
 }
 
-/// <summary>`DataLoader`: the Train and Eval loaders (and SSLD's UnLabelTrain).</summary>
+/// <summary>
+/// `DataLoader`: the Train and Eval loaders (and SSLD's UnLabelTrain). For retrieval, `Eval` may
+/// instead hold PaddleClas's `Gallery` and `Query` loaders (<see cref="Gallery"/>, <see cref="Query"/>).
+/// </summary>
 public sealed record DataLoaderConfig(LoaderConfig? Train, LoaderConfig? Eval, LoaderConfig? UnLabelTrain)
 {
     static readonly string[] PaddleOnlyKeys = ["mean", "std"];
 
+    /// <summary>`DataLoader.Eval.Gallery`: the images retrieved from (retrieval eval).</summary>
+    public LoaderConfig? Gallery { get; init; }
+    /// <summary>`DataLoader.Eval.Query`: the images searched for in the gallery (retrieval eval).</summary>
+    public LoaderConfig? Query { get; init; }
+
+    /// <summary>The eval images a check can look at: `Eval`, else `Query`, else `Gallery`.</summary>
+    public LoaderConfig? EvalImages => Eval ?? Query ?? Gallery;
+
     public static DataLoaderConfig Read(ConfigSection s, Action<string> notice)
     {
+        LoaderConfig? eval = null, gallery = null, query = null;
+        if (s.OptionalSection("Eval") is { } e)
+        {
+            if (e.Has("Gallery") || e.Has("Query"))
+            {
+                gallery = e.OptionalSection("Gallery") is { } g ? LoaderConfig.Read(g, notice) : null;
+                query = e.OptionalSection("Query") is { } q ? LoaderConfig.Read(q, notice) : null;
+                e.Finish(notice);
+            }
+            else eval = LoaderConfig.Read(e, notice);
+        }
         var config = new DataLoaderConfig(
             s.OptionalSection("Train") is { } t ? LoaderConfig.Read(t, notice) : null,
-            s.OptionalSection("Eval") is { } e ? LoaderConfig.Read(e, notice) : null,
-            s.OptionalSection("UnLabelTrain") is { } u ? LoaderConfig.Read(u, notice) : null);
+            eval,
+            s.OptionalSection("UnLabelTrain") is { } u ? LoaderConfig.Read(u, notice) : null) { Gallery = gallery, Query = query };
         s.Finish(notice, PaddleOnlyKeys);
         return config;
     }

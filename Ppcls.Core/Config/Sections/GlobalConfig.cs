@@ -1,3 +1,5 @@
+using Ppcls.Core.Metric;
+
 namespace Ppcls.Core.Config.Sections;
 
 /// <summary>`Global`: run-wide settings, with PaddleClas's keys and defaults.</summary>
@@ -19,7 +21,10 @@ public sealed record GlobalConfig
     public long? Seed { get; init; }
     /// <summary>Gradient accumulation: optimizer step every N iterations.</summary>
     public int UpdateFreq { get; init; } = 1;
+    /// <summary>classification, or retrieval (Recallk / mAP of DataLoader.Eval's Query against its Gallery).</summary>
     public string EvalMode { get; init; } = "classification";
+    /// <summary>Retrieval's embedding: `retrieval_feature_from`, `feature_normalize`, `feature_binarize`.</summary>
+    public RetrievalOptions Retrieval { get; init; } = RetrievalOptions.Default;
     /// <summary>Ppcls addition: stop after this many evaluations without a better metric.</summary>
     public int? EarlyStopPatience { get; init; }
     /// <summary>Ppcls addition: intra-op CPU threads; null leaves libtorch's default (all cores).</summary>
@@ -32,11 +37,12 @@ public sealed record GlobalConfig
     public string SaveFormat { get; init; } = "safetensors";
 
     /// <summary>Keys PaddleClas has that change nothing in Ppcls (accepted with a notice).</summary>
+    public const string RetrievalMode = "retrieval";
+
     public static readonly string[] PaddleOnlyKeys =
     [
         "use_visualdl", "to_static", "use_dali", "distributed", "print_mem_info", "export_for_fd",
-        "train_mode", "retrieval_feature_from", "re_ranking", "feature_normalize", "feature_binarize",
-        "iter_per_epoch", "warmup_iter", "image_channel", "sim_block_size", "infer_imgs", "class_num",
+        "train_mode", "iter_per_epoch", "warmup_iter", "image_channel", "sim_block_size", "infer_imgs", "class_num",
     ];
 
     public static GlobalConfig Read(ConfigSection s, Action<string> notice)
@@ -57,7 +63,11 @@ public sealed record GlobalConfig
             SaveInferenceDir = s.String("save_inference_dir", "./inference"),
             Seed = s.OptionalLong("seed"),
             UpdateFreq = Positive(s, "update_freq", 1),
-            EvalMode = s.Choice("eval_mode", "classification", "classification"),
+            EvalMode = s.Choice("eval_mode", "classification", "classification", RetrievalMode),
+            Retrieval = new RetrievalOptions(
+                s.Choice("retrieval_feature_from", "features", "features", "backbone"),
+                s.Bool("feature_normalize", true),
+                s.Raw("feature_binarize") is ConfigScalar { IsNull: false } ? s.Choice("feature_binarize", "round", "round", "sign") : null),
             EarlyStopPatience = (int?)s.OptionalLong("early_stop_patience"),
             NumThreads = (int?)s.OptionalLong("num_threads"),
             UseTensorboard = s.Bool("use_tensorboard", false),
@@ -67,6 +77,9 @@ public sealed record GlobalConfig
         if (config.ImageShape.Count != 3)
             throw ConfigException.At(s.KeyPath("image_shape"), s.Raw("image_shape")?.Location,
                 "expected [channels, height, width], e.g. [3, 224, 224]");
+        if (s.Bool("re_ranking", false))
+            throw ConfigException.At(s.KeyPath("re_ranking"), s.Raw("re_ranking")?.Location,
+                "k-reciprocal re-ranking is not built in Ppcls; set it to False (retrieval ranks by the plain similarity)");
         if (s.Bool("use_multilabel", false))
             throw ConfigException.At(s.KeyPath("use_multilabel"), s.Raw("use_multilabel")?.Location,
                 "multi-label training is not supported yet; remove the key or set it to False");

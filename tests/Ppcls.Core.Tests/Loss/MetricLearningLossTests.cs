@@ -42,6 +42,23 @@ public sealed class MetricLearningLossTests
     }
 
     [Test]
+    public void TripletLossV2_normalises_the_features_before_mining()
+    {
+        using var scope = NewDisposeScope();
+        // The unit vectors of the angular test below, doubled. Normalised, distances are sqrt(2 - 2 cos):
+        // ab = cd = sqrt .4, bc = sqrt .8, ac = bd = sqrt 2, ad = sqrt 3.2. Anchors b and c: sqrt .4 - sqrt .8 + .5 > 0;
+        // a and d: sqrt .4 - sqrt 2 + .5 < 0. Unnormalised, every distance doubles and all four hinges are 0.
+        var features = Features([2, 0, 1.6f, 1.2f, 0, 2, -1.2f, 1.6f], 2);
+        var v2 = Build("Train:\n  - TripletLossV2:\n      weight: 1.0\n      margin: 0.5\n").Compute(features, TwoClasses());
+        var plain = Build("Train:\n  - TripletLoss:\n      weight: 1.0\n      margin: 0.5\n").Compute(features, TwoClasses());
+        var off = Build("Train:\n  - TripletLossV2:\n      weight: 1.0\n      margin: 0.5\n      normalize_feature: False\n").Compute(features, TwoClasses());
+
+        Assert.That(v2["TripletLossV2"].item<float>(), Is.EqualTo((Math.Sqrt(0.4) - Math.Sqrt(0.8) + 0.5) / 2).Within(Tol));
+        Assert.That(plain["TripletLoss"].item<float>(), Is.EqualTo(0).Within(Tol));
+        Assert.That(off["TripletLossV2"].item<float>(), Is.EqualTo(0).Within(Tol));
+    }
+
+    [Test]
     public void TripletAngularMarginLoss_ranks_cosine_similarities_of_normalised_features()
     {
         using var scope = NewDisposeScope();

@@ -1,3 +1,4 @@
+using Ppcls.Core.Distributed;
 using Ppcls.Core.Config;
 using Ppcls.Core.Metric;
 using Ppcls.Core.Models;
@@ -56,7 +57,7 @@ public sealed class RetrievalMetricTests
         metric.Reset();
         metric.Add(new ModelOutput(new Dictionary<string, Tensor> { ["features"] = features * 3 }, "features"), tensor(new long[] { 0, 0, 1, 1, 0 }));
 
-        var result = metric.Result();
+        var result = metric.Result(SingleProcess.Instance);
 
         // Nearest others: 0->10 (same), 10->0 (same), 90->100 (same), 100->90 (same), 175->100 (different).
         Assert.That(result["recall1"], Is.EqualTo(4.0 / 5).Within(Tol));
@@ -80,7 +81,7 @@ public sealed class RetrievalMetricTests
         var logits = tensor(positive.Concat(negative).SelectMany(p => new[] { 0f, (float)Math.Log(p / (1 - p)) }).ToArray()).reshape(5, 2);
         metric.Add(ModelOutput.Single(logits), tensor(new long[] { 1, 1, 1, 0, 0 }));
 
-        var result = metric.Result();
+        var result = metric.Result(SingleProcess.Instance);
 
         // No negative above t needs t >= 0.7; there only 0.9 of the positives is above: TPR 1/3.
         Assert.That(result["tpr"], Is.EqualTo(1.0 / 3).Within(Tol));
