@@ -95,12 +95,13 @@ public sealed class BenchmarkCommandTests
         var lines = Lines(run);
         Assert.That(lines.Select(Phase), Is.EqualTo(new[]
         {
-            "decode", "chain", "loader", "loader", "chain/decode", "loader2/loader1",
+            "decode", "decode", "chain", "loader", "loader", "chain/decode", "decode2/decode1", "loader2/loader1",
             "op:read", "op:DecodeImage", "op:RandCropImage", "op:RandFlipImage", "op:write",
         }));
-        Assert.That(lines.Skip(6).Select(l => l.GetProperty("us_per_image").GetDouble()), Has.All.GreaterThan(0));
-        Assert.That(lines.Take(4).Select(l => l.GetProperty("rounds").GetInt32()), Has.All.EqualTo(2));
-        Assert.That(lines.Skip(4).Take(2).Select(l => l.GetProperty("ratio").GetDouble()), Has.All.GreaterThan(0));
+        Assert.That(lines.Skip(8).Select(l => l.GetProperty("us_per_image").GetDouble()), Has.All.GreaterThan(0));
+        Assert.That(lines.Take(5).Select(l => l.GetProperty("rounds").GetInt32()), Has.All.EqualTo(2));
+        Assert.That(lines.Take(5).Select(l => l.GetProperty("cores_busy").GetDouble()), Has.All.GreaterThan(0));
+        Assert.That(lines.Skip(5).Take(3).Select(l => l.GetProperty("ratio").GetDouble()), Has.All.GreaterThan(0));
         Assert.That(lines.Select(l => (l.GetProperty("size").GetInt32(), l.GetProperty("batch").GetInt32())), Has.All.EqualTo((32, 8)));
     }
 }
