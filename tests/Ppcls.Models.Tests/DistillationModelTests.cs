@@ -159,23 +159,7 @@ public sealed class DistillationModelTests
     public void RecModel_gives_backbone_neck_features_and_logits_and_freezes_the_unused_classifier()
     {
         manual_seed(6);
-        var built = Build("""
-            Arch:
-              name: RecModel
-              Backbone:
-                name: PPLCNet_x0_25
-                class_num: 4
-              BackboneStopLayer:
-                name: flatten
-              Neck:
-                name: FC
-                embedding_size: 1280
-                class_num: 16
-              Head:
-                name: FC
-                embedding_size: 16
-                class_num: 4
-            """);
+        var built = Build(RecModelYaml.Small);
         var model = (RecModel)built.Module;
 
         var output = model.ForwardOutputs(randn(2, 3, 32, 32));

@@ -19,29 +19,12 @@ public sealed class RecModelExportTests
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, recursive: true);
 
-    const string Arch = """
-        Arch:
-          name: RecModel
-          Backbone:
-            name: PPLCNet_x0_25
-            class_num: 4
-          BackboneStopLayer:
-            name: flatten
-          Neck:
-            name: FC
-            embedding_size: 1280
-            class_num: 16
-          Head:
-            name: FC
-            embedding_size: 16
-            class_num: 4
-        """;
 
     [Test]
     public void The_onnx_model_outputs_the_features_of_the_trained_model_without_softmax()
     {
         manual_seed(8);
-        var root = new ConfigSection(YamlConfigReader.Read(new StringReader(Arch), "t.yaml"), "");
+        var root = new ConfigSection(YamlConfigReader.Read(new StringReader(RecModelYaml.Small), "t.yaml"), "");
         var model = (RecModel)ModelBuilder.BuildWithPreset(ArchConfig.Read(root.RequiredSection("Arch", "")), ModelZoo.CreateRegistry(), _ => { }).Module;
         ModelFusionTests.Randomize(model);
         model.eval();
