@@ -45,10 +45,13 @@ sealed class HandoffQueue<T> : IDisposable
     {
         lock (_items)
         {
+            // Checked before the items too: once stopped, the workers' queues end early, and a
+            // consumer draining them must see the cancellation, not a worker that stopped.
+            _stop.ThrowIfCancellationRequested();
             while (_items.Count == 0 && !_completed)
             {
-                _stop.ThrowIfCancellationRequested();
                 Monitor.Wait(_items);
+                _stop.ThrowIfCancellationRequested();
             }
             if (_items.Count == 0)
             {
