@@ -42,7 +42,7 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
         s.Finish(notice);
         if (shard is { IsWhole: false } && config.Sampler.Name == SamplerConfig.BatchSamplerName)
         {
-            notice($"{LoaderPath(s)}.sampler.name is BatchSampler: each of the {shard.Count} ranks reads the whole list (as in PaddleClas); " +
+            notice($"{config.KeyPath}.sampler.name is BatchSampler: each of the {shard.Count} ranks reads the whole list (as in PaddleClas); " +
                 "use DistributedBatchSampler to split it across ranks");
             shard = null;
         }
@@ -61,17 +61,13 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
         bool multiScaleSampler = config.Sampler.MultiScale is not null;
         bool multiScaleDataset = config.DatasetName == DataCatalog.MultiScaleDatasetName;
         if (multiScaleSampler == multiScaleDataset) return;
-        string loader = LoaderPath(s);
+        string loader = config.KeyPath;
         throw multiScaleSampler
             ? ConfigException.At($"{loader}.sampler.name", null,
                 $"{SamplerConfig.MultiScaleName} gives every batch its own image size, which only {DataCatalog.MultiScaleDatasetName} applies; set {s.KeyPath("name")}: {DataCatalog.MultiScaleDatasetName}")
             : ConfigException.At(s.KeyPath("name"), s.Map["name"]?.Location,
                 $"{DataCatalog.MultiScaleDatasetName} takes each batch's image size from the sampler; set {loader}.sampler.name: {SamplerConfig.MultiScaleName} (with scales and first_bs), or use ImageNetDataset");
     }
-
-    /// <summary>`DataLoader.Train` for the section `DataLoader.Train.dataset`.</summary>
-    static string LoaderPath(ConfigSection dataset) =>
-        dataset.Path.EndsWith(".dataset", StringComparison.Ordinal) ? dataset.Path[..^".dataset".Length] : dataset.Path;
 
     /// <summary>The `transform_ops` of a data set section (or an `Infer.transforms`-like list) as a pipeline.</summary>
     public SamplePipeline BuildPipeline(ConfigSection dataset, DataBuildContext context)

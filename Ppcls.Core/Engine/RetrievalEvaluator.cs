@@ -48,7 +48,7 @@ public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query
         }
         else if (galleryConfig is null || queryConfig is null)
         {
-            notice($"{(galleryConfig ?? queryConfig)!.Dataset.Path[..^".dataset".Length]} is queried against itself; each image's match with itself is left out");
+            notice($"{(galleryConfig ?? queryConfig)!.KeyPath} is queried against itself; each image's match with itself is left out");
             galleryConfig ??= queryConfig;
             queryConfig = null;
         }
@@ -73,7 +73,7 @@ public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query
             if (built.BatchCount == 0)
             {
                 built.Dispose();
-                throw new PpclsUserException($"{loader.Dataset.Path[..^".dataset".Length]}: the {name} set has no batch" +
+                throw new PpclsUserException($"{loader.KeyPath}: the {name} set has no batch" +
                     (world.Size > 1 ? $" on rank {world.Rank} of {world.Size}; use fewer ranks, more images, or sampler.drop_last: False" : "; check the list file and sampler.drop_last"));
             }
             return built;

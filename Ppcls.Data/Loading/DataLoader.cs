@@ -104,7 +104,7 @@ public sealed class DataLoader : IBatchSource
         if (_workerRun?.NextEpoch != epoch)
         {
             _workerRun?.Dispose();
-            _workerRun = new WorkerRun(Workers, epoch, PlanEpoch, (batch, e, b) => Stage(batch.Indices, batch.Pipeline, e, b), Discard);
+            _workerRun = new WorkerRun(Workers, epoch, PlanEpoch, Stage, Discard);
         }
         var run = _workerRun;
         if (next is { } following) run.Append(following);
@@ -174,12 +174,12 @@ public sealed class DataLoader : IBatchSource
     }
 
     /// <summary>A worker's batch: pixels in a staging buffer, to become a tensor on the consumer's thread.</summary>
-    StagedBatch Stage(int[] indices, SamplePipeline pipeline, int epoch, int batchIndex)
+    StagedBatch Stage(PlannedBatch batch, int epoch, int batchIndex)
     {
         float[]? pixels = null;
         try
         {
-            var done = Transform(indices, pipeline, epoch, batchIndex, shape =>
+            var done = Transform(batch.Indices, batch.Pipeline, epoch, batchIndex, shape =>
             {
                 int length = (int)(shape[0] * shape[1] * shape[2] * shape[3]);
                 pixels = _staging.Rent(length);

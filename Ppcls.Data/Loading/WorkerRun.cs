@@ -74,8 +74,9 @@ sealed class WorkerRun : IDisposable
     /// </summary>
     public IEnumerable<StagedBatch> ReadEpoch(CancellationToken cancel)
     {
-        PlannedBatch[] batches;
-        lock (_epochs) batches = _epochs[_epochsRead].Batches.Value;
+        Lazy<PlannedBatch[]> plan;
+        lock (_epochs) plan = _epochs[_epochsRead].Batches;
+        var batches = plan.Value; // planned outside the lock, which the workers wait on
         using var stopOnCancel = cancel.Register(_stop.Cancel);
         for (int b = 0; b < batches.Length; b++)
         {

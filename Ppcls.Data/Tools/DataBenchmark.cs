@@ -177,7 +177,7 @@ public static class DataBenchmark
         // Decoding on 1..k threads at once, each its share of the images: how far this machine
         // scales the same work over threads with nothing shared, the ceiling for loaderK/loader1.
         // Decode and chain go over a small set several times, as the loaders do.
-        int decodes = Math.Max(images, batches * perBatch);
+        int decodes = batches * perBatch;
         for (int threads = 1; threads <= maxWorkers; threads++)
         {
             var (wall, cpu) = DecodeSeconds(dataset, decodes, threads);
@@ -185,7 +185,6 @@ public static class DataBenchmark
         }
 
         var clock = new StageClock();
-
         int[][] plan = [.. Enumerable.Range(0, (decodes + perBatch - 1) / perBatch)
             .Select(b => Enumerable.Range(b * perBatch, Math.Min(perBatch, decodes - b * perBatch)).Select(i => i % dataset.Count).ToArray())];
         serial.Assemble(plan[0], 1, 0).Batch?.Dispose(); // steady state: the batch buffer is in the heap

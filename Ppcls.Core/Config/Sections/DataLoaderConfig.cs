@@ -112,6 +112,9 @@ public sealed record LoaderConfig(string DatasetName, ConfigSection Dataset, Sam
 {
     static readonly string[] PaddleOnlyLoaderKeys = ["use_shared_memory"];
 
+    /// <summary>The loader's key path, e.g. `DataLoader.Train` for the section `DataLoader.Train.dataset`.</summary>
+    public string KeyPath => Dataset.Path.EndsWith(".dataset", StringComparison.Ordinal) ? Dataset.Path[..^".dataset".Length] : Dataset.Path;
+
     public static LoaderConfig Read(ConfigSection s, Action<string> notice)
     {
         var dataset = s.RequiredSection("dataset", "{name: ImageNetDataset, image_root: ..., cls_label_path: ...}");
