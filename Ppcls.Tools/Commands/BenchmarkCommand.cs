@@ -115,38 +115,46 @@ public static class BenchmarkCommand
     {
         var options = new StepOptions();
         var malloc = new Command("malloc",
-            $"Run 'benchmark step' twice in fresh processes, with and without the glibc malloc tuning ({MallocTuning.OptOutVariable}); " +
-            "prints JSON lines for both (phases malloc_on, malloc_off) and their ratio (phase malloc_on/malloc_off: ratio = speed-up with the tuning).");
+            "Run 'benchmark step' in fresh processes on each allocator setting: jemalloc (when this process runs on it, as ./ppcls " +
+            $"starts it where libjemalloc2 is installed), glibc with the tuning ({MallocTuning.OptOutVariable}=glibc), glibc defaults " +
+            $"({MallocTuning.OptOutVariable}=0); prints a JSON line for each (phases malloc_jemalloc, malloc_glibc, malloc_off) and " +
+            "ratio lines (phase A/B: ratio = speed-up of A over B).");
         options.AddTo(malloc);
         malloc.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var on = RunChild(options.Arguments(parse), tuning: true);
-            var off = RunChild(options.Arguments(parse), tuning: false);
-            output.WriteLine(on.ToLine("malloc_on").ToJson());
-            output.WriteLine(off.ToLine("malloc_off").ToJson());
+            string[] settings = MallocTuning.OnJemalloc ? ["jemalloc", "glibc", "off"] : ["glibc", "off"];
+            var results = settings.ToDictionary(s => s, s => RunChild(options.Arguments(parse), s));
+            foreach (var (setting, result) in results) output.WriteLine(result.ToLine($"malloc_{setting}").ToJson());
             // A ratio line repeats its numerator's figures and adds the ratios.
-            output.WriteLine(on.ToLine("malloc_on/malloc_off")
-                .With("ratio", on.SamplesPerSecond / off.SamplesPerSecond)
-                .With("median_ratio", off.MedianMs / on.MedianMs)
-                .With("peak_rss_ratio", (double)on.PeakResidentBytes / off.PeakResidentBytes).ToJson());
+            foreach (var (a, b) in settings.Zip(settings.Skip(1)).Append(("jemalloc", "off")).Where(p => results.ContainsKey(p.Item1)).Distinct())
+                output.WriteLine(results[a].ToLine($"malloc_{a}/malloc_{b}")
+                    .With("ratio", results[a].SamplesPerSecond / results[b].SamplesPerSecond)
+                    .With("median_ratio", results[b].MedianMs / results[a].MedianMs)
+                    .With("peak_rss_ratio", (double)results[a].PeakResidentBytes / results[b].PeakResidentBytes).ToJson());
         });
         return malloc;
     }
 
-    static TrainStepResult RunChild(string[] stepArguments, bool tuning)
+    /// <summary>
+    /// One `benchmark step` in a fresh process on an allocator setting: "jemalloc" inherits this
+    /// process's preload; "glibc" and "off" drop jemalloc from LD_PRELOAD.
+    /// </summary>
+    static TrainStepResult RunChild(string[] stepArguments, string setting)
     {
         var start = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
         // Under `dotnet ppcls.dll` the process path is dotnet itself: pass the entry assembly first.
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet")
             start.ArgumentList.Add(typeof(BenchmarkCommand).Assembly.Location);
         foreach (var a in (string[])["benchmark", "step", .. stepArguments]) start.ArgumentList.Add(a);
-        start.Environment[MallocTuning.OptOutVariable] = tuning ? "1" : "0";
+        start.Environment[MallocTuning.OptOutVariable] = setting switch { "jemalloc" => "1", "glibc" => "glibc", _ => "0" };
+        if (setting != "jemalloc" && start.Environment.TryGetValue("LD_PRELOAD", out var preload) && preload is not null)
+            start.Environment["LD_PRELOAD"] = string.Join(':', preload.Split(':').Where(lib => !lib.Contains("libjemalloc")));
         using var child = Process.Start(start)!;
         string stdout = child.StandardOutput.ReadToEnd();
         string stderr = child.StandardError.ReadToEnd();
         child.WaitForExit();
         return stdout.Split('\n').Select(TrainStepResult.Parse).LastOrDefault(r => r is not null)
-            ?? throw new PpclsUserException($"benchmark step (tuning {(tuning ? "on" : "off")}) failed with exit code {child.ExitCode}: {stderr.Trim()}");
+            ?? throw new PpclsUserException($"benchmark step (malloc {setting}) failed with exit code {child.ExitCode}: {stderr.Trim()}");
     }
 }

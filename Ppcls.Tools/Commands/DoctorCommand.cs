@@ -58,7 +58,8 @@ public static class DoctorCommand
         new("GLIBCXX patch", GlibcxxState, "rebuild: dotnet build Ppcls.sln (the post-build step patches the copy in bin)"),
         new("threads", () => $"{get_num_threads()} intra-op threads, {Environment.ProcessorCount} logical cores",
             "set Global.num_threads in the config"),
-        new("malloc tuning", () => MallocTuning.State, $"unset {MallocTuning.OptOutVariable} to enable it"),
+        new("malloc tuning", MallocState,
+            $"run through ./ppcls, which preloads jemalloc with MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1 when MALLOC_CONF is unset; unset {MallocTuning.OptOutVariable}"),
         new("CUDA", () => cuda.is_available() ? $"{cuda.device_count()} device(s) visible" : "not available (CPU build or no GPU): use Global.device: cpu",
             "for GPUs, build with -p:PpclsDevice=cuda on a machine with CUDA"),
         new("OpenCV", () => $"native runtime {Cv2.GetVersionString()} loads",
@@ -68,6 +69,10 @@ public static class DoctorCommand
         new("ONNX Runtime", () => $"version {OrtEnv.Instance().GetVersionString()} loads", "rebuild: dotnet build Ppcls.sln"),
         new("disk space", () => DiskSpace(outputDir), "free some space or point Global.output_dir elsewhere"),
     ];
+
+    /// <summary>A jemalloc that purges freed pages is the one state slower than no tuning at all.</summary>
+    static string MallocState() =>
+        MallocTuning.OnJemalloc && !MallocTuning.IsApplied ? throw new InvalidOperationException(MallocTuning.State) : MallocTuning.State;
 
     /// <summary>The PNG reports draw text with SkiaSharp, which reads fonts from /usr/share/fonts (no fontconfig).</summary>
     static string PlotFonts()
