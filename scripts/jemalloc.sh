@@ -1,7 +1,8 @@
 # Source this file (bash): when Debian's libjemalloc2 is installed, it exports LD_PRELOAD (jemalloc
 # first) and, unless already set, MALLOC_CONF=dirty_decay_ms:-1,muzzy_decay_ms:-1, so that the
-# next process runs on jemalloc and keeps the pages it frees for reuse (jemalloc's default purges
-# freed pages, and every training step then page-faults its tensors in again: ~25x slower).
+# next process runs on jemalloc and keeps the pages it frees for reuse (with jemalloc's default
+# decay every MobileNetV2 step page-faulted its tensors in again: 25x slower). The trainer hands
+# free pages back at each epoch's end instead.
 # jemalloc keeps small allocations apart from libtorch's big blocks, which glibc's heap lets
 # fragment (README, Platform notes: "Allocator"). PPCLS_MALLOC_TUNING=glibc or =0 leaves glibc.
 # Used by ./ppcls and scripts/benchmark-peer.sh.

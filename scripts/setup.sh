@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # Debian packages: GTK 3 for OpenCV's native runtime (OpenCvSharpExtern links it); a font for the
 # text of the PNG reports (SkiaSharp's NoDependencies build reads /usr/share/fonts, no fontconfig);
 # Open MPI (mpirun and libmpi.so.40) for data-parallel training and its tests; python3-numpy: the
-# tests check .pdparams files against numpy's own pickling.
-apt_packages=(libgtk-3-0 fonts-dejavu-core openmpi-bin libopenmpi3 python3-numpy)
+# tests check .pdparams files against numpy's own pickling; jemalloc, which ./ppcls runs on
+# (scripts/jemalloc.sh: fewer page faults and less memory than glibc's heap for libtorch's tensors).
+apt_packages=(libgtk-3-0 fonts-dejavu-core openmpi-bin libopenmpi3 python3-numpy libjemalloc2)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

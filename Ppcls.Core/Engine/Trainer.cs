@@ -325,6 +325,7 @@ public sealed class Trainer
                 meanBatchSeconds > 0 ? count / meanBatchSeconds : 0, eta, timing));
             iter++;
         }
+        MallocTuning.ReleaseFreeMemory(); // what the epoch freed goes back to the OS; resident_memory is then what is live
         PpclsLog.Info(TrainLog.TrainAverage(epoch, _global.Epochs, epochAverages.Averages) +
             $", resident_memory: {ProcessMemory.ResidentBytes() / 1048576.0:F1} MiB");
         var averages = epochAverages.Averages.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);

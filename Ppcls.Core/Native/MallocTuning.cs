@@ -57,7 +57,7 @@ public static partial class MallocTuning
             State = jemalloc.KeepsFreedPages
                 ? $"on (jemalloc {jemalloc.Version}: dirty_decay_ms={jemalloc.DirtyDecayMs}, muzzy_decay_ms={jemalloc.MuzzyDecayMs})"
                 : $"jemalloc {jemalloc.Version} purges freed pages (dirty_decay_ms={jemalloc.DirtyDecayMs}, muzzy_decay_ms={jemalloc.MuzzyDecayMs}): " +
-                  "every step page-faults its tensors in again";
+                  "tensors may page-fault in again every step (jemalloc's defaults made a MobileNetV2 step 25x slower)";
             return;
         }
         try
@@ -72,6 +72,22 @@ public static partial class MallocTuning
             State = "not applicable (C library is not glibc)";
         }
     }
+
+    /// <summary>
+    /// Hands the allocator's free pages back to the OS (jemalloc: purge every arena; tuned glibc:
+    /// malloc_trim), so that what an epoch freed and the next will not reuse (evaluation's
+    /// tensors, the JIT's working memory) stops counting as resident. The next step page-faults
+    /// its tensors in once: for MobileNetV2 at 224 px that is about one extra step's time.
+    /// </summary>
+    public static void ReleaseFreeMemory()
+    {
+        if (!IsApplied) return;
+        if (OnJemalloc) Jemalloc.PurgeAll();
+        else malloc_trim(0);
+    }
+
+    [LibraryImport("libc", EntryPoint = "malloc_trim")]
+    private static partial int malloc_trim(nuint pad);
 
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int mallopt(int param, int value);
