@@ -2,7 +2,7 @@
 # MobileNetV2 training speed, Ppcls against the Python peer (Debian's PyTorch 1.13 +
 # torchvision), measured side by side in one run: the runs alternate ROUNDS times so that a
 # change in machine load hits all of them, and the last lines compare the medians of the
-# per-round median step times (ratio > 1: Ppcls is faster). Each round runs:
+# per-round median step times (ratio > 1: Ppcls is faster) and list each round's ratio. Each round runs:
 #   ppcls           ./ppcls benchmark step, as users run it (on jemalloc where libjemalloc2 is installed)
 #   ppcls_glibc     the same on glibc's malloc with Ppcls's tuning (PPCLS_MALLOC_TUNING=glibc)
 #   tv              torchvision's stock model, glibc with the same tuning (glibc's environment tunables)
@@ -52,5 +52,6 @@ for ours, peer in (("ppcls", "tv"), ("ppcls", "tv_paddle"), ("ppcls", "tv_paddle
         print(json.dumps({"model": "MobileNetV2", "phase": f"{ours}/{peer}", "size": 224, "batch": 32, "threads": 2,
                           "median_ms": round(median[ours], 1), "samples_per_s": round(32000 / median[ours], 2),
                           "peer_median_ms": round(median[peer], 1), "peer_samples_per_s": round(32000 / median[peer], 2),
-                          "ratio": round(median[peer] / median[ours], 3), "rounds": len(runs[ours])}))
+                          "ratio": round(median[peer] / median[ours], 3), "rounds": len(runs[ours]),
+                          "round_ratios": [round(p / o, 3) for o, p in zip(runs[ours], runs[peer])]}))
 PY
