@@ -35,8 +35,10 @@ public static class CheckpointStore
     public static string StatePath(string prefix) => prefix + ".state.json";
     /// <summary>The model's weights for PaddleClas (`Global.save_format: pdparams`); never read on resume.</summary>
     public static string PdparamsPath(string prefix) => prefix + ".pdparams";
+    /// <summary>The EMA weights for PaddleClas, next to `.pdparams` as PaddleClas's model saver writes them; never read on resume.</summary>
+    public static string EmaPdparamsPath(string prefix) => prefix + ".ema.pdparams";
 
-    /// <param name="pdparams">Also write the model's weights as `&lt;prefix&gt;.pdparams`; when false a stale one is removed, so the prefix always resolves to these weights.</param>
+    /// <param name="pdparams">Also write the model's weights as `&lt;prefix&gt;.pdparams` (and the EMA's as `.ema.pdparams`); when false stale ones are removed, so the prefix always resolves to these weights.</param>
     public static void Save(string prefix, nn.Module model, OptimizerHelper? optimizer, nn.Module? ema, TrainingState state, bool pdparams = false)
     {
         var metadata = new Dictionary<string, string>
@@ -50,6 +52,8 @@ public static class CheckpointStore
         else if (File.Exists(PdparamsPath(prefix))) File.Delete(PdparamsPath(prefix));
         if (ema is not null) SafeTensorsFile.Write(EmaPath(prefix), WeightLoader.StateDict(ema), metadata);
         else if (File.Exists(EmaPath(prefix))) File.Delete(EmaPath(prefix));
+        if (pdparams && ema is not null) WeightFile.Write(EmaPdparamsPath(prefix), WeightLoader.StateDict(ema), "Global.save_format");
+        else if (File.Exists(EmaPdparamsPath(prefix))) File.Delete(EmaPdparamsPath(prefix));
         if (optimizer is not null)
             AtomicFile.Write(OptimizerPath(prefix), stream =>
             {
@@ -90,13 +94,13 @@ public static class CheckpointStore
     /// <summary>Removes a checkpoint's files (used to keep only the latest epoch_N files where asked).</summary>
     public static void Delete(string prefix)
     {
-        foreach (var path in new[] { WeightsPath(prefix), EmaPath(prefix), OptimizerPath(prefix), StatePath(prefix), PdparamsPath(prefix) })
+        foreach (var path in new[] { WeightsPath(prefix), EmaPath(prefix), OptimizerPath(prefix), StatePath(prefix), PdparamsPath(prefix), EmaPdparamsPath(prefix) })
             if (File.Exists(path)) File.Delete(path);
     }
 
     static string StripExtension(string prefix)
     {
-        foreach (var ext in new[] { ".state.json", ".ema.safetensors", ".safetensors", ".optim", ".pdparams" })
+        foreach (var ext in new[] { ".state.json", ".ema.safetensors", ".safetensors", ".optim", ".ema.pdparams", ".pdparams" })
             if (prefix.EndsWith(ext, StringComparison.Ordinal)) return prefix[..^ext.Length];
         return prefix;
     }

@@ -86,6 +86,28 @@ public sealed class FineTuneTests
     }
 
     [Test]
+    public void With_EMA_a_pdparams_checkpoint_also_gets_the_EMA_weights_as_PaddleClas_writes_them()
+    {
+        string output = _demo.NewOutput();
+        var train = CliRun.Of(["train", .. _demo.Overrides(output, epochs: 1), "-o", "Global.save_format=pdparams", "-o", "EMA.decay=0.5"]);
+        Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
+        string latest = Path.Combine(output, "PPLCNet_x0_25", "latest");
+
+        var ema = PdparamsFile.Read(latest + ".ema.pdparams");
+        var model = PdparamsFile.Read(latest + ".pdparams");
+        var emaSafetensors = SafeTensorsFile.Read(latest + ".ema.safetensors").Tensors;
+
+        Assert.That(ema.Keys, Is.EquivalentTo(model.Keys));
+        Assert.That(ema.Keys.Where(k => k != "fc.weight" && !Same(ema[k], emaSafetensors[k])), Is.Empty, "the EMA weights of latest.ema.safetensors");
+        Assert.That(Same(ema["fc.weight"], emaSafetensors["fc.weight"].t()), Is.True, "Paddle's Linear layout");
+        Assert.That(ema.Keys.Where(k => !Same(ema[k], model[k])), Is.Not.Empty, "not the model's weights");
+
+        var again = CliRun.Of(["train", .. _demo.Overrides(output, epochs: 1)]);
+        Assert.That(again.ExitCode, Is.EqualTo(0), again.Error);
+        Assert.That(File.Exists(latest + ".ema.pdparams"), Is.False, "a run without save_format pdparams removes the stale file");
+    }
+
+    [Test]
     public void Weights_convert_turns_pdparams_into_safetensors_and_back_with_identical_tensors()
     {
         string output = _demo.NewOutput();
