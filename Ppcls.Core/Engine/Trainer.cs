@@ -373,7 +373,8 @@ public sealed class Trainer
                 $"with {schedule.ItersPerEpoch} step(s) per epoch now (ranks or batch size changed) the LR schedule continues from step {step}");
         schedule.Restore(step);
         optimizer.SetLearningRate(schedule.Current);
-        PpclsLog.Info($"resume from {checkpoint.Prefix}: epoch {checkpoint.State.Epoch} done, step {checkpoint.State.GlobalStep}, best {MetricKey} {checkpoint.State.BestMetric:F5}");
+        // "best metric", as PaddleClas logs it: top1, recall1 or -loss; the state keeps the value, not its name.
+        PpclsLog.Info($"resume from {checkpoint.Prefix}: epoch {checkpoint.State.Epoch} done, step {checkpoint.State.GlobalStep}, best metric {checkpoint.State.BestMetric:F5}");
         return checkpoint.State;
     }
 
