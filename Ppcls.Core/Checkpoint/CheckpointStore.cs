@@ -47,13 +47,12 @@ public static class CheckpointStore
             ["arch"] = state.ArchName,
             ["format"] = "pt",
         };
-        SafeTensorsFile.Write(WeightsPath(prefix), WeightLoader.StateDict(model), metadata);
-        if (pdparams) WeightFile.Write(PdparamsPath(prefix), WeightLoader.StateDict(model), "Global.save_format");
-        else if (File.Exists(PdparamsPath(prefix))) File.Delete(PdparamsPath(prefix));
-        if (ema is not null) SafeTensorsFile.Write(EmaPath(prefix), WeightLoader.StateDict(ema), metadata);
-        else if (File.Exists(EmaPath(prefix))) File.Delete(EmaPath(prefix));
-        if (pdparams && ema is not null) WeightFile.Write(EmaPdparamsPath(prefix), WeightLoader.StateDict(ema), "Global.save_format");
-        else if (File.Exists(EmaPdparamsPath(prefix))) File.Delete(EmaPdparamsPath(prefix));
+        var weights = WeightLoader.StateDict(model);
+        var emaWeights = ema is null ? null : WeightLoader.StateDict(ema);
+        SafeTensorsFile.Write(WeightsPath(prefix), weights, metadata);
+        WriteOrRemove(PdparamsPath(prefix), pdparams, path => WeightFile.Write(path, weights, "Global.save_format"));
+        WriteOrRemove(EmaPath(prefix), emaWeights is not null, path => SafeTensorsFile.Write(path, emaWeights!, metadata));
+        WriteOrRemove(EmaPdparamsPath(prefix), pdparams && emaWeights is not null, path => WeightFile.Write(path, emaWeights!, "Global.save_format"));
         if (optimizer is not null)
             AtomicFile.Write(OptimizerPath(prefix), stream =>
             {
@@ -61,6 +60,13 @@ public static class CheckpointStore
                 optimizer.save_state_dict(writer);
             });
         AtomicFile.Write(StatePath(prefix), stream => JsonSerializer.Serialize(stream, state, Json));
+    }
+
+    /// <summary>Writes the file when this save has it, else removes a stale one, so the prefix never mixes two saves.</summary>
+    static void WriteOrRemove(string path, bool wanted, Action<string> write)
+    {
+        if (wanted) write(path);
+        else if (File.Exists(path)) File.Delete(path);
     }
 
     /// <summary>Loads the checkpoint at <paramref name="prefix"/> (without extension); <paramref name="keyPath"/> names the config key for errors.</summary>
