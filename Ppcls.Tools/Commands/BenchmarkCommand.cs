@@ -124,10 +124,11 @@ public static class BenchmarkCommand
         {
             var output = parse.InvocationConfiguration.Output;
             string[] settings = MallocTuning.OnJemalloc ? ["jemalloc", "glibc", "off"] : ["glibc", "off"];
+            (string, string)[] ratios = MallocTuning.OnJemalloc ? [("jemalloc", "glibc"), ("glibc", "off"), ("jemalloc", "off")] : [("glibc", "off")];
             var results = settings.ToDictionary(s => s, s => RunChild(options.Arguments(parse), s));
             foreach (var (setting, result) in results) output.WriteLine(result.ToLine($"malloc_{setting}").ToJson());
             // A ratio line repeats its numerator's figures and adds the ratios.
-            foreach (var (a, b) in settings.Zip(settings.Skip(1)).Append(("jemalloc", "off")).Where(p => results.ContainsKey(p.Item1)).Distinct())
+            foreach (var (a, b) in ratios)
                 output.WriteLine(results[a].ToLine($"malloc_{a}/malloc_{b}")
                     .With("ratio", results[a].SamplesPerSecond / results[b].SamplesPerSecond)
                     .With("median_ratio", results[b].MedianMs / results[a].MedianMs)
