@@ -21,11 +21,7 @@ public sealed class AllocatorTests
         start.Environment.Remove("MALLOC_CONF");
         start.Environment.Remove("PPCLS_MALLOC_TUNING");
         foreach (var (key, value) in environment) start.Environment[key] = value;
-        using var child = Process.Start(start)!;
-        var output = child.StandardOutput.ReadToEndAsync();
-        string error = child.StandardError.ReadToEnd();
-        child.WaitForExit();
-        return new CliRun(child.ExitCode, output.Result, error);
+        return CliRun.OfProcess(start);
     }
 
     static string MallocLine(CliRun run) =>

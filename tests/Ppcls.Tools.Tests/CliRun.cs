@@ -14,9 +14,12 @@ public sealed record CliRun(int ExitCode, string Output, string Error)
     }
 
     /// <summary>Runs the built `ppcls` in a child process (what differs between processes, such as hash seeds, differs here too).</summary>
-    public static CliRun InChildProcess(params string[] args)
+    public static CliRun InChildProcess(params string[] args) => OfProcess(ChildStart(args));
+
+    /// <summary>Runs <paramref name="start"/> (output and error redirected) to its end and captures what it printed.</summary>
+    public static CliRun OfProcess(System.Diagnostics.ProcessStartInfo start)
     {
-        using var child = System.Diagnostics.Process.Start(ChildStart(args))!;
+        using var child = System.Diagnostics.Process.Start(start)!;
         var output = child.StandardOutput.ReadToEndAsync();
         string error = child.StandardError.ReadToEnd();
         child.WaitForExit();
