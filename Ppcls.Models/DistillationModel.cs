@@ -102,6 +102,7 @@ public sealed class DistillationModel : nn.Module<Tensor, Tensor>, IDistillation
                 $"'{inferName}' is not among the models ({string.Join(", ", names)})");
 
         var models = new List<SubModel>();
+        var weights = new List<WeightRequest>();
         ModelPreset? inferPreset = null;
         for (int i = 0; i < entries.Count; i++)
         {
@@ -111,36 +112,16 @@ public sealed class DistillationModel : nn.Module<Tensor, Tensor>, IDistillation
             if (sub.PretrainedFromHub)
                 notice($"{section.KeyPath("pretrained")}: True would download ImageNet weights in PaddleClas, which Ppcls does not do; " +
                     $"set it (or {arch.KeyPath("pretrained_list")}) to a local weights file. {name} starts from random weights");
+            // A sub-model's file is that model alone or a whole DistillationModel checkpoint (its Name.* tensors).
+            weights.AddRange(built.PartWeights);
             foreach (var (path, key) in new[] { (sub.PretrainedPath, section.KeyPath("pretrained")), (pretrained[i], $"{arch.KeyPath("pretrained_list")}.{i}") })
-                if (path is not null) Load(built, name, path, key, notice);
+                if (path is not null) weights.Add(new WeightRequest(path, key, built.Module, built.Preset, KeyPrefix: name));
             models.Add(new SubModel(name, built.Module, freeze[i]));
             if (name == inferName) inferPreset = built.Preset;
         }
         var p = inferPreset!;
         var preset = p with { FirstConvKey = $"{inferName}.{p.FirstConvKey}", ClassifierKey = $"{inferName}.{p.ClassifierKey}" };
-        return new BuiltModel(new DistillationModel(models, inferName), preset);
-    }
-
-    /// <summary>A sub-model's weights: a file of that model alone, or a whole DistillationModel checkpoint (its <c>Name.*</c> tensors).</summary>
-    static void Load(BuiltModel model, string name, string path, string keyPath, Action<string> notice)
-    {
-        string file = WeightLoader.Resolve(path, keyPath);
-        var all = WeightFile.Read(file, model.Preset.TimmKeyMap);
-        try
-        {
-            string prefix = name + ".";
-            var tensors = all.Keys.Any(k => k.StartsWith(prefix, StringComparison.Ordinal))
-                ? all.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value)
-                : all;
-            var report = WeightLoader.Load(model.Module, tensors, model.Preset.ClassifierKey, strict: true, file);
-            if (report.SkippedClassifier.Count > 0)
-                notice($"{file}: classifier keys skipped (class_num differs): {string.Join(", ", report.SkippedClassifier)}");
-            notice($"{keyPath}: loaded {report.Loaded} tensors from {file}");
-        }
-        finally
-        {
-            foreach (var tensor in all.Values) tensor.Dispose();
-        }
+        return new BuiltModel(new DistillationModel(models, inferName), preset) { PartWeights = weights };
     }
 
     static IReadOnlyList<bool> BoolList(ConfigSection arch, string key, int count)

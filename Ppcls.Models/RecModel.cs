@@ -1,3 +1,4 @@
+using Ppcls.Core.Checkpoint;
 using Ppcls.Core.Config;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Models;
@@ -70,7 +71,11 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEm
     {
         arch.Int("class_num", 1000);
         var backboneSection = arch.RequiredSection("Backbone", "{name: PPLCNet_x1_0}");
-        var built = ModelBuilder.BuildWithPreset(ArchConfig.Read(backboneSection), registry, notice);
+        var backbone = ArchConfig.Read(backboneSection);
+        var built = ModelBuilder.BuildWithPreset(backbone, registry, notice);
+        if (backbone.PretrainedFromHub)
+            notice($"{backboneSection.KeyPath("pretrained")}: True would download ImageNet weights in PaddleClas, which Ppcls does not do; " +
+                "set it to a local weights file. The backbone starts from random weights");
         bool stop = false;
         if (arch.OptionalSection("BackboneStopLayer") is { } stopSection)
         {
@@ -90,7 +95,11 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEm
         var p = built.Preset;
         string classifier = head is not null ? "head.fc.weight" : neck is not null ? "neck.fc.weight" : $"backbone.{p.ClassifierKey}";
         var preset = p with { FirstConvKey = $"backbone.{p.FirstConvKey}", ClassifierKey = classifier };
-        return new BuiltModel(new RecModel(built.Module, stop, neck, head), preset);
+        // Backbone.pretrained: a file of the backbone alone, or a whole RecModel checkpoint (its backbone.* tensors).
+        var weights = backbone.PretrainedPath is { } path
+            ? built.PartWeights.Append(new WeightRequest(path, backboneSection.KeyPath("pretrained"), built.Module, built.Preset, KeyPrefix: "backbone")).ToList()
+            : built.PartWeights;
+        return new BuiltModel(new RecModel(built.Module, stop, neck, head), preset) { PartWeights = weights };
     }
 
     static int ArchConfigClassNum(ConfigSection backbone) =>

@@ -49,10 +49,11 @@ public static class CheckpointStore
         };
         var weights = WeightLoader.StateDict(model);
         var emaWeights = ema is null ? null : WeightLoader.StateDict(ema);
+        var isLinear = PaddleLayout.LinearWeightsOf(model); // the EMA twin has the same architecture
         SafeTensorsFile.Write(WeightsPath(prefix), weights, metadata);
-        WriteOrRemove(PdparamsPath(prefix), pdparams, path => WeightFile.Write(path, weights, "Global.save_format"));
+        WriteOrRemove(PdparamsPath(prefix), pdparams, path => WeightFile.Write(path, weights, isLinear, "Global.save_format"));
         WriteOrRemove(EmaPath(prefix), emaWeights is not null, path => SafeTensorsFile.Write(path, emaWeights!, metadata));
-        WriteOrRemove(EmaPdparamsPath(prefix), pdparams && emaWeights is not null, path => WeightFile.Write(path, emaWeights!, "Global.save_format"));
+        WriteOrRemove(EmaPdparamsPath(prefix), pdparams && emaWeights is not null, path => WeightFile.Write(path, emaWeights!, isLinear, "Global.save_format"));
         if (optimizer is not null)
             AtomicFile.Write(OptimizerPath(prefix), stream =>
             {

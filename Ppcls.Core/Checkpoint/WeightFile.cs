@@ -3,6 +3,16 @@ using static TorchSharp.torch;
 namespace Ppcls.Core.Checkpoint;
 
 /// <summary>
+/// How a file's tensors map onto a model: the family's PyTorch (timm) names, applied to `.pth`
+/// files, and which tensors are Linear weights (Paddle stores those transposed).
+/// </summary>
+public sealed record WeightLayout(Func<string, string>? TorchKeyMap, PaddleLayout.LinearWeightTest IsLinearWeight)
+{
+    /// <summary>No model at hand (format conversion): no timm names, Linear weights by their shape.</summary>
+    public static readonly WeightLayout WithoutModel = new(null, PaddleLayout.IsLinearByShape);
+}
+
+/// <summary>
 /// Weights on disk in any supported format, chosen by extension (by content for an unknown
 /// one): `.pdparams` (PaddleClas), `.safetensors` (Ppcls's checkpoints, Hugging Face),
 /// `.pth` / `.pt` (PyTorch, read only). Everything read comes back in Ppcls's layout:
@@ -13,21 +23,20 @@ public static class WeightFile
     /// <summary>Tried in this order after a path without extension, as PaddleClas tries `.pdparams`.</summary>
     public static readonly string[] Extensions = [".pdparams", ".safetensors", ".pth", ".pt"];
 
-    /// <param name="torchKeyMap">The model family's map from PyTorch (timm) names, applied to `.pth` files.</param>
-    public static Dictionary<string, Tensor> Read(string path, Func<string, string>? torchKeyMap = null) => FormatOf(path) switch
+    public static Dictionary<string, Tensor> Read(string path, WeightLayout layout) => FormatOf(path) switch
     {
-        ".pdparams" => PaddleLayout.FromPaddle(PdparamsFile.Read(path)),
-        ".pth" => TorchKeyNames.ToPaddleNames(TorchStateDictFile.Read(path), torchKeyMap),
+        ".pdparams" => PaddleLayout.FromPaddle(PdparamsFile.Read(path), layout.IsLinearWeight),
+        ".pth" => TorchKeyNames.ToPaddleNames(TorchStateDictFile.Read(path), layout.TorchKeyMap),
         _ => SafeTensorsFile.Read(path).Tensors,
     };
 
     /// <summary>Writes Ppcls-layout weights as `.pdparams` or `.safetensors`, by the extension of <paramref name="path"/>.</summary>
-    public static void Write(string path, IReadOnlyDictionary<string, Tensor> weights, string keyPath)
+    public static void Write(string path, IReadOnlyDictionary<string, Tensor> weights, PaddleLayout.LinearWeightTest isLinear, string keyPath)
     {
         switch (Path.GetExtension(path).ToLowerInvariant())
         {
             case ".pdparams":
-                var paddle = PaddleLayout.ToPaddle(weights);
+                var paddle = PaddleLayout.ToPaddle(weights, isLinear);
                 PdparamsFile.Write(path, paddle);
                 foreach (var (name, tensor) in paddle) if (!ReferenceEquals(tensor, weights[name])) tensor.Dispose();
                 break;

@@ -14,11 +14,27 @@ public sealed record WeightLoadReport(
     public bool Clean => Missing.Count == 0 && Unexpected.Count == 0 && ShapeMismatch.Count == 0;
 }
 
+/// <summary>What to do with a classifier whose shape differs from the file's.</summary>
+public enum ClassifierPolicy
+{
+    /// <summary>Fine-tuning (train): skip it with a warning, it keeps its fresh initialisation.</summary>
+    SkipWhenShapeDiffers,
+    /// <summary>Trained weights (eval, infer, export): an error naming both class counts.</summary>
+    MustFit,
+}
+
+/// <summary>
+/// A weights file a config key names, and the model or part of a model it goes into.
+/// <paramref name="KeyPrefix"/> is the part's name inside a whole-model file (DistillationModel's
+/// `Teacher`, RecModel's `backbone`): a file with keys under that prefix gives those, any other file all its keys.
+/// </summary>
+public sealed record WeightRequest(string Path, string KeyPath, nn.Module Target, ModelPreset Preset, string? KeyPrefix = null);
+
 /// <summary>
 /// The one place weights meet a model (as timm's load_pretrained): resolves the path with or
-/// without extension, loads by PaddleClas state-dict name, drops the classifier when its
-/// shape differs (fine-tuning to another class_num) with a warning, and reports missing,
-/// unexpected and mismatched keys together.
+/// without extension, reads any supported format in the target's layout, loads by PaddleClas
+/// state-dict name, applies the classifier policy, and reports missing, unexpected and
+/// mismatched keys together. Train, eval, infer, export and distillation sub-models all load here.
 /// </summary>
 public static class WeightLoader
 {
@@ -33,25 +49,43 @@ public static class WeightLoader
     }
 
     /// <summary>
-    /// Resolves <paramref name="path"/>, reads it in any supported format and loads it as
-    /// <see cref="Load"/> does, logging the skipped classifier and (not strict) the problems.
+    /// Resolves and reads the request's file and loads it into its target as <see cref="Load(nn.Module, IReadOnlyDictionary{string, Tensor}, string?, bool, string)"/>
+    /// does; <paramref name="policy"/> decides about a classifier of another shape, and with
+    /// <paramref name="strict"/> false the other problems are a warning. Returns the file read and what loading found.
     /// </summary>
-    public static (string File, WeightLoadReport Report) LoadFile(nn.Module model, string path, string keyPath, ModelPreset preset,
-        bool strict, Action<string> warn)
+    public static (string File, WeightLoadReport Report) Load(WeightRequest request, ClassifierPolicy policy, bool strict, Action<string> info, Action<string> warn)
     {
-        string file = Resolve(path, keyPath);
-        var weights = WeightFile.Read(file, preset.TimmKeyMap);
+        string file = Resolve(request.Path, request.KeyPath);
+        string? prefix = request.KeyPrefix is null ? null : request.KeyPrefix + ".";
+        var linear = PaddleLayout.LinearWeights(request.Target);
+        var layout = new WeightLayout(request.Preset.TimmKeyMap,
+            (name, _) => linear.Contains(prefix is not null && name.StartsWith(prefix, StringComparison.Ordinal) ? name[prefix.Length..] : name));
+        var all = WeightFile.Read(file, layout);
         try
         {
-            var report = Load(model, weights, preset.ClassifierKey, strict, file);
+            var weights = prefix is not null && all.Keys.Any(k => k.StartsWith(prefix, StringComparison.Ordinal))
+                ? all.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value, StringComparer.Ordinal)
+                : all;
+            string classifierKey = request.Preset.ClassifierKey;
+            var report = Load(request.Target, weights, classifierKey, strict, file);
             if (report.SkippedClassifier.Count > 0)
+            {
+                if (policy == ClassifierPolicy.MustFit)
+                {
+                    long trained = weights.TryGetValue(classifierKey, out var head) ? head.shape[0] : -1;
+                    long built = StateDict(request.Target).TryGetValue(classifierKey, out var own) ? own.shape[0] : -1;
+                    throw new PpclsUserException(
+                        $"{file}: the weights were trained for {trained} classes ({classifierKey} has {trained} rows) but Arch.class_num is {built}; pass -o Arch.class_num={trained}");
+                }
                 warn($"{file}: classifier keys skipped (class_num differs, fine-tuning): {string.Join(", ", report.SkippedClassifier)}");
+            }
             if (!report.Clean) warn($"{file}: loaded anyway (Global.strict_load=false): {Describe(report)}");
+            info($"{request.KeyPath}: loaded {report.Loaded} tensors from {file}");
             return (file, report);
         }
         finally
         {
-            foreach (var tensor in weights.Values) tensor.Dispose();
+            foreach (var tensor in all.Values) tensor.Dispose();
         }
     }
 
@@ -83,7 +117,7 @@ public static class WeightLoader
                     else mismatch.Add($"{name} (file [{string.Join(",", value.shape)}], model [{string.Join(",", destination.shape)}])");
                     continue;
                 }
-                destination.copy_(value.to(destination.dtype));
+                destination.copy_(value); // copy_ converts the dtype without an intermediate tensor
                 loaded++;
             }
         }

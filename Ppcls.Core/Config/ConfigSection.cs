@@ -125,6 +125,13 @@ public sealed class ConfigSection
             $"'{s.Text}' is not valid; {KeySuggester.Hint(s.Text, choices)}use one of: {string.Join(", ", choices)}");
     }
 
+    /// <summary>A choice read into an enum once: the config spells each member in lower case, as PaddleClas does (`cpu`, `pdparams`).</summary>
+    public T Choice<T>(string key, T fallback) where T : struct, Enum
+    {
+        var names = Enum.GetValues<T>().Select(v => v.ToString().ToLowerInvariant()).ToArray();
+        return Enum.Parse<T>(Choice(key, fallback.ToString().ToLowerInvariant(), names), ignoreCase: true);
+    }
+
     /// <summary>A nested mapping; null where absent or null.</summary>
     public ConfigSection? OptionalSection(string key)
     {

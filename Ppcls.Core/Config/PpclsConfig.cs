@@ -54,7 +54,7 @@ public sealed record PpclsConfig
             Amp = root.OptionalSection("AMP") is { } amp ? AmpConfig.Read(amp, notice) : null,
             Ema = root.OptionalSection("EMA") is { } ema ? EmaConfig.Read(ema, notice) : null,
         };
-        if (config.DataLoader is { } loaders && (loaders.Gallery ?? loaders.Query) is not null && config.Global.EvalMode != GlobalConfig.RetrievalMode)
+        if (config.DataLoader is { } loaders && (loaders.Gallery ?? loaders.Query) is not null && config.Global.EvalMode != EvalMode.Retrieval)
             throw ConfigException.At("Global.eval_mode", null,
                 "DataLoader.Eval has Gallery/Query loaders, which only retrieval evaluation reads; set Global.eval_mode: retrieval");
         if (config.Amp is { UseAmp: true })

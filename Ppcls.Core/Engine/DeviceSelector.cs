@@ -1,4 +1,5 @@
 using Ppcls.Core.Config;
+using Ppcls.Core.Config.Sections;
 using static TorchSharp.torch;
 
 namespace Ppcls.Core.Engine;
@@ -6,9 +7,9 @@ namespace Ppcls.Core.Engine;
 /// <summary>Turns `Global.device` into a torch device, failing clearly where CUDA is absent.</summary>
 public static class DeviceSelector
 {
-    public static Device Resolve(string device, SourceLocation? where = null)
+    public static Device Resolve(DeviceKind device, SourceLocation? where = null)
     {
-        if (device == "cpu") return CPU;
+        if (device == DeviceKind.Cpu) return CPU;
         if (cuda.is_available()) return CUDA;
         throw ConfigException.At("Global.device", where,
             "'gpu' was requested but CUDA is not available to this build (it uses TorchSharp-cpu, or no GPU is visible); " +

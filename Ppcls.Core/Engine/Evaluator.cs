@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Ppcls.Core.Data;
 using Ppcls.Core.Distributed;
 using Ppcls.Core.Logging;
@@ -20,66 +19,62 @@ namespace Ppcls.Core.Engine;
 public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet? metrics, Device device, int printBatchStep,
     ITrainingObserver? observer = null, ICommunicator? communicator = null) : IEvaluator
 {
-    IReadOnlyDictionary<string, double> IEvaluator.Run(nn.Module<Tensor, Tensor> model, int epoch) => Run(model, epoch);
+    EvalResult IEvaluator.Run(nn.Module<Tensor, Tensor> model, int epoch) => Run(model, epoch);
 
     /// <summary>
-    /// Evaluates <paramref name="model"/>; returns the averages (CELoss, loss, top1, top5, ...).
-    /// With <paramref name="confusion"/>, also counts each sample's (true, arg-max) pair there
-    /// (batches with soft labels are not counted).
+    /// Evaluates <paramref name="model"/>; returns the averages (CELoss, loss, top1, top5, ...) and
+    /// the primary metric. With <paramref name="confusion"/>, also counts each sample's (true,
+    /// arg-max) pair there (batches with soft labels are not counted).
     /// </summary>
-    public IReadOnlyDictionary<string, double> Run(nn.Module<Tensor, Tensor> model, int epoch, ConfusionMatrix? confusion = null)
+    public EvalResult Run(nn.Module<Tensor, Tensor> model, int epoch, ConfusionMatrix? confusion = null)
     {
         bool wasTraining = model.training;
         model.eval();
         var averages = new AverageMeterSet();
-        var clock = Stopwatch.StartNew();
-        double readerSeconds = 0, batchSeconds = 0, meanBatchSeconds = 0;
+        var metricNames = new List<string>();
         int iter = 0, iters = loader.BatchCount;
         observer?.OnEpochStarted(new EpochStarted(RunPhase.Eval, epoch, 0, iters));
         foreach (var metric in metrics?.DatasetMetrics ?? []) metric.Reset();
         try
         {
             using var noGrad = no_grad();
-            var reader = Stopwatch.StartNew();
+            var meter = new StepMeter();
             foreach (var batch in loader.Epoch(epoch))
             {
-                long readerTicks = reader.ElapsedTicks;
-                readerSeconds += reader.Elapsed.TotalSeconds;
+                meter.BatchReady();
                 int count = batch.Count;
-                long forwardTicks;
                 var values = new Dictionary<string, double>(StringComparer.Ordinal);
                 using (var owned = batch)
                 using (var scope = NewDisposeScope())
                 {
                     var images = batch.Images.to(device);
                     var labels = batch.Labels.to(device);
-                    long mark = reader.ElapsedTicks;
+                    meter.BeginPart();
                     var output = ModelOutput.Run(model, images);
-                    var logits = output.Primary;
                     var losses = loss?.Compute(output, labels);
-                    forwardTicks = reader.ElapsedTicks - mark;
+                    meter.EndForward();
                     if (losses is not null)
                         foreach (var (name, value) in losses) values[name] = value.item<float>();
                     if (metrics is not null && !batch.SoftLabels)
-                        foreach (var (name, value) in metrics.Compute(output, labels)) values[name] = value;
-                    if (confusion is not null && !batch.SoftLabels) confusion.Add(logits, labels);
+                        foreach (var (name, value) in metrics.Compute(output, labels))
+                        {
+                            values[name] = value;
+                            if (!metricNames.Contains(name)) metricNames.Add(name);
+                        }
+                    if (confusion is not null && !batch.SoftLabels) confusion.Add(output.Primary, labels);
                     foreach (var metric in metrics?.DatasetMetrics ?? []) metric.Add(output, labels);
                 }
                 averages.Update(values, count);
-                double seconds = reader.Elapsed.TotalSeconds;
-                batchSeconds += seconds;
-                meanBatchSeconds = meanBatchSeconds == 0 ? seconds : 0.9 * meanBatchSeconds + 0.1 * seconds;
+                meter.StepDone();
                 if (printBatchStep > 0 && iter % printBatchStep == 0)
                 {
-                    int steps = iter == 0 ? 1 : printBatchStep;
-                    PpclsLog.Step(TrainLog.EvalStep(epoch, iter, iters, values, batchSeconds / steps, readerSeconds / steps, count));
-                    batchSeconds = readerSeconds = 0;
+                    var (batchCost, readerCost) = meter.TakeWindow();
+                    PpclsLog.Step(TrainLog.EvalStep(epoch, iter, iters, values, batchCost, readerCost, count));
                 }
-                var timing = new StepTiming(readerTicks, forwardTicks, 0, 0, reader.ElapsedTicks);
-                reader.Restart();
+                var timing = meter.EndStep();
                 observer?.OnIterationFinished(new IterationFinished(RunPhase.Eval, epoch, iter, iters, count,
                     values.TryGetValue(CombinedLoss.TotalKey, out var total) ? total : null,
-                    meanBatchSeconds > 0 ? count / meanBatchSeconds : 0, TimeSpan.FromSeconds((iters - iter - 1) * meanBatchSeconds), timing));
+                    meter.SamplesPerSecond(count), meter.Eta(iters - iter - 1), timing));
                 iter++;
             }
         }
@@ -90,10 +85,14 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
         var reduced = communicator is { Size: > 1 } world ? OverRanks(averages, world) : averages.Averages;
         var result = reduced.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         foreach (var metric in metrics?.DatasetMetrics ?? [])
-            foreach (var (name, value) in metric.Result(communicator ?? SingleProcess.Instance)) result[name] = value;
+            foreach (var (name, value) in metric.Result(communicator ?? SingleProcess.Instance))
+            {
+                result[name] = value;
+                metricNames.Add(name);
+            }
         PpclsLog.Info(TrainLog.EvalAverage(epoch, result));
         observer?.OnEpochFinished(new EpochFinished(RunPhase.Eval, epoch, result));
-        return result;
+        return EvalResult.Of(result, metricNames);
     }
 
     /// <summary>Every rank's meters added up: sum of value x batch size over sum of batch sizes (every rank has the same names, in the same order).</summary>

@@ -99,7 +99,7 @@ public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query
             && Full(a, "cls_label_path") is { } list && list == Full(b, "cls_label_path") && Text(a, "delimiter") == Text(b, "delimiter");
     }
 
-    public IReadOnlyDictionary<string, double> Run(nn.Module<Tensor, Tensor> model, int epoch)
+    public EvalResult Run(nn.Module<Tensor, Tensor> model, int epoch)
     {
         bool wasTraining = model.training;
         model.eval();
@@ -122,7 +122,7 @@ public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query
         }
         PpclsLog.Info(TrainLog.EvalAverage(epoch, result));
         observer?.OnEpochFinished(new EpochFinished(RunPhase.Eval, epoch, result));
-        return result;
+        return EvalResult.Of(result, result.Keys); // Recallk's recall1 leads where it is listed first, as in PaddleClas
     }
 
     /// <summary>The embeddings [N, D] and labels [N] of every image of <paramref name="loader"/>, gathered over the ranks.</summary>

@@ -35,7 +35,11 @@ public static class TrainLog
     public static string EvalAverage(int epoch, IEnumerable<KeyValuePair<string, double>> values) =>
         $"[Eval][Epoch {epoch}][Avg]{Values(values)}";
 
-    public static string BestMetric(int epoch, double best) => $"[Eval][Epoch {epoch}][best metric: {F(best, "R")}]";
+    public static string BestMetric(int epoch, double? best) => $"[Eval][Epoch {epoch}][best metric: {Best(best)}]";
+
+    public static string BestMetricEma(int epoch, double? best) => $"[Eval][Epoch {epoch}][best metric ema: {Best(best)}]";
+
+    static string Best(double? best) => best is { } value ? F(value, "R") : "none";
 
     /// <summary>Python's str(timedelta) for whole seconds: `0:01:23`, `2 days, 3:04:05`.</summary>
     public static string Eta(TimeSpan t)

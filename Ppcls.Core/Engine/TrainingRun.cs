@@ -4,50 +4,47 @@ using Ppcls.Core.Distributed;
 using Ppcls.Core.Loss;
 using Ppcls.Core.Metric;
 using Ppcls.Core.Optim;
-using Ppcls.Core.Reporting;
 
 namespace Ppcls.Core.Engine;
 
 /// <summary>
-/// The pieces <see cref="Trainer.Prepare"/> built from a config for one run, and where the run
-/// stands. Owns the loaders and the optimizer (dispose it); the model belongs to the session.
+/// Everything one training run is made of, built and validated from the config in one place
+/// (<see cref="TrainingRunBuilder"/>) before any image is read, and fixed from then on. Owns the
+/// loaders, the evaluator, the gradient sync and the optimizer (dispose it); the model belongs to
+/// the session. Where the run stands as it goes is the trainer's <see cref="TrainingState"/>.
 /// </summary>
 public sealed class TrainingRun : IDisposable
 {
-    internal TrainingRun() { }
-
     /// <summary>The loader of `DataLoader.Train`.</summary>
-    public IBatchSource TrainLoader { get; internal set; } = null!;
+    public required IBatchSource TrainLoader { get; init; }
     /// <summary>The loader of `DataLoader.Eval` when the run evaluates during training (classification; a retrieval evaluator owns its own).</summary>
-    public IBatchSource? EvalLoader { get; internal set; }
-    public CombinedLoss TrainLoss { get; internal set; } = null!;
-    public MetricSet? TrainMetrics { get; internal set; }
+    public IBatchSource? EvalLoader { get; init; }
+    public required CombinedLoss TrainLoss { get; init; }
+    public MetricSet? TrainMetrics { get; init; }
     /// <summary>False for a list of images without labels: train metrics are skipped.</summary>
-    public bool TrainLabelled { get; internal set; } = true;
-    public TrainingOptimizer Optimizer { get; internal set; } = null!;
-    public LearningRateSchedule Schedule { get; internal set; } = null!;
-    public ModelEma? Ema { get; internal set; }
+    public bool TrainLabelled { get; init; } = true;
+    public required TrainingOptimizer Optimizer { get; init; }
+    public required LearningRateSchedule Schedule { get; init; }
+    public ModelEma? Ema { get; init; }
     /// <summary>Set when Arch.freeze_backbone is on.</summary>
-    public BackboneFreeze? Freeze { get; internal set; }
-    public IEvaluator? Evaluator { get; internal set; }
+    public BackboneFreeze? Freeze { get; init; }
+    public IEvaluator? Evaluator { get; init; }
     /// <summary>Iterations per optimizer step (`Global.update_freq`, 1 when an epoch has fewer batches).</summary>
-    public int UpdateFreq { get; internal set; } = 1;
+    public int UpdateFreq { get; init; } = 1;
     /// <summary>Iterations per epoch: the loader's batches, less the tail that <see cref="UpdateFreq"/> cannot use.</summary>
-    public int ItersPerEpoch { get; internal set; }
-    public long Seed { get; internal set; }
-    public TrainingState State { get; internal set; } = null!;
+    public required int ItersPerEpoch { get; init; }
+    public required long Seed { get; init; }
+    /// <summary>Where the run starts: a fresh state, or the resumed checkpoint's.</summary>
+    public required TrainingState Start { get; init; }
     /// <summary>Averages the gradients over the ranks before each optimizer step; null in a single process.</summary>
-    public GradientAllReduce? GradientSync { get; internal set; }
-    /// <summary>The TensorBoard event file of a real run with `Global.use_tensorboard`.</summary>
-    public TensorBoardWriter? Board { get; internal set; }
+    public GradientAllReduce? GradientSync { get; init; }
 
     public void Dispose()
     {
-        Board?.Dispose();
         GradientSync?.Dispose();
-        Optimizer?.Dispose();
+        Optimizer.Dispose();
         (Evaluator as IDisposable)?.Dispose();
         EvalLoader?.Dispose();
-        TrainLoader?.Dispose();
+        TrainLoader.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using Ppcls.Core.Checkpoint;
 using Ppcls.Core.Config;
 using Ppcls.Core.Data;
 using Ppcls.Core.Distributed;
@@ -16,8 +17,11 @@ namespace Ppcls.Tools.Cli;
 /// run's log file, pick the device, seed, and build the model from `Arch` (which validates
 /// its options). Composes the registries of Ppcls.Models and Ppcls.Data for the engine.
 /// </summary>
-public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tensor, Tensor> Model, ModelPreset Preset, ModelRegistry Registry)
+public sealed record RunSetup(PpclsConfig Config, Device Device, BuiltModel Built, ModelRegistry Registry)
 {
+    public nn.Module<Tensor, Tensor> Model => Built.Module;
+    public ModelPreset Preset => Built.Preset;
+
     /// <param name="logName">The log file in `&lt;output_dir&gt;/&lt;Arch.name&gt;/`; null logs to the console only (benchmarks).</param>
     public static RunSetup Prepare((PpclsConfig Config, IReadOnlyList<string> Notices) loaded, string? logName)
     {
@@ -31,13 +35,13 @@ public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tenso
         if (config.Global.Seed is { } seed) manual_seed(seed);
         var registry = ModelZoo.CreateRegistry();
         var built = ModelBuilder.BuildWithPreset(config.Arch, registry, PpclsLog.Info);
-        var model = built.Module.to(device);
+        var model = built.Module.to(device); // in place: the parts' weight requests still point at the model's modules
         long parameters = model.parameters().Sum(p => p.numel());
         long frozen = model.parameters().Where(p => !p.requires_grad).Sum(p => p.numel());
         PpclsLog.Info($"config {config.SourcePath} is valid; model {config.Arch.Name} built with {parameters:N0} parameters" +
             (frozen > 0 ? $" ({frozen:N0} frozen)" : "") + $" on {device.type}" +
             (world.Size > 1 ? $", rank {world.Rank} of {world.Size} ({get_num_threads()} threads)" : ""));
-        return new RunSetup(config, device, model, built.Preset, registry);
+        return new RunSetup(config, device, built, registry);
     }
 
     /// <summary>A second instance of the configured model (EMA keeps its average in one).</summary>
@@ -49,7 +53,13 @@ public sealed record RunSetup(PpclsConfig Config, Device Device, nn.Module<Tenso
 
     public IDataLoaderBuilder DataLoaders() => new DataLoaderFactory(DataCatalog.CreateRegistry());
 
-    public TrainingSession Session() => new(Config, Model, BuildTwin, Preset, DataLoaders(), Device, World.Current);
+    public TrainingSession Session() => new(Config, Built, BuildTwin, DataLoaders(), Device, World.Current);
+
+    /// <summary>
+    /// Eval, infer and export: loads the trained weights (`Arch.pretrained`, `Global.pretrained_model`,
+    /// and what the model's parts name), which must fit the model, classifier included. Returns the file read last.
+    /// </summary>
+    public string LoadTrainedWeights() => ConfiguredWeights.LoadTrained(Built, Config, PpclsLog.Info, PpclsLog.Warn);
 
     /// <summary>The session's trainer, built from the config's Loss, Optimizer, Metric and DataLoader sections.</summary>
     public Trainer Trainer(ITrainingObserver? observer = null) => new(Session(), observer);

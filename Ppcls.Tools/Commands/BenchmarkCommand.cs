@@ -1,3 +1,4 @@
+using Ppcls.Core.Checkpoint;
 using System.CommandLine;
 using System.Diagnostics;
 using Ppcls.Core.Models;
@@ -75,7 +76,7 @@ public static class BenchmarkCommand
             var batches = ParseSizes(parse.GetValue(batchSizes)!);
             int size = parse.GetValue(imageSize) ?? c.Global.ImageShape[1];
             if (size < 16) throw new PpclsUserException($"--image-size must be at least 16, got {size}");
-            if (c.Global.PretrainedModel is not null) TrainedWeights.Load(setup);
+            if (ConfiguredWeights.ModelLevel(setup.Built, c).Count > 0) setup.LoadTrainedWeights();
             var timings = new List<InferenceTiming>();
             foreach (var timing in InferenceBenchmark.Run(c.Arch.Name, InferenceModel.Of(setup.Model), c.Arch.ClassNum, size, batches,
                          Math.Max(0, parse.GetValue(warmup)), Math.Max(1, parse.GetValue(runs)), minSeconds: 2.0))

@@ -27,17 +27,17 @@ public static class EvalCommand
         {
             var setup = RunSetup.Prepare(config.Load(parse), "eval.log");
             var c = setup.Config;
-            if (c.Global.EvalMode == GlobalConfig.RetrievalMode) return Retrieval(setup, parse);
+            if (c.Global.EvalMode == EvalMode.Retrieval) return Retrieval(setup, parse);
             var evalConfig = c.DataLoader?.Eval ?? throw new PpclsUserException("DataLoader.Eval: missing; add the eval loader to the config");
-            string file = TrainedWeights.Load(setup);
+            string file = setup.LoadTrainedWeights();
             using var loader = setup.DataLoaders().Build(evalConfig, c.Arch.ClassNum, c.Global.Seed, PpclsLog.Info);
             var loss = LossFactory.Build(c.Loss.Eval, PpclsLog.Info);
             var metrics = MetricFactory.Build(c.Metric.Eval, PpclsLog.Info, PpclsLog.Warn);
             var names = ClassNames.ForEval(c, PpclsLog.Warn);
             var confusion = new ConfusionMatrix(c.Arch.ClassNum);
-            var averages = ProgressDisplay.Run(ProgressDisplay.For(parse.InvocationConfiguration.Output), observer =>
+            var result = ProgressDisplay.Run(ProgressDisplay.For(parse.InvocationConfiguration.Output), observer =>
                 new Evaluator(loader, loss, metrics, setup.Device, c.Global.PrintBatchStep, observer).Run(setup.Model, epoch: 0, confusion));
-            WriteReport(Path.Combine(c.Global.OutputDir, c.Arch.Name), EvalReport.Create(c.Arch.Name, file, confusion, names, averages), confusion);
+            WriteReport(Path.Combine(c.Global.OutputDir, c.Arch.Name), EvalReport.Create(c.Arch.Name, file, confusion, names, result.Values), confusion);
             return 0;
         });
         return command;
@@ -47,7 +47,7 @@ public static class EvalCommand
     static int Retrieval(RunSetup setup, ParseResult parse)
     {
         var c = setup.Config;
-        TrainedWeights.Load(setup);
+        setup.LoadTrainedWeights();
         var metrics = MetricFactory.Build(c.Metric.Eval, PpclsLog.Info, PpclsLog.Warn, c.Global.Retrieval);
         ProgressDisplay.Run(ProgressDisplay.For(parse.InvocationConfiguration.Output), observer =>
         {

@@ -37,7 +37,7 @@ public static class ExportCommand
             var setup = RunSetup.Prepare(config.Load(parse), "export.log");
             var c = setup.Config;
             var infer = InferCommand.RequireInfer(c.Infer);
-            TrainedWeights.Load(setup);
+            setup.LoadTrainedWeights();
             var model = InferenceModel.Of(setup.Model);
             if (model != setup.Model && setup.Model is IDistillationModel distillation)
                 PpclsLog.Info($"Arch.infer_model_name: exporting {distillation.InferModel.Name} of the {c.Arch.Name}");

@@ -29,7 +29,7 @@ public static class InferCommand
             var setup = RunSetup.Prepare(config.Load(parse), "infer.log");
             var c = setup.Config;
             var infer = RequireInfer(c.Infer);
-            TrainedWeights.Load(setup);
+            setup.LoadTrainedWeights();
             var topkSettings = ReadTopk(infer);
             var topk = topkSettings.Build();
             topk.CheckClassCount(c.Arch.ClassNum, $"Infer.PostProcess.class_id_map_file ({topkSettings.ClassIdMapFile})", $"Arch.class_num is {c.Arch.ClassNum}; use the label map of the training data");

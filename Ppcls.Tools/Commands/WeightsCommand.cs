@@ -1,3 +1,4 @@
+using Ppcls.Core.Config;
 using System.CommandLine;
 using Ppcls.Core.Checkpoint;
 using Ppcls.Models;
@@ -24,7 +25,7 @@ public static class WeightsCommand
             "(running_mean -> _mean, running_var -> _variance, num_batches_tracked dropped).");
         var input = new Argument<string>("IN") { Description = "weights file to read" };
         var output = new Argument<string>("OUT") { Description = "weights file to write (.pdparams or .safetensors)" };
-        var arch = new Option<string?>("--arch") { Description = "model name whose timm name map applies to a .pth input, e.g. PPHGNetV2_B0" };
+        var arch = new Option<string?>("--arch") { Description = "model name whose layout applies: its timm name map for a .pth input and its Linear weights for .pdparams, e.g. PPHGNetV2_B0" };
         convert.Add(input);
         convert.Add(output);
         convert.Add(arch);
@@ -32,11 +33,11 @@ public static class WeightsCommand
         {
             string from = WeightLoader.Resolve(parse.GetRequiredValue(input), "IN");
             string to = parse.GetRequiredValue(output);
-            var map = parse.GetValue(arch) is { } name ? ModelZoo.CreateRegistry().Get(name, "--arch").Preset.TimmKeyMap : null;
-            var weights = WeightFile.Read(from, map);
+            var layout = parse.GetValue(arch) is { } name ? LayoutOf(name) : WeightLayout.WithoutModel;
+            var weights = WeightFile.Read(from, layout);
             try
             {
-                WeightFile.Write(to, weights, "OUT");
+                WeightFile.Write(to, weights, layout.IsLinearWeight, "OUT");
                 parse.InvocationConfiguration.Output.WriteLine($"wrote {weights.Count} tensors from {from} to {to}");
             }
             finally
@@ -45,5 +46,13 @@ public static class WeightsCommand
             }
         });
         return convert;
+    }
+
+    /// <summary>The named model's layout: its timm name map and its Linear weights (read off a default-built instance).</summary>
+    static WeightLayout LayoutOf(string name)
+    {
+        var entry = ModelZoo.CreateRegistry().Get(name, "--arch");
+        using var model = entry.Create(ConfigSection.Empty("--arch"));
+        return new WeightLayout(entry.Preset.TimmKeyMap, PaddleLayout.LinearWeightsOf(model));
     }
 }

@@ -41,10 +41,10 @@ public sealed class WeightInteropTests
     {
         using var model = Build(name);
         var linear = model.named_modules().Where(m => m.module is Linear).Select(m => m.name + ".weight").ToHashSet();
-        var twoDimensional = model.state_dict().Where(kv => PaddleLayout.IsLinearWeight(kv.Key, kv.Value)).Select(kv => kv.Key).ToHashSet();
+        var twoDimensional = model.state_dict().Where(kv => PaddleLayout.IsLinearByShape(kv.Key, kv.Value)).Select(kv => kv.Key).ToHashSet();
 
         Assert.That(linear, Is.Not.Empty);
-        Assert.That(twoDimensional, Is.EquivalentTo(linear), "PaddleLayout transposes exactly the Linear weights");
+        Assert.That(twoDimensional, Is.EquivalentTo(linear), "without a model, PaddleLayout transposes exactly the Linear weights");
     }
 
     [TestCase("PPHGNetV2_B0", ".pdparams")]
@@ -61,8 +61,8 @@ public sealed class WeightInteropTests
         using var target = Build(name);
         string path = Path.Combine(_dir, "w" + extension);
 
-        WeightFile.Write(path, WeightLoader.StateDict(source), "test");
-        var (file, report) = WeightLoader.LoadFile(target, Path.Combine(_dir, "w"), "Global.pretrained_model", Registry.Get(name).Preset, strict: true, _ => { });
+        WeightFile.Write(path, WeightLoader.StateDict(source), PaddleLayout.LinearWeightsOf(source), "test");
+        var (file, report) = WeightLoader.Load(new WeightRequest(Path.Combine(_dir, "w"), "Global.pretrained_model", target, Registry.Get(name).Preset), ClassifierPolicy.MustFit, strict: true, _ => { }, _ => { });
 
         Assert.That(file, Is.EqualTo(path));
         Assert.That(report.Clean && report.SkippedClassifier.Count == 0, Is.True, WeightLoader.Describe(report));
@@ -83,7 +83,7 @@ public sealed class WeightInteropTests
         using var model = Build("PPLCNet_x0_25", 7);
         string path = Path.Combine(_dir, "w.pdparams");
 
-        WeightFile.Write(path, WeightLoader.StateDict(model), "test");
+        WeightFile.Write(path, WeightLoader.StateDict(model), PaddleLayout.LinearWeightsOf(model), "test");
         var raw = PdparamsFile.Read(path);
 
         var fc = model.state_dict()["fc.weight"];
@@ -104,7 +104,7 @@ public sealed class WeightInteropTests
         File.WriteAllText(specPath, JsonSerializer.Serialize(spec));
 
         TestFixtures.RunPython(python, TestFixtures.Path("numpy_pdparams.py"), "random", specPath, pdparams, raw);
-        var (_, report) = WeightLoader.LoadFile(model, pdparams, "Arch.pretrained", Registry.Get("PPLCNet_x0_25").Preset, strict: true, _ => { });
+        var (_, report) = WeightLoader.Load(new WeightRequest(pdparams, "Arch.pretrained", model, Registry.Get("PPLCNet_x0_25").Preset), ClassifierPolicy.MustFit, strict: true, _ => { }, _ => { });
 
         Assert.That(report.Clean && report.Loaded == spec.Count, Is.True, WeightLoader.Describe(report));
         using var bytes = new BinaryReader(File.OpenRead(raw));

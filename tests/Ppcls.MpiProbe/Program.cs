@@ -28,7 +28,7 @@ try
     var config = PpclsConfig.Load(configPath ?? throw new PpclsUserException("usage: Ppcls.MpiProbe -c CONFIG [-o Key=value ...]"), overrides, PpclsLog.Info);
     int classNum = config.Arch.ClassNum;
     manual_seed(1000 + world.Rank); // every rank starts from other weights: training must take rank 0's
-    var session = new TrainingSession(config, ToyNet(classNum), () => ToyNet(classNum), ModelPreset.ImageNet("conv1.weight", "fc"),
+    var session = new TrainingSession(config, new BuiltModel(ToyNet(classNum), ModelPreset.ImageNet("conv1.weight", "fc")), () => ToyNet(classNum),
         new DataLoaderFactory(DataCatalog.CreateRegistry()), CPU, world);
     var result = new Trainer(session).Run();
     PpclsLog.Info($"probe done: {result.Epochs} epochs, rank {world.Rank} of {world.Size}");

@@ -69,8 +69,8 @@ public sealed class FineTuneTests
         string log = File.ReadAllText(Path.Combine(modelDir, "train.log"));
         Assert.That(log, Does.Contain($"{pretrained}.pdparams: classifier keys skipped (class_num differs, fine-tuning): fc.bias, fc.weight"));
         Assert.That(log, Does.Contain("Arch.freeze_backbone: training only fc;"));
-        var before = WeightFile.Read(pretrained + ".pdparams");
-        var after = WeightFile.Read(Path.Combine(modelDir, "latest.safetensors"));
+        var before = WeightFile.Read(pretrained + ".pdparams", WeightLayout.WithoutModel);
+        var after = WeightFile.Read(Path.Combine(modelDir, "latest.safetensors"), WeightLayout.WithoutModel);
         Assert.That(after["fc.weight"].shape, Is.EqualTo(new long[] { 3, 1280 }));
         Assert.That(after.Keys.Where(k => !k.StartsWith("fc.", StringComparison.Ordinal) && !Same(before[k], after[k])), Is.Empty,
             "frozen weights and BN statistics stay as loaded");

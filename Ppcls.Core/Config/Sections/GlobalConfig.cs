@@ -8,8 +8,7 @@ public sealed record GlobalConfig
     public string? Checkpoints { get; init; }
     public string? PretrainedModel { get; init; }
     public string OutputDir { get; init; } = "./output/";
-    /// <summary>cpu or gpu.</summary>
-    public string Device { get; init; } = "cpu";
+    public DeviceKind Device { get; init; } = DeviceKind.Cpu;
     public int SaveInterval { get; init; } = 1;
     public bool EvalDuringTrain { get; init; } = true;
     public int EvalInterval { get; init; } = 1;
@@ -21,8 +20,7 @@ public sealed record GlobalConfig
     public long? Seed { get; init; }
     /// <summary>Gradient accumulation: optimizer step every N iterations.</summary>
     public int UpdateFreq { get; init; } = 1;
-    /// <summary>classification, or retrieval (Recallk / mAP of DataLoader.Eval's Query against its Gallery).</summary>
-    public string EvalMode { get; init; } = "classification";
+    public EvalMode EvalMode { get; init; } = EvalMode.Classification;
     /// <summary>Retrieval's embedding: `retrieval_feature_from`, `feature_normalize`, `feature_binarize`.</summary>
     public RetrievalOptions Retrieval { get; init; } = RetrievalOptions.Default;
     /// <summary>Ppcls addition: stop after this many evaluations without a better metric.</summary>
@@ -33,12 +31,9 @@ public sealed record GlobalConfig
     public bool UseTensorboard { get; init; }
     /// <summary>Weights that do not fit the model (missing, unexpected or mis-shaped keys) are an error unless false.</summary>
     public bool StrictLoad { get; init; } = true;
-    /// <summary>Ppcls addition: `pdparams` also writes each checkpoint's weights as `&lt;name&gt;.pdparams` for PaddleClas.</summary>
-    public string SaveFormat { get; init; } = "safetensors";
+    public SaveFormat SaveFormat { get; init; } = SaveFormat.Safetensors;
 
     /// <summary>Keys PaddleClas has that change nothing in Ppcls (accepted with a notice).</summary>
-    public const string RetrievalMode = "retrieval";
-
     public static readonly string[] PaddleOnlyKeys =
     [
         "use_visualdl", "to_static", "use_dali", "distributed", "print_mem_info", "export_for_fd",
@@ -52,7 +47,7 @@ public sealed record GlobalConfig
             Checkpoints = s.OptionalString("checkpoints"),
             PretrainedModel = s.OptionalString("pretrained_model"),
             OutputDir = s.String("output_dir", "./output/"),
-            Device = s.Choice("device", "cpu", "cpu", "gpu"),
+            Device = s.Choice("device", DeviceKind.Cpu),
             SaveInterval = Positive(s, "save_interval", 1),
             EvalDuringTrain = s.Bool("eval_during_train", true),
             EvalInterval = Positive(s, "eval_interval", 1),
@@ -63,7 +58,7 @@ public sealed record GlobalConfig
             SaveInferenceDir = s.String("save_inference_dir", "./inference"),
             Seed = s.OptionalLong("seed"),
             UpdateFreq = Positive(s, "update_freq", 1),
-            EvalMode = s.Choice("eval_mode", "classification", "classification", RetrievalMode),
+            EvalMode = s.Choice("eval_mode", EvalMode.Classification),
             Retrieval = new RetrievalOptions(
                 s.Choice("retrieval_feature_from", "features", "features", "backbone"),
                 s.Bool("feature_normalize", true),
@@ -72,7 +67,7 @@ public sealed record GlobalConfig
             NumThreads = (int?)s.OptionalLong("num_threads"),
             UseTensorboard = s.Bool("use_tensorboard", false),
             StrictLoad = s.Bool("strict_load", true),
-            SaveFormat = s.Choice("save_format", "safetensors", "safetensors", "pdparams"),
+            SaveFormat = s.Choice("save_format", SaveFormat.Safetensors),
         };
         if (config.ImageShape.Count != 3)
             throw ConfigException.At(s.KeyPath("image_shape"), s.Raw("image_shape")?.Location,

@@ -1,4 +1,5 @@
 using Ppcls.Core.Config;
+using Ppcls.Core.Config.Sections;
 
 namespace Ppcls.Core.Tests.Config;
 
@@ -30,7 +31,7 @@ public sealed class PpclsConfigTests
 
         Assert.That(config.Global.Epochs, Is.EqualTo(3));
         Assert.That(config.Global.ImageShape, Is.EqualTo(new[] { 3, 64, 64 }));
-        Assert.That(config.Global.Device, Is.EqualTo("cpu"));
+        Assert.That(config.Global.Device, Is.EqualTo(DeviceKind.Cpu));
         Assert.That(config.Global.PretrainedModel, Is.Null);
         Assert.That(config.Arch.Name, Is.EqualTo("PPLCNet_x0_25"));
         Assert.That(config.Arch.ClassNum, Is.EqualTo(10));
@@ -210,7 +211,7 @@ public sealed class PpclsConfigTests
     [Test]
     public void Gpu_device_is_accepted_by_the_config_and_other_devices_are_not()
     {
-        Assert.That(Load(ConfigTestFiles.Minimal, "Global.device=gpu").Global.Device, Is.EqualTo("gpu"));
+        Assert.That(Load(ConfigTestFiles.Minimal, "Global.device=gpu").Global.Device, Is.EqualTo(DeviceKind.Gpu));
 
         var e = LoadFails(ConfigTestFiles.Minimal, "Global.device=tpu");
         Assert.That(e.Message, Does.Contain("use one of: cpu, gpu"));

@@ -41,7 +41,8 @@ public sealed class RetrievalEvaluatorTests
 
         var result = evaluator.Run(new PointModel(), epoch: 1);
 
-        Assert.That(result.Keys, Is.EqualTo(new[] { "recall1", "recall2", "mAP" }));
+        Assert.That(result.Values.Keys, Is.EqualTo(new[] { "recall1", "recall2", "mAP" }));
+        Assert.That((result.MetricName, result.Direction), Is.EqualTo(("recall1", MetricDirection.HigherIsBetter)), "the first metric listed decides best_model");
         Assert.That(result["recall1"], Is.EqualTo(0.5).Within(Tol));
         Assert.That(result["recall2"], Is.EqualTo(1.0).Within(Tol));
         Assert.That(result["mAP"], Is.EqualTo(0.75).Within(Tol));

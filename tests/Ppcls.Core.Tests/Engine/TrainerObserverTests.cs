@@ -58,7 +58,7 @@ public sealed class TrainerObserverTests
               Eval: {dataset: {name: Memory}, sampler: {name: BatchSampler, batch_size: 8}}
             """;
         var config = PpclsConfig.FromTree(YamlConfigReader.Read(new StringReader(yaml), "t.yaml"), "t.yaml", _ => { });
-        return new TrainingSession(config, TinyNet(), TinyNet, ModelPreset.ImageNet("conv.weight", "fc"), new MemoryLoaders(), CPU);
+        return new TrainingSession(config, new BuiltModel(TinyNet(), ModelPreset.ImageNet("conv.weight", "fc")), TinyNet, new MemoryLoaders(), CPU);
     }
 
     [Test]
