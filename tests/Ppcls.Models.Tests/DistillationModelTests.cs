@@ -1,3 +1,4 @@
+using Ppcls.Core.Checkpoint;
 using Ppcls.Core.Config;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Engine;
@@ -139,10 +140,38 @@ public sealed class DistillationModelTests
         Ppcls.Core.Checkpoint.SafeTensorsFile.Write(file, teacher.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value));
 
         manual_seed(5);
-        var loaded = (DistillationModel)Build(Arch.Replace("name: PPLCNet_x0_35", $"name: PPLCNet_x0_35\n        pretrained: {file}")).Module;
+        var built = Build(Arch.Replace("name: PPLCNet_x0_35", $"name: PPLCNet_x0_35\n        pretrained: {file}"));
+        var loaded = (DistillationModel)built.Module;
 
+        Assert.That(loaded.Models[0].Module.state_dict()["fc.weight"].allclose(teacher.state_dict()["fc.weight"], 0, 0), Is.False, "the factory reads no file");
+        var request = built.PartWeights.Single();
+        Assert.That((request.KeyPath, request.KeyPrefix, request.Target), Is.EqualTo(("Arch.models.0.Teacher.pretrained", "Teacher", loaded.Models[0].Module)));
+        var notices = new List<string>();
+        WeightLoader.Load(request, ClassifierPolicy.SkipWhenShapeDiffers, strict: true, notices.Add, notices.Add);
+        Assert.That(notices, Is.EqualTo(new[] { $"Arch.models.0.Teacher.pretrained: loaded {teacher.state_dict().Count} tensors from {file}" }));
         Assert.That(loaded.Models[0].Module.state_dict()["fc.weight"].allclose(teacher.state_dict()["fc.weight"], 0, 0), Is.True);
         Assert.That(loaded.Models[1].Module.state_dict()["fc.weight"].allclose(((DistillationModel)source.Module).Models[1].Module.state_dict()["fc.weight"], 0, 0), Is.False);
+    }
+
+    [Test]
+    public void A_RecModel_backbone_loads_its_pretrained_weights_from_a_whole_RecModel_file()
+    {
+        manual_seed(7);
+        var source = (RecModel)Build(RecModelYaml.Small).Module;
+        string dir = Directory.CreateTempSubdirectory("ppcls-rec").FullName;
+        string file = Path.Combine(dir, "rec.safetensors");
+        SafeTensorsFile.Write(file, WeightLoader.StateDict(source));
+
+        manual_seed(8);
+        var built = Build(RecModelYaml.Small.Replace("    class_num: 4\n  BackboneStopLayer", $"    class_num: 4\n    pretrained: {file}\n  BackboneStopLayer"));
+        var request = built.PartWeights.Single();
+        WeightLoader.Load(request, ClassifierPolicy.SkipWhenShapeDiffers, strict: true, _ => { }, _ => { });
+
+        var expected = WeightLoader.StateDict(source);
+        var actual = WeightLoader.StateDict(built.Module);
+        Assert.That(request.KeyPath, Is.EqualTo("Arch.Backbone.pretrained"));
+        Assert.That(actual.Keys.Where(k => k.StartsWith("backbone.", StringComparison.Ordinal)).All(k => actual[k].allclose(expected[k], 0, 0)), Is.True, "every backbone tensor came from the file's backbone.* keys");
+        Assert.That(actual["neck.fc.weight"].allclose(expected["neck.fc.weight"], 0, 0), Is.False, "the neck is not the backbone's to load");
     }
 
     [Test]
