@@ -11,7 +11,7 @@ namespace Ppcls.Core.Tests.Engine;
 /// <summary>The Trainer's observer: epoch and iteration events with each step's timing, split inside the real step.</summary>
 public sealed class TrainerObserverTests
 {
-    const int ClassNum = 3, Batches = 4;
+    const int ClassNum = TinyTraining.ClassNum, Batches = TinyTraining.Batches;
     string _output = null!;
 
     [SetUp]
@@ -30,36 +30,8 @@ public sealed class TrainerObserverTests
         public void OnEpochFinished(EpochFinished epoch) => Finished.Add(epoch);
     }
 
-    /// <summary>Hands out in-memory batches of 8 random 3x12x12 images for both loaders.</summary>
-    sealed class MemoryLoaders : IDataLoaderBuilder
-    {
-        public IBatchSource Build(LoaderConfig config, int classNum, long? seed, Action<string> notice) =>
-            InMemoryBatchSource.Random([8, 3, 12, 12], softLabels: false, classNum, Batches, seed ?? 0);
-    }
-
-    static nn.Module<Tensor, Tensor> TinyNet() => nn.Sequential(
-        ("conv", nn.Conv2d(3, 4, 3)), ("bn", nn.BatchNorm2d(4)), ("pool", nn.AdaptiveAvgPool2d(1)),
-        ("flat", nn.Flatten()), ("fc", nn.Linear(4, ClassNum)));
-
-    TrainingSession Session(int epochs, int updateFreq, bool eval)
-    {
-        string yaml = $$$"""
-            Global: {output_dir: '{{{_output}}}', epochs: {{{epochs}}}, seed: 5, print_batch_step: 1, update_freq: {{{updateFreq}}}, eval_during_train: {{{(eval ? "True" : "False")}}}}
-            Arch: {name: Tiny, class_num: {{{ClassNum}}}}
-            Loss:
-              Train: [{CELoss: {weight: 1.0}}]
-              Eval: [{CELoss: {weight: 1.0}}]
-            Metric:
-              Train: [{TopkAcc: {topk: [1, 2]}}]
-              Eval: [{TopkAcc: {topk: [1, 2]}}]
-            Optimizer: {name: Momentum, momentum: 0.9, lr: {name: Constant, learning_rate: 0.01}}
-            DataLoader:
-              Train: {dataset: {name: Memory}, sampler: {name: BatchSampler, batch_size: 8}}
-              Eval: {dataset: {name: Memory}, sampler: {name: BatchSampler, batch_size: 8}}
-            """;
-        var config = PpclsConfig.FromTree(YamlConfigReader.Read(new StringReader(yaml), "t.yaml"), "t.yaml", _ => { });
-        return new TrainingSession(config, new BuiltModel(TinyNet(), ModelPreset.ImageNet("conv.weight", "fc")), TinyNet, new MemoryLoaders(), CPU);
-    }
+    TrainingSession Session(int epochs, int updateFreq, bool eval) =>
+        TinyTraining.Session(_output, $"epochs: {epochs}, update_freq: {updateFreq}, eval_during_train: {(eval ? "True" : "False")}");
 
     [Test]
     public void Every_step_is_split_into_reader_forward_backward_and_optimizer_parts_that_sum_to_at_most_its_total()
