@@ -19,6 +19,9 @@ public interface IBatchSource : IDisposable
     /// <summary>The data set's labels (list file, distinct count, maximum), checked against Arch.class_num before training; null where unknown.</summary>
     LabelSummary? LabelSummary => null;
 
+    /// <summary>The data set's image files in list order (empty where its images are no files, e.g. in memory).</summary>
+    IEnumerable<string> ImageFiles => [];
+
     /// <summary>The batches of epoch <paramref name="epoch"/> (1-based as PaddleClas counts, any value works), in order.</summary>
     /// <param name="next">The epoch the caller will read after this one, if it knows: a loader may start assembling it early.</param>
     IEnumerable<Batch> Epoch(int epoch, int? next = null, CancellationToken cancel = default);

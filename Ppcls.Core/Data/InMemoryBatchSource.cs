@@ -46,6 +46,9 @@ public sealed class InMemoryBatchSource : IBatchSource
 
     public int SampleCount => (int)_images.shape[0] * BatchCount;
     public int BatchCount { get; }
+
+    /// <summary>The files the images stand for, where a caller names them (empty by default).</summary>
+    public IEnumerable<string> ImageFiles { get; init; } = [];
     public int ClassNum { get; }
 
     public IEnumerable<Batch> Epoch(int epoch, int? next = null, CancellationToken cancel = default)

@@ -11,6 +11,9 @@ public sealed record LabelSummary(string ListPath, int DistinctLabels, long MaxL
 
     public bool Unlabeled { get; init; }
 
+    /// <summary>The config key that points at the list (`DataLoader.Train.dataset.cls_label_path`), set by the data set that read it.</summary>
+    public string ListKey { get; init; } = "the list file";
+
     public static LabelSummary Of(string listPath, IEnumerable<long> labels)
     {
         var distinct = labels.ToHashSet();
@@ -22,17 +25,17 @@ public sealed record LabelSummary(string ListPath, int DistinctLabels, long MaxL
     /// The warning for a training list with far fewer classes than <paramref name="classNum"/>:
     /// fewer than half (a label at or above class_num is an error already, found when the list is
     /// read). Not an error: fine-tuning on a subset of a larger label space is legitimate.
-    /// <paramref name="listKey"/> names the config key that points at the list. Null when the
+    /// <see cref="ListKey"/> names the config key that points at the list. Null when the
     /// count is plausible.
     /// </summary>
-    public string? FewClassesWarning(int classNum, string listKey)
+    public string? FewClassesWarning(int classNum)
     {
         if (DistinctLabels == 0 || DistinctLabels * 2L >= classNum) return null;
         long needed = MaxLabel + 1;
         string fix = needed == DistinctLabels
             ? $"-o Arch.class_num={DistinctLabels}"
             : $"-o Arch.class_num={needed} (labels go up to {MaxLabel}), or relabel: True in the data set and -o Arch.class_num={DistinctLabels}";
-        return $"{listKey}: {ListPath} has {DistinctLabels} distinct label{(DistinctLabels == 1 ? "" : "s")} but Arch.class_num is {classNum}, " +
+        return $"{ListKey}: {ListPath} has {DistinctLabels} distinct label{(DistinctLabels == 1 ? "" : "s")} but Arch.class_num is {classNum}, " +
             $"so {classNum - DistinctLabels} classifier outputs never see a training image; if this is not a subset on purpose, set {fix}";
     }
 }

@@ -41,12 +41,7 @@ public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query
         if (galleryConfig is null && queryConfig is null)
             galleryConfig = loaders?.Eval ?? throw new PpclsUserException(
                 "DataLoader.Eval: missing; Global.eval_mode: retrieval needs DataLoader.Eval.Gallery and DataLoader.Eval.Query (or one eval set queried against itself)");
-        if (galleryConfig is not null && queryConfig is not null && SameImages(galleryConfig.Dataset, queryConfig.Dataset))
-        {
-            notice("DataLoader.Eval: Gallery and Query list the same images; they are embedded once and each query's match with itself is left out");
-            queryConfig = null;
-        }
-        else if (galleryConfig is null || queryConfig is null)
+        if (galleryConfig is null || queryConfig is null)
         {
             notice($"{(galleryConfig ?? queryConfig)!.KeyPath} is queried against itself; each image's match with itself is left out");
             galleryConfig ??= queryConfig;
@@ -58,6 +53,12 @@ public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query
         try
         {
             var queryLoader = queryConfig is null ? null : Loader(queryConfig, "query");
+            if (queryLoader is not null && SameImages(galleryLoader, queryLoader))
+            {
+                notice("DataLoader.Eval: Gallery and Query list the same images; they are embedded once and each query's match with itself is left out");
+                queryLoader.Dispose();
+                queryLoader = null;
+            }
             return new RetrievalEvaluator(galleryLoader, queryLoader, retrievalMetrics, config.Global.Retrieval, device,
                 config.Global.PrintBatchStep, observer, world);
         }
@@ -90,14 +91,9 @@ public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query
         return retrieval;
     }
 
-    /// <summary>Both data sets read the same list file under the same image root.</summary>
-    static bool SameImages(ConfigSection a, ConfigSection b)
-    {
-        static string? Full(ConfigSection s, string key) => s.Map[key] is ConfigScalar { Text: { } t } ? Path.GetFullPath(t) : null;
-        static string? Text(ConfigSection s, string key) => s.Map[key] is ConfigScalar { Text: { } t } ? t : null;
-        return Text(a, "name") == Text(b, "name") && Full(a, "image_root") == Full(b, "image_root")
-            && Full(a, "cls_label_path") is { } list && list == Full(b, "cls_label_path") && Text(a, "delimiter") == Text(b, "delimiter");
-    }
+    /// <summary>Both loaders read the same image files in the same order (their data sets know which).</summary>
+    static bool SameImages(IBatchSource a, IBatchSource b) =>
+        a.SampleCount == b.SampleCount && a.ImageFiles.Any() && a.ImageFiles.Select(Path.GetFullPath).SequenceEqual(b.ImageFiles.Select(Path.GetFullPath));
 
     public EvalResult Run(nn.Module<Tensor, Tensor> model, int epoch)
     {

@@ -52,14 +52,13 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
         var trainLoader = Own(session.Data.Build(trainConfig, classNum, seed, PpclsLog.Info, new DataShard(world.Rank, world.Size, Pad: true)));
         bool retrieval = _global.EvalMode == EvalMode.Retrieval;
         var evalLoader = EvalLoader(loaders, retrieval, classNum, seed);
-        string labelsKey = trainConfig.Dataset.KeyPath(trainConfig.Dataset.Has("cls_label_path") ? "cls_label_path" : "image_root");
-        if (trainLoader.LabelSummary?.FewClassesWarning(classNum, labelsKey) is { } fewClasses) PpclsLog.Warn(fewClasses);
+        if (trainLoader.LabelSummary?.FewClassesWarning(classNum) is { } fewClasses) PpclsLog.Warn(fewClasses);
         var trainLoss = LossFactory.Build(config.Loss.Train, PpclsLog.Info)
             ?? throw new PpclsUserException("Loss.Train: empty; add e.g. Loss: {Train: [{CELoss: {weight: 1.0}}]}");
         bool labelled = trainLoader.LabelSummary?.Unlabeled != true;
         if (!labelled && trainLoss.UsesLabels)
             throw new PpclsUserException($"Loss.Train: {string.Join(", ", trainLoss.Terms.Where(t => t.Term.UsesLabels).Select(t => t.Term.Name))} reads labels, " +
-                $"but {labelsKey} ({trainLoader.LabelSummary!.ListPath}) lists images without labels; use losses that learn from a teacher (DistillationCELoss, DistillationDMLLoss, DistillationKLDivLoss) or a labelled list");
+                $"but {trainLoader.LabelSummary!.ListKey} ({trainLoader.LabelSummary.ListPath}) lists images without labels; use losses that learn from a teacher (DistillationCELoss, DistillationDMLLoss, DistillationKLDivLoss) or a labelled list");
         var trainMetrics = MetricFactory.Build(config.Metric.Train, PpclsLog.Info, PpclsLog.Warn);
         var evalMetrics = MetricFactory.Build(config.Metric.Eval, PpclsLog.Info, PpclsLog.Warn, _global.Retrieval);
 

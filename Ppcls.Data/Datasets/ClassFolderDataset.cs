@@ -26,7 +26,7 @@ public static class ClassFolderDataset
         string root = rootKey ?? s.RequiredString("image_root", "./dataset/flowers/train/");
         if (!Directory.Exists(root))
             throw ConfigException.At(s.KeyPath("image_root"), s.Map["image_root"]?.Location, $"folder '{root}' does not exist");
-        return Load(root, mapKey ?? Path.Combine(root, DefaultLabelList), context.ClassNum, policy, context.Notice);
+        return Load(root, mapKey ?? Path.Combine(root, DefaultLabelList), context.ClassNum, policy, context.Notice).ListedBy(s.KeyPath("image_root"));
     }
 
     public static ImageNetDataset Load(string root, string labelListPath, int classNum, BadImagePolicy policy, Action<string> notice)

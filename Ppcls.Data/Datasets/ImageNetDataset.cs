@@ -33,7 +33,14 @@ public sealed class ImageNetDataset : IDataset
     public string Describe(int index) => _paths[index];
     public byte[] Read(int index) => File.ReadAllBytes(_paths[index]);
     public IReadOnlyList<long> Labels => _labels;
-    public LabelSummary LabelSummary { get; }
+    public LabelSummary LabelSummary { get; private set; }
+
+    /// <summary>Names the config key of the list in the labels' messages (the data set's own key: list file or image root).</summary>
+    internal ImageNetDataset ListedBy(string listKey)
+    {
+        LabelSummary = LabelSummary with { ListKey = listKey };
+        return this;
+    }
 
     /// <summary>Images and labels found another way (a class-folder tree), already checked.</summary>
     internal static ImageNetDataset FromFiles(string[] paths, long[] labels, BadImagePolicy policy, string source) => new(paths, labels, policy, source);
@@ -53,7 +60,7 @@ public sealed class ImageNetDataset : IDataset
         if (!File.Exists(list))
             throw ConfigException.At(s.KeyPath("cls_label_path"), s.Map["cls_label_path"]?.Location,
                 $"list file '{list}' does not exist (generate the demo set with 'ppcls dataset make-demo DIR' or lists with 'ppcls dataset split --root DIR')");
-        return Load(root, list, delimiter, relabel, context.ClassNum, policy);
+        return Load(root, list, delimiter, relabel, context.ClassNum, policy).ListedBy(s.KeyPath("cls_label_path"));
     }
 
     public static ImageNetDataset Load(string root, string listPath, string? delimiter, bool relabel, int classNum, BadImagePolicy policy)

@@ -69,6 +69,8 @@ public sealed class DataLoader : IBatchSource
     public SamplePipeline Pipeline => _pipeline;
     public LabelSummary? LabelSummary => _dataset.LabelSummary;
 
+    public IEnumerable<string> ImageFiles => Enumerable.Range(0, _dataset.Count).Select(_dataset.Describe);
+
     /// <summary>An assembled batch (null when every image of it was skipped) and the images skipped on the way.</summary>
     public sealed record AssembledBatch(Batch? Batch, IReadOnlyList<string> Skipped);
 

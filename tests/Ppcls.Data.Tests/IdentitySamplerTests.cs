@@ -54,6 +54,6 @@ public sealed class IdentitySamplerTests
 
         Assert.That(dataset.Labels, Is.EqualTo(new[] { LabelSummary.NoLabel, LabelSummary.NoLabel, LabelSummary.NoLabel }));
         Assert.That(dataset.LabelSummary.Unlabeled, Is.True);
-        Assert.That(dataset.LabelSummary.FewClassesWarning(1000, "cls_label_path"), Is.Null);
+        Assert.That(dataset.LabelSummary.FewClassesWarning(1000), Is.Null);
     }
 }

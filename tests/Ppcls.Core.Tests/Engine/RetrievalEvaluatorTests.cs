@@ -125,7 +125,11 @@ public sealed class RetrievalEvaluatorTests
 
     sealed class PointLoaders : IDataLoaderBuilder
     {
-        public IBatchSource Build(LoaderConfig config, int classNum, long? seed, Action<string> notice) => Set(Points(0, 70, 90, 130), 0, 0, 1, 1);
+        public IBatchSource Build(LoaderConfig config, int classNum, long? seed, Action<string> notice) =>
+            new InMemoryBatchSource(Points(0, 70, 90, 130), tensor(new long[] { 0, 0, 1, 1 }), classNum: 2, batchCount: 1)
+            {
+                ImageFiles = Enumerable.Range(0, 4).Select(i => $"{config.Dataset.OptionalString("cls_label_path")}/{i}.jpg").ToList(),
+            };
     }
 
     sealed class NoLoaders : IDataLoaderBuilder
