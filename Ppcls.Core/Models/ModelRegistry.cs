@@ -1,4 +1,6 @@
 using Ppcls.Core.Config;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Ppcls.Core.Models;
 
@@ -19,6 +21,14 @@ public sealed class ModelRegistry
     {
         if (_composites.TryGet(entry.Name, out _)) throw new InvalidOperationException($"model {entry.Name} is registered twice");
         _models.Register(entry.Name, entry);
+    }
+
+    /// <summary>Registers each of a family's variants under its own name, built by <paramref name="create"/> from the Arch section.</summary>
+    public void Register<TVariant>(string family, IEnumerable<TVariant> variants, Func<TVariant, string> name, Func<TVariant, ModelPreset> preset,
+        Func<TVariant, ConfigSection, nn.Module<Tensor, Tensor>> create)
+    {
+        foreach (var variant in variants)
+            Register(new ModelEntry(name(variant), family, preset(variant), section => create(variant, section)));
     }
 
     /// <summary>An architecture built from registered models; not part of the zoo's <see cref="Entries"/>.</summary>
