@@ -82,6 +82,6 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
     public SamplePipeline BuildPipeline(IReadOnlyList<NamedEntry> entries, string listPath, DataBuildContext context)
     {
         var ops = Registry.BuildList(Registry.TransformOps, entries, context, listPath);
-        return new SamplePipeline([.. ops.Cast<IImageOp>()], listPath);
+        return new SamplePipeline(ops, listPath);
     }
 }

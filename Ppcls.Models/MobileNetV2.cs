@@ -257,10 +257,7 @@ public sealed class MobileNetV2 : nn.Module<Tensor, Tensor>, IOnnxExportable
     /// The factory reads class_num only: PaddleClas's other constructor options (prefix_name,
     /// which renames every key, and data_format NHWC) are not offered.
     /// </summary>
-    public static void Register(ModelRegistry registry)
-    {
-        foreach (var variant in Variants)
-            registry.Register(new ModelEntry(variant.Name, "MobileNetV2", Preset,
-                section => new MobileNetV2(variant.Scale, ArchOptions.PositiveInt(section, "class_num", 1000))));
-    }
+    public static void Register(ModelRegistry registry) =>
+        registry.Register("MobileNetV2", Variants, v => v.Name, _ => Preset,
+            (v, section) => new MobileNetV2(v.Scale, ArchOptions.PositiveInt(section, "class_num", 1000)));
 }

@@ -199,9 +199,5 @@ public sealed class PPHGNet : nn.Module<Tensor, Tensor>, IOnnxExportable
         return new PPHGNet(variant, useLastConv, classExpand, dropoutProb, classNum);
     }
 
-    public static void Register(ModelRegistry registry)
-    {
-        foreach (var variant in Variants)
-            registry.Register(new ModelEntry(variant.Name, "PPHGNet", PresetOf(variant), arch => Create(variant, arch)));
-    }
+    public static void Register(ModelRegistry registry) => registry.Register("PPHGNet", Variants, v => v.Name, PresetOf, Create);
 }

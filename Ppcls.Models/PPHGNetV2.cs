@@ -351,9 +351,5 @@ public sealed class PPHGNetV2 : nn.Module<Tensor, Tensor>, ILearningRateMultipli
         return new PPHGNetV2(variant, useLab, useLastConv, classExpand, dropoutProb, classNum, lrMultList);
     }
 
-    public static void Register(ModelRegistry registry)
-    {
-        foreach (var variant in Variants)
-            registry.Register(new ModelEntry(variant.Name, "PPHGNetV2", Preset, arch => Create(variant, arch)));
-    }
+    public static void Register(ModelRegistry registry) => registry.Register("PPHGNetV2", Variants, v => v.Name, _ => Preset, Create);
 }

@@ -195,11 +195,8 @@ public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultiplier
     /// <summary>Every variant takes PaddleClas's eval recipe: resize_short 256, crop 224, bilinear.</summary>
     public static readonly ModelPreset Preset = ModelPreset.ImageNet("conv1.conv.weight", "fc.weight");
 
-    public static void Register(ModelRegistry registry)
-    {
-        foreach (var variant in Variants)
-            registry.Register(new ModelEntry(variant.Name, "PPLCNet", Preset, section => new PPLCNet(ReadOptions(variant, section))));
-    }
+    public static void Register(ModelRegistry registry) =>
+        registry.Register("PPLCNet", Variants, v => v.Name, _ => Preset, (v, section) => new PPLCNet(ReadOptions(v, section)));
 
     /// <summary>The constructor options from the Arch section, validated with the key's name in every message.</summary>
     public static PPLCNetOptions ReadOptions(Variant variant, ConfigSection section)

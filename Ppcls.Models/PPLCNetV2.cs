@@ -154,11 +154,8 @@ public sealed class PPLCNetV2 : nn.Module<Tensor, Tensor>, IOnnxExportable
     /// <summary>Every variant takes PaddleClas's eval recipe: resize_short 256, crop 224, bilinear.</summary>
     public static readonly ModelPreset Preset = ModelPreset.ImageNet("stem.0.conv.weight", "fc.weight");
 
-    public static void Register(ModelRegistry registry)
-    {
-        foreach (var variant in Variants)
-            registry.Register(new ModelEntry(variant.Name, "PPLCNetV2", Preset, section => new PPLCNetV2(ReadOptions(variant, section))));
-    }
+    public static void Register(ModelRegistry registry) =>
+        registry.Register("PPLCNetV2", Variants, v => v.Name, _ => Preset, (v, section) => new PPLCNetV2(ReadOptions(v, section)));
 
     /// <summary>
     /// The options from the Arch section. dropout_prob is not one: PaddleClas's factories pass

@@ -9,28 +9,32 @@ namespace Ppcls.Core.Loss;
 /// </summary>
 public static class LossFactory
 {
-    delegate ILossTerm Builder(ConfigSection options);
+    /// <summary>Reads one entry's options (all but `weight`) and builds its term.</summary>
+    internal delegate ILossTerm Builder(ConfigSection options);
 
-    static readonly Dictionary<string, Builder> Builders = new(StringComparer.Ordinal)
+    /// <summary>The losses by their PaddleClas names.</summary>
+    internal static NameTable<Builder> Losses { get; } = CreateTable();
+
+    static NameTable<Builder> CreateTable()
     {
-        ["CELoss"] = o => new ClassificationTerm(new CrossEntropyLoss(o.OptionalDouble("epsilon"), Reduction(o))),
-        ["MixCELoss"] = o => new ClassificationTerm(new MixCrossEntropyLoss(o.OptionalDouble("epsilon"), Reduction(o))),
-        ["DistillationCELoss"] = o => new DistillationCELoss(ModelPair.Read(o), o.OptionalDouble("epsilon"), Key(o)),
-        ["DistillationGTCELoss"] = o => new DistillationGTCELoss(ModelPair.ReadNames(o), o.OptionalDouble("epsilon"), Key(o)),
-        ["DistillationDMLLoss"] = o => new DistillationDMLLoss(ModelPair.Read(o), Activation(o, "softmax"), o.Bool("sum_across_class_dim", false), Key(o)),
-        ["DistillationKLDivLoss"] = o => new DistillationKLDivLoss(ModelPair.Read(o), Positive(o, "temperature", 4), Key(o)),
-        ["TripletLoss"] = o => new TripletLoss(o.Double("margin", 1.0)),
-        ["TripletLossV2"] = o => new TripletLoss(o.Double("margin", 0.5), o.Bool("normalize_feature", true), o.String("feature_from", "features"), "TripletLossV2"),
-        ["TripletAngularMarginLoss"] = o => new TripletAngularMarginLoss(new TripletAngularMarginOptions(
+        var t = new NameTable<Builder>("loss");
+        t.Register("CELoss", o => new ClassificationTerm(new CrossEntropyLoss(o.OptionalDouble("epsilon"), Reduction(o))));
+        t.Register("MixCELoss", o => new ClassificationTerm(new MixCrossEntropyLoss(o.OptionalDouble("epsilon"), Reduction(o))));
+        t.Register("DistillationCELoss", o => new DistillationCELoss(ModelPair.Read(o), o.OptionalDouble("epsilon"), Key(o)));
+        t.Register("DistillationGTCELoss", o => new DistillationGTCELoss(ModelPair.ReadNames(o), o.OptionalDouble("epsilon"), Key(o)));
+        t.Register("DistillationDMLLoss", o => new DistillationDMLLoss(ModelPair.Read(o), Activation(o, "softmax"), o.Bool("sum_across_class_dim", false), Key(o)));
+        t.Register("DistillationKLDivLoss", o => new DistillationKLDivLoss(ModelPair.Read(o), Positive(o, "temperature", 4), Key(o)));
+        t.Register("TripletLoss", o => new TripletLoss(o.Double("margin", 1.0)));
+        t.Register("TripletLossV2", o => new TripletLoss(o.Double("margin", 0.5), o.Bool("normalize_feature", true), o.String("feature_from", "features"), "TripletLossV2"));
+        t.Register("TripletAngularMarginLoss", o => new TripletAngularMarginLoss(new TripletAngularMarginOptions(
             o.Double("margin", 0.5), o.Bool("normalize_feature", true), Reduction(o), o.Bool("add_absolute", false),
-            o.Double("absolute_loss_weight", 1.0), o.Double("ap_value", 0.9), o.Double("an_value", 0.5), o.String("feature_from", "features"))),
-        ["DistillationDistanceLoss"] = o => new DistillationDistanceLoss(ModelPair.Read(o), o.Choice("mode", "l2", "l1", "l2", "smooth_l1"), Activation(o, null), Key(o)),
-    };
+            o.Double("absolute_loss_weight", 1.0), o.Double("ap_value", 0.9), o.Double("an_value", 0.5), o.String("feature_from", "features"))));
+        t.Register("DistillationDistanceLoss", o => new DistillationDistanceLoss(ModelPair.Read(o), o.Choice("mode", "l2", "l1", "l2", "smooth_l1"), Activation(o, null), Key(o)));
+        return t;
+    }
 
     /// <summary>PaddleClas keys that only rename log entries or select modes Ppcls does not have; accepted with a notice.</summary>
     static readonly string[] PaddleOnlyKeys = ["name"];
-
-    public static IReadOnlyCollection<string> Names => Builders.Keys;
 
     /// <summary>The combined loss, or null for an empty list (no Eval loss, say).</summary>
     public static CombinedLoss? Build(IReadOnlyList<NamedEntry> entries, Action<string> notice)
@@ -39,12 +43,7 @@ public static class LossFactory
         var terms = new List<WeightedLoss>();
         foreach (var entry in entries)
         {
-            if (!Builders.TryGetValue(entry.Name, out var build))
-            {
-                var valid = Builders.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
-                throw ConfigException.At(entry.Options.Path, entry.Options.Location,
-                    $"unknown loss '{entry.Name}'; {KeySuggester.Hint(entry.Name, valid)}use one of: {string.Join(", ", valid)}");
-            }
+            var build = Losses.Get(entry.Name, entry.Options.Path, entry.Options.Location);
             double weight = entry.Options.RequiredDouble("weight", "1.0");
             var loss = build(entry.Options);
             entry.Options.Finish(notice, PaddleOnlyKeys);

@@ -8,7 +8,60 @@ namespace Ppcls.Core.Metric;
 /// </summary>
 public static class MetricFactory
 {
-    public static readonly string[] Names = ["TopkAcc", "DistillationTopkAcc", "Recallk", "mAP", "TprAtFpr"];
+    /// <summary>What a metric's builder reads besides its options, and the lists it adds its metric to.</summary>
+    internal sealed class Context(Action<string> notice, Action<string> warn, RetrievalOptions? retrieval)
+    {
+        public Action<string> Notice { get; } = notice;
+        public Action<string> Warn { get; } = warn;
+        public RetrievalOptions? Retrieval { get; } = retrieval;
+        public List<TopkAccuracy> Metrics { get; } = [];
+        public List<IDatasetMetric> DatasetMetrics { get; } = [];
+    }
+
+    /// <summary>Reads one entry's options, finishes the section and adds the metric to <paramref name="context"/>.</summary>
+    internal delegate void Builder(ConfigSection options, Context context);
+
+    /// <summary>The metrics by their PaddleClas names.</summary>
+    internal static NameTable<Builder> Metrics { get; } = CreateTable();
+
+    /// <summary>PaddleClas's sort-order switch of the data-set metrics; the order is fixed here (accepted with a notice).</summary>
+    static readonly string[] DescendingKey = ["descending"];
+
+    static NameTable<Builder> CreateTable()
+    {
+        var t = new NameTable<Builder>("metric");
+        t.Register("TopkAcc", (o, c) =>
+        {
+            var topk = Topk(o);
+            o.Finish(c.Notice);
+            c.Metrics.Add(new TopkAccuracy(topk, c.Warn));
+        });
+        t.Register("DistillationTopkAcc", (o, c) =>
+        {
+            var topk = Topk(o);
+            string modelKey = o.RequiredString("model_key", "\"Student\"");
+            string? featureKey = o.OptionalString("feature_key");
+            o.Finish(c.Notice);
+            c.Metrics.Add(new TopkAccuracy(topk, c.Warn, modelKey, featureKey));
+        });
+        t.Register("Recallk", (o, c) =>
+        {
+            var topk = Topk(o);
+            o.Finish(c.Notice, DescendingKey);
+            c.DatasetMetrics.Add(new RetrievalMetric(topk, false, c.Retrieval));
+        });
+        t.Register("mAP", (o, c) =>
+        {
+            c.DatasetMetrics.Add(new RetrievalMetric(null, true, c.Retrieval));
+            o.Finish(c.Notice, DescendingKey);
+        });
+        t.Register("TprAtFpr", (o, c) =>
+        {
+            c.DatasetMetrics.Add(new TprAtFpr(o.Double("max_fpr", 0.001)));
+            o.Finish(c.Notice, DescendingKey);
+        });
+        return t;
+    }
 
     /// <summary>The metric set, or null for an empty list.</summary>
     /// <param name="warn">Receives run-time warnings (k above the class count).</param>
@@ -16,35 +69,17 @@ public static class MetricFactory
     public static MetricSet? Build(IReadOnlyList<NamedEntry> entries, Action<string> notice, Action<string> warn, RetrievalOptions? retrieval = null)
     {
         if (entries.Count == 0) return null;
-        var metrics = new List<TopkAccuracy>();
-        var datasetMetrics = new List<IDatasetMetric>();
+        var context = new Context(notice, warn, retrieval);
         foreach (var entry in entries)
-        {
-            if (!Names.Contains(entry.Name))
-                throw ConfigException.At(entry.Options.Path, entry.Options.Location,
-                    $"unknown metric '{entry.Name}'; {KeySuggester.Hint(entry.Name, Names)}use one of: {string.Join(", ", Names)}");
-            if (entry.Name is "mAP" or "TprAtFpr")
-            {
-                datasetMetrics.Add(entry.Name == "mAP" ? new RetrievalMetric(null, true, retrieval) : new TprAtFpr(entry.Options.Double("max_fpr", 0.001)));
-                entry.Options.Finish(notice, ["descending"]);
-                continue;
-            }
-            var topk = entry.Options.OptionalIntList("topk") ?? [1, 5];
-            if (topk.Count == 0 || topk.Any(k => k < 1))
-                throw ConfigException.At(entry.Options.KeyPath("topk"), entry.Options.Raw("topk")?.Location ?? entry.Options.Location,
-                    "every k must be a positive integer, e.g. topk: [1, 5]");
-            if (entry.Name == "Recallk")
-            {
-                entry.Options.Finish(notice, ["descending"]);
-                datasetMetrics.Add(new RetrievalMetric(topk, false, retrieval));
-                continue;
-            }
-            bool distillation = entry.Name == "DistillationTopkAcc";
-            string? modelKey = distillation ? entry.Options.RequiredString("model_key", "\"Student\"") : null;
-            string? featureKey = distillation ? entry.Options.OptionalString("feature_key") : null;
-            entry.Options.Finish(notice);
-            metrics.Add(new TopkAccuracy(topk, warn, modelKey, featureKey));
-        }
-        return new MetricSet(metrics, datasetMetrics);
+            Metrics.Get(entry.Name, entry.Options.Path, entry.Options.Location)(entry.Options, context);
+        return new MetricSet(context.Metrics, context.DatasetMetrics);
+    }
+
+    static IReadOnlyList<int> Topk(ConfigSection o)
+    {
+        var topk = o.OptionalIntList("topk") ?? [1, 5];
+        return topk.Count > 0 && topk.All(k => k >= 1)
+            ? topk
+            : throw ConfigException.At(o.KeyPath("topk"), o.Raw("topk")?.Location ?? o.Location, "every k must be a positive integer, e.g. topk: [1, 5]");
     }
 }

@@ -1,38 +1,46 @@
 using Ppcls.Core.Config;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace Ppcls.Core.Models;
 
 /// <summary>name -> model factory. Filled by Ppcls.Models through one explicit call; an unknown name lists the valid ones.</summary>
 public sealed class ModelRegistry
 {
-    readonly Dictionary<string, ModelEntry> _entries = new(StringComparer.Ordinal);
-    readonly Dictionary<string, CompositeModelEntry> _composites = new(StringComparer.Ordinal);
+    readonly NameTable<ModelEntry> _models = new("model", listCommand: "ppcls models list");
+    // Composites build their parts from _models, so they are kept apart: a part cannot be one.
+    readonly NameTable<CompositeModelEntry> _composites = new("model");
 
-    public IEnumerable<ModelEntry> Entries => _entries.Values.OrderBy(e => e.Family, StringComparer.Ordinal).ThenBy(e => e.Name, StringComparer.Ordinal);
-    public IEnumerable<string> Names => Entries.Select(e => e.Name);
+    /// <summary>The zoo, by family then name (what `ppcls models list` prints).</summary>
+    public IEnumerable<ModelEntry> Entries => _models.Entries.OrderBy(e => e.Family, StringComparer.Ordinal).ThenBy(e => e.Name, StringComparer.Ordinal);
+
+    /// <summary>The zoo's names, in ordinal order.</summary>
+    public IReadOnlyCollection<string> Names => _models.Names;
 
     public void Register(ModelEntry entry)
     {
-        if (!_entries.TryAdd(entry.Name, entry))
-            throw new InvalidOperationException($"model {entry.Name} is registered twice");
+        if (_composites.TryGet(entry.Name, out _)) throw new InvalidOperationException($"model {entry.Name} is registered twice");
+        _models.Register(entry.Name, entry);
+    }
+
+    /// <summary>Registers each of a family's variants under its own name, built by <paramref name="create"/> from the Arch section.</summary>
+    public void Register<TVariant>(string family, IEnumerable<TVariant> variants, Func<TVariant, string> name, Func<TVariant, ModelPreset> preset,
+        Func<TVariant, ConfigSection, nn.Module<Tensor, Tensor>> create)
+    {
+        foreach (var variant in variants)
+            Register(new ModelEntry(name(variant), family, preset(variant), section => create(variant, section)));
     }
 
     /// <summary>An architecture built from registered models; not part of the zoo's <see cref="Entries"/>.</summary>
     public void Register(CompositeModelEntry entry)
     {
-        if (_entries.ContainsKey(entry.Name) || !_composites.TryAdd(entry.Name, entry))
-            throw new InvalidOperationException($"model {entry.Name} is registered twice");
+        if (_models.TryGet(entry.Name, out _)) throw new InvalidOperationException($"model {entry.Name} is registered twice");
+        _composites.Register(entry.Name, entry);
     }
 
-    public bool Contains(string name) => _entries.ContainsKey(name) || _composites.ContainsKey(name);
+    public CompositeModelEntry? Composite(string name) => _composites.TryGet(name, out var entry) ? entry : null;
 
-    public CompositeModelEntry? Composite(string name) => _composites.GetValueOrDefault(name);
-
-    /// <summary>The entry for <paramref name="name"/>; <paramref name="keyPath"/> names the config key for the error.</summary>
+    /// <summary>The zoo entry for <paramref name="name"/>; <paramref name="keyPath"/> names the config key for the error.</summary>
     public ModelEntry Get(string name, string keyPath = "Arch.name", SourceLocation? where = null) =>
-        _entries.TryGetValue(name, out var entry)
-            ? entry
-            : throw ConfigException.At(keyPath, where,
-                $"unknown model '{name}'; {KeySuggester.Hint(name, _entries.Keys.Concat(_composites.Keys))}run 'ppcls models list' for all {_entries.Count} names" +
-                (_composites.Count == 0 ? "" : $" (also: {string.Join(", ", _composites.Keys.Order(StringComparer.Ordinal))})"));
+        _models.Get(name, keyPath, where, alsoValid: _composites.Names);
 }

@@ -12,27 +12,31 @@ namespace Ppcls.Core.Optim;
 /// </summary>
 public static class LearningRateScheduleFactory
 {
-    delegate LearningRateSchedule Builder(ConfigSection lr, ScheduleContext context);
+    /// <summary>Reads the schedule's keys from the <c>Optimizer.lr</c> section and builds it.</summary>
+    internal delegate LearningRateSchedule Builder(ConfigSection lr, ScheduleContext context);
 
-    static readonly Dictionary<string, Builder> Builders = new(StringComparer.Ordinal)
+    /// <summary>The schedules by their PaddleClas names (<c>Polynomial</c> is a Ppcls alias of <c>Linear</c>).</summary>
+    internal static NameTable<Builder> Schedules { get; } = CreateTable();
+
+    static NameTable<Builder> CreateTable()
     {
-        ["Cosine"] = Cosine,
-        ["Linear"] = Polynomial,
-        ["Polynomial"] = Polynomial,
-        ["Step"] = StepDecay,
-        ["Piecewise"] = Piecewise,
-        ["MultiStepDecay"] = MultiStepDecay,
-        ["ConstLR"] = ConstLR,
-        ["Constant"] = Constant,
-    };
-
-    /// <summary>Schedule names Ppcls knows.</summary>
-    public static IReadOnlyCollection<string> Names => Builders.Keys;
+        var t = new NameTable<Builder>("learning-rate schedule");
+        t.Register("Cosine", Cosine);
+        t.Register("Linear", Polynomial);
+        t.Register("Polynomial", Polynomial);
+        t.Register("Step", StepDecay);
+        t.Register("Piecewise", Piecewise);
+        t.Register("MultiStepDecay", MultiStepDecay);
+        t.Register("ConstLR", ConstLR);
+        t.Register("Constant", Constant);
+        return t;
+    }
 
     /// <summary>PaddleClas keys that change nothing here (accepted with a notice).</summary>
     static readonly string[] PaddleOnlyKeys = ["last_epoch", "verbose"];
 
-    sealed record ScheduleContext(int Epochs, int ItersPerEpoch, Action<string> Notice);
+    /// <summary>The run's length, which the schedules' step counts derive from.</summary>
+    internal sealed record ScheduleContext(int Epochs, int ItersPerEpoch, Action<string> Notice);
 
     /// <param name="lr">The <c>Optimizer.lr</c> section (its <c>name</c> picks the schedule).</param>
     /// <param name="epochs"><c>Global.epochs</c>.</param>
@@ -42,12 +46,7 @@ public static class LearningRateScheduleFactory
         if (epochs < 1) throw new ArgumentOutOfRangeException(nameof(epochs), epochs, "must be at least 1");
         if (itersPerEpoch < 1) throw new ArgumentOutOfRangeException(nameof(itersPerEpoch), itersPerEpoch, "must be at least 1");
         string name = lr.RequiredString("name", "Cosine");
-        if (!Builders.TryGetValue(name, out var build))
-        {
-            var valid = Builders.Keys.OrderBy(k => k, StringComparer.Ordinal).ToList();
-            throw ConfigException.At(lr.KeyPath("name"), lr.Raw("name")?.Location ?? lr.Location,
-                $"unknown learning-rate schedule '{name}'; {KeySuggester.Hint(name, valid)}use one of: {string.Join(", ", valid)}");
-        }
+        var build = Schedules.Get(name, lr.KeyPath("name"), lr.Raw("name")?.Location ?? lr.Location);
         var schedule = build(lr, new ScheduleContext(epochs, itersPerEpoch, notice));
         lr.Finish(notice, PaddleOnlyKeys);
         return schedule;

@@ -1,3 +1,4 @@
+using Ppcls.Core.Config;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Models;
 using TorchSharp.Modules;
@@ -28,6 +29,24 @@ public static class OptimizerFactory
     const double AdamEpsilon = 1e-8;
     const double RmsPropEpsilon = 1e-6;
 
+    /// <summary>Builds the torch optimizer over the planned groups (<paramref name="lr"/> gives each group's first rate) and its param groups.</summary>
+    internal delegate (optim.Optimizer Inner, IReadOnlyList<ParamGroup> Groups) Builder(
+        IReadOnlyList<ParameterGroupSpec> groups, Func<ParameterGroupSpec, double> lr, OptimizerConfig config);
+
+    /// <summary>The optimizers by their PaddleClas names; <see cref="OptimizerConfig.Read"/> checks the name against it.</summary>
+    internal static NameTable<Builder> Optimizers { get; } = CreateTable();
+
+    static NameTable<Builder> CreateTable()
+    {
+        var t = new NameTable<Builder>("optimizer");
+        t.Register("Momentum", (g, lr, c) => Sgd(g, lr, c.Momentum ?? 0.9, c.UseNesterov));
+        t.Register("SGD", (g, lr, _) => Sgd(g, lr, 0.0, false));
+        t.Register("Adam", Adam);
+        t.Register("AdamW", AdamW);
+        t.Register("RMSProp", RmsProp);
+        return t;
+    }
+
     /// <summary>For a model: its named parameters, and its LR multipliers when it declares them.</summary>
     public static TrainingOptimizer Build(OptimizerConfig config, nn.Module model, double initialLearningRate, Action<string> notice) =>
         Build(config, model.named_parameters(), model as ILearningRateMultipliers, initialLearningRate, notice);
@@ -48,15 +67,7 @@ public static class OptimizerFactory
         if (groups.Count == 0) throw new InvalidOperationException("the model has no trainable parameters to optimize");
         double Lr(ParameterGroupSpec g) => initialLearningRate * g.LearningRateMultiplier;
 
-        (optim.Optimizer Inner, IReadOnlyList<ParamGroup> Groups) built = config.Name switch
-        {
-            "Momentum" => Sgd(groups, Lr, config.Momentum ?? 0.9, config.UseNesterov),
-            "SGD" => Sgd(groups, Lr, 0.0, false),
-            "Adam" => Adam(groups, Lr, config),
-            "AdamW" => AdamW(groups, Lr, config),
-            "RMSProp" => RmsProp(groups, Lr, config),
-            _ => throw new InvalidOperationException($"unknown optimizer '{config.Name}'; valid: {string.Join(", ", OptimizerConfig.Names)}"),
-        };
+        var built = Optimizers.Get(config.Name, "Optimizer.name")(groups, Lr, config);
         var optimizer = new TrainingOptimizer(config.Name, built.Inner, groups, built.Groups, config.ClipNorm);
         optimizer.SetLearningRate(initialLearningRate);
         return optimizer;

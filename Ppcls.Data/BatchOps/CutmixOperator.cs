@@ -1,4 +1,3 @@
-using Ppcls.Core.Data;
 using Ppcls.Data.Imaging;
 
 namespace Ppcls.Data.BatchOps;

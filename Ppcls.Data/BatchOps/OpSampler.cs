@@ -1,5 +1,4 @@
 using Ppcls.Core.Config;
-using Ppcls.Core.Data;
 
 namespace Ppcls.Data.BatchOps;
 

@@ -1,7 +1,6 @@
 using System.Globalization;
 using Ppcls.Core;
 using Ppcls.Core.Config;
-using Ppcls.Core.Data;
 using Ppcls.Core.IO;
 
 namespace Ppcls.Data.Datasets;

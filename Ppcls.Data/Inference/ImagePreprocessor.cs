@@ -1,5 +1,4 @@
 using Ppcls.Core.Config;
-using Ppcls.Core.Data;
 using Ppcls.Core.Inference;
 using Ppcls.Data.Imaging;
 using Ppcls.Data.Loading;

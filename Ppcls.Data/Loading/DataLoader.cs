@@ -2,6 +2,8 @@ using System.Runtime.InteropServices;
 using Ppcls.Core;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Data;
+using Ppcls.Data.BatchOps;
+using Ppcls.Data.Datasets;
 using Ppcls.Data.Imaging;
 using static TorchSharp.torch;
 

@@ -3,6 +3,7 @@ using OpenCvSharp;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Data;
 using Ppcls.Core.Logging;
+using Ppcls.Data.Datasets;
 using Ppcls.Data.Imaging;
 using Ppcls.Data.Loading;
 using static TorchSharp.torch;

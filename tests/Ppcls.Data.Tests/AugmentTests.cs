@@ -1,6 +1,5 @@
 using OpenCvSharp;
 using Ppcls.Core.Config;
-using Ppcls.Core.Data;
 using Ppcls.Data.Imaging;
 using Ppcls.Data.Ops;
 using Ppcls.Data.Ops.Augment;
@@ -12,7 +11,7 @@ public sealed class AugmentTests
     static readonly DataRegistry Registry = DataCatalog.CreateRegistry();
 
     static IImageOp Op(string name, string yaml = "{}") =>
-        (IImageOp)Registry.TransformOps.Get(name, "op")(TestData.Section(yaml, $"op.{name}"), new DataBuildContext(Registry, 10, _ => { }));
+        Registry.TransformOps.Get(name, "op")(TestData.Section(yaml, $"op.{name}"), new DataBuildContext(Registry, 10, _ => { }));
 
     static Mat Solid(byte r, byte g, byte b, int size = 4) => TestData.Image(size, size, (_, _, c) => c == 0 ? r : c == 1 ? g : b);
 

@@ -1,5 +1,4 @@
 using Ppcls.Core.Config;
-using Ppcls.Core.Data;
 using Ppcls.Data.BatchOps;
 
 namespace Ppcls.Data.Tests;

@@ -1,5 +1,4 @@
 using Ppcls.Core;
-using Ppcls.Core.Data;
 using Ppcls.Data.Datasets;
 
 namespace Ppcls.Data.Tests;

@@ -113,7 +113,7 @@ public sealed class InferPipelineTests
               - ToCHWImage:
             """, "Infer");
         var pipeline = factory.BuildPipeline(section.OptionalNamedList("transforms")!, "Infer.transforms",
-            new Ppcls.Core.Data.DataBuildContext(factory.Registry, 0, _ => { }));
+            new DataBuildContext(factory.Registry, 0, _ => { }));
         using var image = TestData.Image(12, 6, (_, _, c) => (byte)(c == 0 ? 255 : 0));
         var (chw, c, h, w) = pipeline.Process(TestData.Png(image), "a.png", new Random(0));
         Assert.That((c, h, w), Is.EqualTo((3, 4, 4)));

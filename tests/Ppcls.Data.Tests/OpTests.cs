@@ -1,6 +1,5 @@
 using OpenCvSharp;
 using Ppcls.Core;
-using Ppcls.Core.Data;
 using Ppcls.Data.Imaging;
 using Ppcls.Data.Loading;
 using Ppcls.Data.Ops;
@@ -13,7 +12,7 @@ public sealed class OpTests
     static readonly DataRegistry Registry = DataCatalog.CreateRegistry();
 
     static IImageOp Op(string name, string yaml = "{}") =>
-        (IImageOp)Registry.TransformOps.Get(name, "op")(TestData.Section(yaml, $"op.{name}"), new DataBuildContext(Registry, 10, Quiet));
+        Registry.TransformOps.Get(name, "op")(TestData.Section(yaml, $"op.{name}"), new DataBuildContext(Registry, 10, Quiet));
 
     static ImageSample Decoded(Mat bgr, bool toRgb = false)
     {

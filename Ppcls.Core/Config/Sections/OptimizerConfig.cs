@@ -1,3 +1,5 @@
+using Ppcls.Core.Optim;
+
 namespace Ppcls.Core.Config.Sections;
 
 /// <summary>`Optimizer.regularizer`: `{name: L2, coeff: 1e-5}`.</summary>
@@ -6,8 +8,6 @@ public sealed record RegularizerConfig(string Name, double Coeff);
 /// <summary>`Optimizer`: the optimizer, its LR schedule (read by the schedule registry) and regularisation.</summary>
 public sealed record OptimizerConfig
 {
-    public static readonly string[] Names = ["Momentum", "SGD", "Adam", "AdamW", "RMSProp"];
-
     public required string Name { get; init; }
     /// <summary>`momentum`; null where the config leaves it out (the optimizer's own default applies).</summary>
     public double? Momentum { get; init; }
@@ -34,7 +34,7 @@ public sealed record OptimizerConfig
         lr.RequiredString("name", "Cosine");
         var config = new OptimizerConfig
         {
-            Name = s.Choice("name", "Momentum", Names),
+            Name = ReadName(s),
             Momentum = s.OptionalDouble("momentum"),
             UseNesterov = s.Bool("use_nesterov", false),
             Beta1 = s.Double("beta1", 0.9),
@@ -50,6 +50,14 @@ public sealed record OptimizerConfig
         };
         s.Finish(notice, PaddleOnlyKeys);
         return config;
+    }
+
+    /// <summary>`name`, checked against the optimizer registry so that `--check` catches a misspelt one.</summary>
+    static string ReadName(ConfigSection s)
+    {
+        string name = s.String("name", "Momentum");
+        OptimizerFactory.Optimizers.Get(name, s.KeyPath("name"), s.Raw("name")?.Location ?? s.Location);
+        return name;
     }
 
     /// <summary>PaddleClas writes `no_weight_decay_name: norm pos_embed` (space-separated).</summary>

@@ -118,7 +118,7 @@ public sealed class PpclsConfigTests
 
         Assert.That(e.Message, Does.StartWith("Optimizer.name"));
         Assert.That(e.Message, Does.Contain("did you mean 'Momentum'?"));
-        Assert.That(e.Message, Does.Contain("Momentum, SGD, Adam, AdamW, RMSProp"));
+        Assert.That(e.Message, Does.Contain("unknown optimizer 'Momentun'; did you mean 'Momentum'? use one of: Adam, AdamW, Momentum, RMSProp, SGD"));
     }
 
     [Test]

@@ -1,4 +1,6 @@
-namespace Ppcls.Core.Data;
+using Ppcls.Core.Data;
+
+namespace Ppcls.Data.Datasets;
 
 /// <summary>
 /// A labelled list of encoded images (ImageNetDataset, ...). Indexing is cheap; reading an

@@ -1,4 +1,4 @@
-namespace Ppcls.Core.Data;
+namespace Ppcls.Data.BatchOps;
 
 /// <summary>
 /// A batch op from `batch_transform_ops` (MixupOperator, CutmixOperator, OpSampler): mixes the
