@@ -41,6 +41,15 @@ public sealed class OpTests
     }
 
     [Test]
+    public void Decode_of_an_empty_file_says_the_file_is_empty()
+    {
+        using var sample = new ImageSample([], "images/empty.jpg");
+        Assert.That(() => new DecodeImage(true, false).Apply(sample, new Random(0)),
+            Throws.TypeOf<BadImageException>().With.Message.EqualTo(
+                "cannot decode image images/empty.jpg: the file is empty (0 bytes); replace it or remove its line from the list"));
+    }
+
+    [Test]
     public void Resize_short_scales_the_short_side_and_rounds_half_to_even_like_python()
     {
         Assert.That(ResizeImage.TargetSize(40, 20, null, 10), Is.EqualTo(new Size(20, 10)));

@@ -24,15 +24,20 @@ public sealed class CliTests
             "if the change is intended, copy the new output into tests/Ppcls.Tools.Tests/Approved/help.txt");
     }
 
-    [TestCase("train")]
-    [TestCase("eval")]
-    [TestCase("infer")]
-    [TestCase("export")]
-    [TestCase("predict")]
-    [TestCase("models")]
-    [TestCase("dataset")]
-    [TestCase("benchmark")]
-    [TestCase("doctor")]
+    /// <summary>Every command of the `ppcls` tree, so a new command is tested by being added.</summary>
+    static IEnumerable<string> Commands() => Ppcls.Tools.Cli.PpclsCli.Build().Subcommands.Select(c => c.Name);
+
+    [Test]
+    public void The_help_cases_are_the_commands_ppcls_help_lists()
+    {
+        string help = CliRun.Of("--help").Output.ReplaceLineEndings("\n");
+        var listed = help[help.IndexOf("Commands:\n", StringComparison.Ordinal)..].Split('\n').Skip(1)
+            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^  ([a-z]+)  ")).Where(m => m.Success).Select(m => m.Groups[1].Value);
+        Assert.That(Commands(), Is.EqualTo(listed));
+        Assert.That(Commands(), Does.Contain("weights"));
+    }
+
+    [TestCaseSource(nameof(Commands))]
     public void Every_command_has_help_with_its_options_and_an_example(string command)
     {
         var run = CliRun.Of(command, "--help");
