@@ -40,7 +40,7 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
         if (config.NumWorkers < 0) throw new ConfigException($"num_workers must be 0 or more, got {config.NumWorkers}");
         var dataset = factory(s, context);
         s.Finish(notice);
-        if (shard is { IsWhole: false } && config.Sampler.Name == SamplerConfig.BatchSamplerName)
+        if (shard is { IsWhole: false } && config.Sampler.Kind == SamplerKind.Batch)
         {
             notice($"{config.KeyPath}.sampler.name is BatchSampler: each of the {shard.Count} ranks reads the whole list (as in PaddleClas); " +
                 "use DistributedBatchSampler to split it across ranks");
@@ -58,7 +58,7 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
     static void CheckMultiScalePairing(LoaderConfig config)
     {
         var s = config.Dataset;
-        bool multiScaleSampler = config.Sampler.MultiScale is not null;
+        bool multiScaleSampler = config.Sampler.Kind == SamplerKind.MultiScale;
         bool multiScaleDataset = config.DatasetName == DataCatalog.MultiScaleDatasetName;
         if (multiScaleSampler == multiScaleDataset) return;
         string loader = config.KeyPath;
