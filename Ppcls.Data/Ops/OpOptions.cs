@@ -45,56 +45,26 @@ public static class OpOptions
         return [.. list];
     }
 
-    public static readonly string[] InterpolationNames =
-    [
-        "nearest", "bilinear", "linear", "area", "bicubic", "cubic", "lanczos", "box", "hamming", "random",
-        "INTER_NEAREST", "INTER_LINEAR", "INTER_AREA", "INTER_CUBIC", "INTER_LANCZOS4",
-    ];
-
     /// <summary>
-    /// `interpolation` as PaddleClas names it (a cv2 code 0-4 works too) and `backend` (cv2|pil).
-    /// Both backends resize with OpenCV; PIL-only filters map to the nearest OpenCV one:
-    /// box -> INTER_AREA, hamming -> INTER_LINEAR. `random` picks bilinear or bicubic per sample.
+    /// `interpolation` as PaddleClas names it (<see cref="Interpolation.Names"/>; a cv2 code 0-4
+    /// works too) and `backend` (cv2|pil, both resizing with OpenCV). `random` picks bilinear or
+    /// bicubic per sample.
     /// </summary>
     public static Interpolation ReadInterpolation(ConfigSection s, Action<string> notice)
     {
         string backend = s.Choice("backend", "cv2", "cv2", "pil");
         var raw = s.Raw("interpolation");
-        InterpolationFlags[] choices;
-        if (raw is null or ConfigScalar { IsNull: true }) choices = [InterpolationFlags.Linear];
+        InterpolationMode mode;
+        if (raw is null or ConfigScalar { IsNull: true }) mode = InterpolationMode.Bilinear;
         else if (raw is ConfigScalar sc && sc.TryLong(out long code))
         {
             if (code is < 0 or > 4)
                 throw ConfigException.At(s.KeyPath("interpolation"), raw.Location, $"cv2 interpolation code must be 0-4, got {code}");
-            choices = [(InterpolationFlags)code];
+            mode = Interpolation.Codes[(int)code];
         }
-        else
-        {
-            string name = s.Choice("interpolation", "bilinear", InterpolationNames).ToLowerInvariant();
-            choices = name switch
-            {
-                "nearest" or "inter_nearest" => [InterpolationFlags.Nearest],
-                "bilinear" or "linear" or "hamming" or "inter_linear" => [InterpolationFlags.Linear],
-                "area" or "box" or "inter_area" => [InterpolationFlags.Area],
-                "bicubic" or "cubic" or "inter_cubic" => [InterpolationFlags.Cubic],
-                "lanczos" or "inter_lanczos4" => [InterpolationFlags.Lanczos4],
-                _ => [InterpolationFlags.Linear, InterpolationFlags.Cubic],
-            };
-        }
-        if (backend == "pil") notice($"{s.KeyPath("backend")}: pil resizes with OpenCV's nearest equivalent filter ({string.Join("/", choices)})");
-        return new Interpolation(choices);
-    }
-}
-
-/// <summary>A resize filter, or a per-sample random choice among several.</summary>
-public sealed record Interpolation(InterpolationFlags[] Choices)
-{
-    public InterpolationFlags Pick(Random rng) => Choices.Length == 1 ? Choices[0] : Choices[rng.Next(Choices.Length)];
-
-    public static Mat Resize(Mat src, Size size, InterpolationFlags flags)
-    {
-        var dst = new Mat();
-        Cv2.Resize(src, dst, size, 0, 0, flags);
-        return dst;
+        else mode = Interpolation.Named(s.Choice("interpolation", "bilinear", [.. Interpolation.Names.Select(n => n.Name)]));
+        var interpolation = new Interpolation(mode);
+        if (backend == "pil") notice($"{s.KeyPath("backend")}: pil resizes with OpenCV's nearest equivalent filter ({string.Join("/", interpolation.Filters)})");
+        return interpolation;
     }
 }

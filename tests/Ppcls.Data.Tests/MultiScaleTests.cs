@@ -147,7 +147,7 @@ public sealed class MultiScaleTests
     [Test]
     public void A_resize_short_becomes_a_fixed_resize_to_the_batch_size()
     {
-        var ops = new IImageOp[] { new DecodeImage(true, false), new ResizeImage(null, 32, new Interpolation([InterpolationFlags.Linear])) };
+        var ops = new IImageOp[] { new DecodeImage(true, false), new ResizeImage(null, 32, new Interpolation(InterpolationMode.Bilinear)) };
         var pipeline = new SamplePipeline(ops, "transform_ops").WithSize(new Size(20, 12));
         using var image = TestData.Image(40, 30, (x, y, c) => (byte)(x + y + c));
 
