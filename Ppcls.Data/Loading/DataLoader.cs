@@ -46,6 +46,9 @@ public sealed class DataLoader : IBatchSource
 
     public int SampleCount => _dataset.Count;
     public int BatchCount => _plan.BatchCount;
+
+    /// <summary>The (images, size) of the batches at most, for <see cref="BatchMemoryCheck"/>.</summary>
+    internal IEnumerable<(int Images, OpenCvSharp.Size? Size)> BatchShapes => _plan.BatchShapes;
     public int ClassNum { get; }
     public int Workers { get; }
     public long Seed { get; }

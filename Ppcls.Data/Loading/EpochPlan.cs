@@ -10,6 +10,9 @@ interface IEpochPlan
 {
     int BatchCount { get; }
 
+    /// <summary>The (images, size) of the epochs' batches, at most: size null where the chain's own output size applies.</summary>
+    IEnumerable<(int Images, Size? Size)> BatchShapes { get; }
+
     /// <summary>The epoch's batches: sample indices and the chain their images go through.</summary>
     PlannedBatch[] Plan(int epoch);
 }
@@ -35,6 +38,8 @@ static class EpochPlan
     {
         public int BatchCount { get; } = BatchPlan.BatchCount(samples, sampler, shard);
 
+        public IEnumerable<(int Images, Size? Size)> BatchShapes => [(Math.Min(sampler.BatchSize, samples), null)];
+
         public PlannedBatch[] Plan(int epoch) =>
             [.. BatchPlan.Plan(samples, sampler, seed, epoch, shard).Select(indices => new PlannedBatch(indices, pipeline))];
     }
@@ -43,6 +48,9 @@ static class EpochPlan
     sealed class IdentityEpochs(IDataset dataset, int batchSize, int perClass, long seed, SamplePipeline pipeline) : IEpochPlan
     {
         public int BatchCount { get; } = IdentityPlan.BatchCount(dataset.Count, batchSize);
+
+        // Classes with fewer than K images repeat them: every batch holds batch_size images.
+        public IEnumerable<(int Images, Size? Size)> BatchShapes => [(batchSize, null)];
 
         public PlannedBatch[] Plan(int epoch)
         {
@@ -55,6 +63,8 @@ static class EpochPlan
     sealed class MultiScaleEpochs(MultiScalePlan plan, Dictionary<Size, SamplePipeline> sizedPipelines) : IEpochPlan
     {
         public int BatchCount => plan.BatchCount;
+
+        public IEnumerable<(int Images, Size? Size)> BatchShapes => plan.Batches.Distinct().Select(b => (b.BatchSize, (Size?)b.Size));
 
         public PlannedBatch[] Plan(int epoch) => [.. plan.Plan(epoch).Select(b => new PlannedBatch(b.Indices, sizedPipelines[b.Size]))];
     }

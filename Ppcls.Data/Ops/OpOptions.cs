@@ -6,15 +6,27 @@ namespace Ppcls.Data.Ops;
 /// <summary>Shared option readers for the ops: sizes, number pairs, interpolation names.</summary>
 public static class OpOptions
 {
-    /// <summary>`size: 224` (square) or `size: [w, h]`; null where absent.</summary>
+    /// <summary>
+    /// The largest output side an op may set: far above any classification input (224-1024 px), and
+    /// small enough that one such image (16384 x 16384 x 3 floats: 3 GiB) is still a plausible batch
+    /// element; larger values are typos that would run until the kernel kills the process.
+    /// </summary>
+    public const int MaxSide = 16384;
+
+    /// <summary>`size: 224` (square) or `size: [w, h]`, each side at most <see cref="MaxSide"/>; null where absent.</summary>
     public static Size? OptionalSize(ConfigSection s, string key)
     {
         var list = s.OptionalIntList(key);
         if (list is null) return null;
         if (list.Count is not (1 or 2) || list.Any(v => v < 1))
             throw ConfigException.At(s.KeyPath(key), s.Map[key]?.Location, $"expected a positive integer or a list [width, height], got [{string.Join(", ", list)}]");
+        if (list.Max() > MaxSide) throw TooLarge(s, key, list.Max());
         return list.Count == 1 ? new Size(list[0], list[0]) : new Size(list[0], list[1]);
     }
+
+    public static ConfigException TooLarge(ConfigSection s, string key, long side) =>
+        ConfigException.At(s.KeyPath(key), s.Raw(key)?.Location,
+            $"{side} px is beyond the largest output side supported ({MaxSide} px); classification inputs are 224-1024 px, e.g. {key}: 224");
 
     /// <summary>
     /// Checks for unknown keys before a required-key error, so `sise: 8` is reported as a

@@ -105,6 +105,18 @@ public sealed class CliTests
     }
 
     [Test]
+    public void Check_refuses_an_absurd_crop_size_in_one_line_before_reading_data()
+    {
+        const string key = "DataLoader.Train.dataset.transform_ops.1.RandCropImage.size";
+        var run = Train("-o", $"{key}=100000", "--check");
+
+        Assert.That(run.ExitCode, Is.EqualTo(2));
+        Assert.That(run.Error.TrimEnd(), Does.Not.Contain("\n"));
+        Assert.That(run.Error.TrimEnd(), Is.EqualTo(
+            $"error: {key} (-o {key}=100000): 100000 px is beyond the largest output side supported (16384 px); classification inputs are 224-1024 px, e.g. size: 224"));
+    }
+
+    [Test]
     public void Gpu_without_cuda_fails_with_the_fix()
     {
         var run = Train("-o", "Global.device=gpu", "--check");
