@@ -9,7 +9,8 @@ namespace Ppcls.Data;
 /// <summary>
 /// Builds a loader from `DataLoader.Train`/`.Eval`: every op and its keys, the batch ops and the
 /// data set keys are validated first (ConfigException naming the key path), then the list file is
-/// checked; no image is read until an epoch runs.
+/// checked, then the largest batch against the memory available (<see cref="BatchMemoryCheck"/>);
+/// no image is read until an epoch runs.
 /// </summary>
 public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilder
 {
@@ -53,7 +54,15 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
         }
         var loader = new DataLoader(dataset, pipeline, batchOps, config.Sampler, config.NumWorkers, classNum,
             seed ?? Random.Shared.NextInt64(), notice, shard);
-        BatchMemoryCheck.Check(config, loader.BatchShapes, OutputSize(entries, ops), AvailableMemoryBytes());
+        try
+        {
+            BatchMemoryCheck.Check(config, loader.BatchShapes, OutputSize(entries, ops), AvailableMemoryBytes());
+        }
+        catch
+        {
+            loader.Dispose();
+            throw;
+        }
         return loader;
     }
 

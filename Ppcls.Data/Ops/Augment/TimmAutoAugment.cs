@@ -45,7 +45,7 @@ public sealed partial class TimmAutoAugment(double prob, IReadOnlyList<TimmAugme
     {
         double prob = s.Double("prob", 1.0);
         string config = s.String("config_str", "rand-m9-mstd0.5-inc1");
-        // timm's _pil_interp knows bicubic, lanczos and hamming (bilinear here, as for the other ops); anything else is bilinear.
+        // timm's _pil_interp maps every name but bicubic, lanczos and hamming to bilinear, nearest included (hamming is bilinear here, as for the other ops).
         var interpolation = Interpolation.Named(s.Choice("interpolation", "bicubic", "bicubic", "bilinear", "lanczos", "hamming", "random", "nearest")) switch
         {
             InterpolationMode.Nearest => InterpolationMode.Bilinear,
