@@ -9,11 +9,15 @@ namespace Ppcls.Data;
 /// <summary>
 /// Builds a loader from `DataLoader.Train`/`.Eval`: every op and its keys, the batch ops and the
 /// data set keys are validated first (ConfigException naming the key path), then the list file is
-/// checked; no image is read until an epoch runs.
+/// checked, then the largest batch against the memory available (<see cref="BatchMemoryCheck"/>);
+/// no image is read until an epoch runs.
 /// </summary>
 public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilder
 {
     public DataRegistry Registry { get; } = registry;
+
+    /// <summary>The memory a batch may take (<see cref="BatchMemoryCheck"/>); null: unknown, not checked.</summary>
+    public Func<long?> AvailableMemoryBytes { get; init; } = AvailableMemory.Bytes;
 
     public IBatchSource Build(LoaderConfig config, int classNum, long? seed, Action<string> notice) =>
         BuildLoader(config, classNum, seed, notice);
@@ -29,7 +33,9 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
     {
         var s = config.Dataset;
         var context = new DataBuildContext(Registry, classNum, notice);
-        var pipeline = BuildPipeline(s, context);
+        var entries = TransformEntries(s);
+        var ops = BuildOps(entries, s.KeyPath("transform_ops"), context);
+        var pipeline = new SamplePipeline(ops, s.KeyPath("transform_ops"));
         var batchOps = s.OptionalNamedList("batch_transform_ops") is { } batchEntries
             ? Registry.BuildList(Registry.BatchOps, batchEntries, context, s.KeyPath("batch_transform_ops"))
             : [];
@@ -40,14 +46,33 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
         if (config.NumWorkers < 0) throw new ConfigException($"num_workers must be 0 or more, got {config.NumWorkers}");
         var dataset = factory(s, context);
         s.Finish(notice);
-        if (shard is { IsWhole: false } && config.Sampler.Name == SamplerConfig.BatchSamplerName)
+        if (shard is { IsWhole: false } && config.Sampler.Kind == SamplerKind.Batch)
         {
             notice($"{config.KeyPath}.sampler.name is BatchSampler: each of the {shard.Count} ranks reads the whole list (as in PaddleClas); " +
                 "use DistributedBatchSampler to split it across ranks");
             shard = null;
         }
-        return new DataLoader(dataset, pipeline, batchOps, config.Sampler, config.NumWorkers, classNum,
+        var loader = new DataLoader(dataset, pipeline, batchOps, config.Sampler, config.NumWorkers, classNum,
             seed ?? Random.Shared.NextInt64(), notice, shard);
+        try
+        {
+            BatchMemoryCheck.Check(config, loader.BatchShapes, OutputSize(entries, ops), AvailableMemoryBytes());
+        }
+        catch
+        {
+            loader.Dispose();
+            throw;
+        }
+        return loader;
+    }
+
+    /// <summary>The output size the last sized op sets, with its full key; null when no op sets it.</summary>
+    static (OpenCvSharp.Size Size, string Key, bool Exact)? OutputSize(IReadOnlyList<NamedEntry> entries, IReadOnlyList<IImageOp> ops)
+    {
+        int last = ops.ToList().FindLastIndex(op => op is ISizedOp);
+        if (last < 0) return null;
+        var (size, key, exact) = ((ISizedOp)ops[last]).OutputSize;
+        return (size, entries[last].Options.KeyPath(key), exact);
     }
 
     /// <summary>
@@ -58,7 +83,7 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
     static void CheckMultiScalePairing(LoaderConfig config)
     {
         var s = config.Dataset;
-        bool multiScaleSampler = config.Sampler.MultiScale is not null;
+        bool multiScaleSampler = config.Sampler.Kind == SamplerKind.MultiScale;
         bool multiScaleDataset = config.DatasetName == DataCatalog.MultiScaleDatasetName;
         if (multiScaleSampler == multiScaleDataset) return;
         string loader = config.KeyPath;
@@ -70,18 +95,18 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
     }
 
     /// <summary>The `transform_ops` of a data set section (or an `Infer.transforms`-like list) as a pipeline.</summary>
-    public SamplePipeline BuildPipeline(ConfigSection dataset, DataBuildContext context)
-    {
-        var entries = dataset.OptionalNamedList("transform_ops")
+    public SamplePipeline BuildPipeline(ConfigSection dataset, DataBuildContext context) =>
+        BuildPipeline(TransformEntries(dataset), dataset.KeyPath("transform_ops"), context);
+
+    static IReadOnlyList<NamedEntry> TransformEntries(ConfigSection dataset) =>
+        dataset.OptionalNamedList("transform_ops")
             ?? throw ConfigException.At(dataset.KeyPath("transform_ops"), dataset.Location,
                 "required key is missing; add e.g. transform_ops: [{DecodeImage: {to_rgb: True}}, {ResizeImage: {size: 224}}, {NormalizeImage: {}}]");
-        return BuildPipeline(entries, dataset.KeyPath("transform_ops"), context);
-    }
 
     /// <summary>A pipeline from an op list such as `Infer.transforms` (<paramref name="listPath"/> names it in errors).</summary>
-    public SamplePipeline BuildPipeline(IReadOnlyList<NamedEntry> entries, string listPath, DataBuildContext context)
-    {
-        var ops = Registry.BuildList(Registry.TransformOps, entries, context, listPath);
-        return new SamplePipeline(ops, listPath);
-    }
+    public SamplePipeline BuildPipeline(IReadOnlyList<NamedEntry> entries, string listPath, DataBuildContext context) =>
+        new(BuildOps(entries, listPath, context), listPath);
+
+    IReadOnlyList<IImageOp> BuildOps(IReadOnlyList<NamedEntry> entries, string listPath, DataBuildContext context) =>
+        Registry.BuildList(Registry.TransformOps, entries, context, listPath);
 }

@@ -27,11 +27,8 @@ public sealed class DataLoader : IBatchSource
     readonly IDataset _dataset;
     readonly SamplePipeline _pipeline;
     readonly IReadOnlyList<IBatchOp> _batchOps;
-    readonly SamplerConfig _sampler;
-    readonly MultiScalePlan? _multiScale;
-    readonly Dictionary<OpenCvSharp.Size, SamplePipeline> _sizedPipelines = [];
+    readonly IEpochPlan _plan;
     readonly Action<string> _notice;
-    readonly DataShard _shard;
     readonly StagingBuffers _staging = new();
     WorkerRun? _workerRun; // the epoch being read and, when the caller named it, the next one
 
@@ -42,28 +39,18 @@ public sealed class DataLoader : IBatchSource
         _dataset = dataset;
         _pipeline = pipeline;
         _batchOps = batchOps;
-        _sampler = sampler;
         Workers = Math.Max(0, workers);
         ClassNum = classNum;
         Seed = seed;
         _notice = notice;
-        _shard = shard ?? DataShard.Whole;
-        if (sampler.MultiScale is not null && !_shard.IsWhole)
-            throw new PpclsUserException($"{SamplerConfig.MultiScaleName} does not shard its batches across {_shard.Count} ranks yet; " +
-                "use DistributedBatchSampler (with ImageNetDataset) for data-parallel training, or run without mpirun");
-        if (sampler.InstancesPerClass is not null && !_shard.IsWhole)
-            throw new PpclsUserException($"{sampler.Name} does not shard its batches across {_shard.Count} ranks yet; run metric learning without mpirun");
-        if (sampler.MultiScale is { } multiScale)
-        {
-            _multiScale = new MultiScalePlan(dataset.Count, multiScale, sampler.Shuffle, seed);
-            foreach (var (size, _) in MultiScalePlan.Resolutions(multiScale))
-                _sizedPipelines.TryAdd(size, pipeline.WithSize(size));
-        }
+        _plan = EpochPlan.For(sampler, dataset, pipeline, seed, shard ?? DataShard.Whole);
     }
 
     public int SampleCount => _dataset.Count;
-    public int BatchCount => _multiScale?.BatchCount
-        ?? (_sampler.InstancesPerClass is null ? BatchPlan.BatchCount(_dataset.Count, _sampler, _shard) : IdentityPlan.BatchCount(_dataset.Count, _sampler.BatchSize));
+    public int BatchCount => _plan.BatchCount;
+
+    /// <summary>The (images, size) of the batches at most, for <see cref="BatchMemoryCheck"/>.</summary>
+    internal IEnumerable<(int Images, OpenCvSharp.Size? Size)> BatchShapes => _plan.BatchShapes;
     public int ClassNum { get; }
     public int Workers { get; }
     public long Seed { get; }
@@ -96,7 +83,7 @@ public sealed class DataLoader : IBatchSource
     {
         if (Workers == 0)
         {
-            var plan = PlanEpoch(epoch);
+            var plan = _plan.Plan(epoch);
             for (int b = 0; b < plan.Length; b++)
             {
                 cancel.ThrowIfCancellationRequested();
@@ -108,7 +95,7 @@ public sealed class DataLoader : IBatchSource
         if (_workerRun?.NextEpoch != epoch)
         {
             _workerRun?.Dispose();
-            _workerRun = new WorkerRun(Workers, epoch, PlanEpoch, Stage, Discard);
+            _workerRun = new WorkerRun(Workers, epoch, _plan.Plan, Stage, Discard);
         }
         var run = _workerRun;
         if (next is { } following) run.Append(following);
@@ -134,15 +121,6 @@ public sealed class DataLoader : IBatchSource
         staged.Labels?.Dispose();
         if (staged.Pixels is not null) _staging.Return(staged.Pixels);
     }
-
-    /// <summary>The epoch's batches: sample indices and the chain their images go through.</summary>
-    PlannedBatch[] PlanEpoch(int epoch) =>
-        _multiScale is not null ? [.. _multiScale.Plan(epoch).Select(b => new PlannedBatch(b.Indices, _sizedPipelines[b.Size]))]
-        : _sampler.InstancesPerClass is { } perClass
-            ? [.. IdentityPlan.Plan(Labels(), _sampler.BatchSize, perClass, Seed, epoch).Select(indices => new PlannedBatch(indices, _pipeline))]
-            : [.. BatchPlan.Plan(_dataset.Count, _sampler, Seed, epoch, _shard).Select(indices => new PlannedBatch(indices, _pipeline))];
-
-    long[] Labels() => [.. Enumerable.Range(0, _dataset.Count).Select(_dataset.Label)];
 
     /// <summary>
     /// Reads and transforms one batch's images, lays them out straight into a new NCHW float

@@ -59,6 +59,9 @@ public sealed class MultiScalePlan
 
     public int BatchCount => _batches.Length;
 
+    /// <summary>Each batch's image size and number of images, the same every epoch.</summary>
+    public IReadOnlyList<(Size Size, int BatchSize)> Batches => _batches;
+
     /// <summary>The epoch's batches in order: sample indices and the size their images are cropped or resized to.</summary>
     public (int[] Indices, Size Size)[] Plan(int epoch)
     {

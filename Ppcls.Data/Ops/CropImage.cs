@@ -12,6 +12,8 @@ public sealed class CropImage(Size size) : IGeometricOp, ISizedOp
 
     public IImageOp WithSize(Size newSize) => new CropImage(newSize);
 
+    public (Size Size, string Key, bool Exact) OutputSize => (size, "size", true);
+
     public static CropImage Create(ConfigSection s, Action<string> notice)
     {
         var size = OpOptions.OptionalSize(s, "size");

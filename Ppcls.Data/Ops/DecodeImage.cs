@@ -26,6 +26,9 @@ public sealed class DecodeImage(bool toRgb, bool channelFirst) : IImageOp
     public void Apply(ImageSample sample, Random rng)
     {
         var bytes = sample.Encoded ?? throw new InvalidOperationException("DecodeImage must come first in transform_ops and appear once");
+        // OpenCV rejects an empty buffer with a bare "Empty span" argument error: say what is wrong with the file.
+        if (bytes.Length == 0)
+            throw new BadImageException($"cannot decode image {sample.Source}: the file is empty (0 bytes); replace it or remove its line from the list");
         Mat image;
         try
         {

@@ -12,4 +12,10 @@ public interface ISizedOp : IImageOp
 {
     /// <summary>The same op with output size <paramref name="size"/> (width, height); its other options are kept.</summary>
     IImageOp WithSize(Size size);
+
+    /// <summary>
+    /// The output width x height and the key that sets it; not <paramref name="Exact"/> for
+    /// ResizeImage's `resize_short`, whose output is at least that side squared.
+    /// </summary>
+    (Size Size, string Key, bool Exact) OutputSize { get; }
 }

@@ -6,15 +6,27 @@ namespace Ppcls.Data.Ops;
 /// <summary>Shared option readers for the ops: sizes, number pairs, interpolation names.</summary>
 public static class OpOptions
 {
-    /// <summary>`size: 224` (square) or `size: [w, h]`; null where absent.</summary>
+    /// <summary>
+    /// The largest output side an op may set: far above any classification input (224-1024 px), and
+    /// small enough that one such image (16384 x 16384 x 3 floats: 3 GiB) is still a plausible batch
+    /// element; larger values are typos that would run until the kernel kills the process.
+    /// </summary>
+    public const int MaxSide = 16384;
+
+    /// <summary>`size: 224` (square) or `size: [w, h]`, each side at most <see cref="MaxSide"/>; null where absent.</summary>
     public static Size? OptionalSize(ConfigSection s, string key)
     {
         var list = s.OptionalIntList(key);
         if (list is null) return null;
         if (list.Count is not (1 or 2) || list.Any(v => v < 1))
             throw ConfigException.At(s.KeyPath(key), s.Map[key]?.Location, $"expected a positive integer or a list [width, height], got [{string.Join(", ", list)}]");
+        if (list.Max() > MaxSide) throw TooLarge(s, key, list.Max());
         return list.Count == 1 ? new Size(list[0], list[0]) : new Size(list[0], list[1]);
     }
+
+    public static ConfigException TooLarge(ConfigSection s, string key, long side) =>
+        ConfigException.At(s.KeyPath(key), s.Raw(key)?.Location,
+            $"{side} px is beyond the largest output side supported ({MaxSide} px); classification inputs are 224-1024 px, e.g. {key}: 224");
 
     /// <summary>
     /// Checks for unknown keys before a required-key error, so `sise: 8` is reported as a
@@ -45,56 +57,26 @@ public static class OpOptions
         return [.. list];
     }
 
-    public static readonly string[] InterpolationNames =
-    [
-        "nearest", "bilinear", "linear", "area", "bicubic", "cubic", "lanczos", "box", "hamming", "random",
-        "INTER_NEAREST", "INTER_LINEAR", "INTER_AREA", "INTER_CUBIC", "INTER_LANCZOS4",
-    ];
-
     /// <summary>
-    /// `interpolation` as PaddleClas names it (a cv2 code 0-4 works too) and `backend` (cv2|pil).
-    /// Both backends resize with OpenCV; PIL-only filters map to the nearest OpenCV one:
-    /// box -> INTER_AREA, hamming -> INTER_LINEAR. `random` picks bilinear or bicubic per sample.
+    /// `interpolation` as PaddleClas names it (<see cref="Interpolation.Names"/>; a cv2 code 0-4
+    /// works too) and `backend` (cv2|pil, both resizing with OpenCV). `random` picks bilinear or
+    /// bicubic per sample.
     /// </summary>
     public static Interpolation ReadInterpolation(ConfigSection s, Action<string> notice)
     {
         string backend = s.Choice("backend", "cv2", "cv2", "pil");
         var raw = s.Raw("interpolation");
-        InterpolationFlags[] choices;
-        if (raw is null or ConfigScalar { IsNull: true }) choices = [InterpolationFlags.Linear];
+        InterpolationMode mode;
+        if (raw is null or ConfigScalar { IsNull: true }) mode = InterpolationMode.Bilinear;
         else if (raw is ConfigScalar sc && sc.TryLong(out long code))
         {
             if (code is < 0 or > 4)
                 throw ConfigException.At(s.KeyPath("interpolation"), raw.Location, $"cv2 interpolation code must be 0-4, got {code}");
-            choices = [(InterpolationFlags)code];
+            mode = Interpolation.Codes[(int)code];
         }
-        else
-        {
-            string name = s.Choice("interpolation", "bilinear", InterpolationNames).ToLowerInvariant();
-            choices = name switch
-            {
-                "nearest" or "inter_nearest" => [InterpolationFlags.Nearest],
-                "bilinear" or "linear" or "hamming" or "inter_linear" => [InterpolationFlags.Linear],
-                "area" or "box" or "inter_area" => [InterpolationFlags.Area],
-                "bicubic" or "cubic" or "inter_cubic" => [InterpolationFlags.Cubic],
-                "lanczos" or "inter_lanczos4" => [InterpolationFlags.Lanczos4],
-                _ => [InterpolationFlags.Linear, InterpolationFlags.Cubic],
-            };
-        }
-        if (backend == "pil") notice($"{s.KeyPath("backend")}: pil resizes with OpenCV's nearest equivalent filter ({string.Join("/", choices)})");
-        return new Interpolation(choices);
-    }
-}
-
-/// <summary>A resize filter, or a per-sample random choice among several.</summary>
-public sealed record Interpolation(InterpolationFlags[] Choices)
-{
-    public InterpolationFlags Pick(Random rng) => Choices.Length == 1 ? Choices[0] : Choices[rng.Next(Choices.Length)];
-
-    public static Mat Resize(Mat src, Size size, InterpolationFlags flags)
-    {
-        var dst = new Mat();
-        Cv2.Resize(src, dst, size, 0, 0, flags);
-        return dst;
+        else mode = Interpolation.Named(s.Choice("interpolation", "bilinear", [.. Interpolation.Names.Select(n => n.Name)]));
+        var interpolation = new Interpolation(mode);
+        if (backend == "pil") notice($"{s.KeyPath("backend")}: pil resizes with OpenCV's nearest equivalent filter ({string.Join("/", interpolation.Filters)})");
+        return interpolation;
     }
 }

@@ -16,6 +16,8 @@ public sealed class RandCropImage(Size size, (double Low, double High) scale, (d
 
     public IImageOp WithSize(Size newSize) => new RandCropImage(newSize, scale, ratio, logAspect, interpolation);
 
+    public (Size Size, string Key, bool Exact) OutputSize => (size, "size", true);
+
     public static RandCropImage Create(ConfigSection s, Action<string> notice)
     {
         var size = OpOptions.OptionalSize(s, "size");

@@ -15,10 +15,14 @@ public sealed class ResizeImage(Size? size, int? resizeShort, Interpolation inte
     /// <summary>A fixed-size resize to <paramref name="newSize"/> (a `resize_short` is replaced too).</summary>
     public IImageOp WithSize(Size newSize) => new ResizeImage(newSize, null, interpolation);
 
+    public (Size Size, string Key, bool Exact) OutputSize =>
+        resizeShort is { } r ? (new Size(r, r), "resize_short", false) : (size!.Value, "size", true);
+
     public static ResizeImage Create(ConfigSection s, Action<string> notice)
     {
         var size = OpOptions.OptionalSize(s, "size");
         var shortSide = (int?)s.OptionalLong("resize_short");
+        if (shortSide > OpOptions.MaxSide) throw OpOptions.TooLarge(s, "resize_short", shortSide.Value);
         var interpolation = OpOptions.ReadInterpolation(s, notice);
         s.Bool("return_numpy", true);
         OpOptions.RequireAllKeysKnown(s, notice);

@@ -33,6 +33,23 @@ public sealed class DataBenchmarkTests
         }));
         Assert.That(ratios.Select(r => r.Phase), Is.EqualTo(new[] { "chain/decode", "decode2/decode1", "loader2/loader1" }));
         Assert.That(ratios.Select(r => r.Value), Has.All.GreaterThan(0));
+        double Median(string stage, int workers) => stages.Single(s => (s.Median.Stage, s.Median.Workers) == (stage, workers)).Median.ImagesPerSecond;
+        Assert.That(ratios.Select(r => r.StageImagesPerSecond), Is.EqualTo(new[] { Median("chain", 1), Median("decode", 2), Median("loader", 2) }),
+            "each ratio line repeats its numerator stage's median");
         Assert.That(ratios[0].ToLine("M").ToJson(), Does.Match("\\\"phase\\\":\\\"chain/decode\\\",.*\\\"samples_per_s\\\":[0-9.]+,\\\"ratio\\\":[0-9.]+\\}$"));
+    }
+
+    [Test]
+    public void With_one_round_each_ratio_is_the_quotient_of_the_two_stages_it_names()
+    {
+        string dir = TestData.ImageSet(6, 2);
+        var config = TestData.Loader(TestData.LoaderYaml(dir, TestData.TrainOps, batchSize: 2));
+        var (stages, ratios) = DataBenchmark.Measure(new DataLoaderFactory(DataCatalog.CreateRegistry()), config, 2, 0, 2, 2, 1, _ => { });
+
+        double Rate(string stage, int workers) => stages.Single(s => (s.Median.Stage, s.Median.Workers) == (stage, workers)).Median.ImagesPerSecond;
+        Assert.That(ratios.Select(r => r.Value), Is.EqualTo(new[]
+        {
+            Rate("chain", 1) / Rate("decode", 1), Rate("decode", 2) / Rate("decode", 1), Rate("loader", 2) / Rate("loader", 1),
+        }).Within(1e-12));
     }
 }

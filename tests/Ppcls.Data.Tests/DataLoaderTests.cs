@@ -99,6 +99,18 @@ public sealed class DataLoaderTests
     }
 
     [Test]
+    public void A_zero_byte_image_fails_the_epoch_saying_the_file_is_empty()
+    {
+        string dir = TestData.ImageSet(10, 3);
+        string empty = Path.Combine(dir, "images", "4.png");
+        File.WriteAllBytes(empty, []);
+        using var loader = Build(dir, 0);
+        var error = Assert.Throws<PpclsUserException>(() => Snapshot(loader, 1))!;
+        Assert.That(error.Message, Is.EqualTo(
+            $"cannot decode image {empty}: the file is empty (0 bytes); replace it or remove its line from the list (set on_bad_image: skip in the dataset to skip such files)"));
+    }
+
+    [Test]
     public void Skipped_bad_images_are_counted_and_reported_at_epoch_end()
     {
         string dir = TestData.ImageSet(10, 3);

@@ -9,7 +9,7 @@ namespace Ppcls.Data.Tests;
 public sealed class DistributedSamplerTests
 {
     static SamplerConfig Sampler(int batchSize, bool shuffle = false, bool dropLast = false) =>
-        new("DistributedBatchSampler", batchSize, dropLast, shuffle);
+        new(SamplerKind.DistributedBatch, batchSize, dropLast, shuffle);
 
     static int[][] Plan(int samples, SamplerConfig sampler, int rank, int ranks, bool pad = true) =>
         BatchPlan.Plan(samples, sampler, seed: 7, epoch: 1, new DataShard(rank, ranks, pad));

@@ -12,6 +12,19 @@ public sealed class IdentitySamplerTests
     static SamplerConfig Sampler(string yaml) =>
         SamplerConfig.Read(new ConfigSection(YamlConfigReader.Read(new StringReader(yaml), "s.yaml"), "DataLoader.Train.sampler"), _ => { });
 
+    [TestCase("DistributedBatchSampler\nbatch_size: 8", SamplerKind.DistributedBatch)]
+    [TestCase("BatchSampler\nbatch_size: 8", SamplerKind.Batch)]
+    [TestCase("MultiScaleSampler\nscales: [64]\nfirst_bs: 8", SamplerKind.MultiScale)]
+    [TestCase("PKSampler\nbatch_size: 8\nsample_per_id: 4", SamplerKind.PK)]
+    [TestCase("DistributedRandomIdentitySampler\nbatch_size: 8\nnum_instances: 4", SamplerKind.RandomIdentity)]
+    public void The_sampler_name_is_parsed_once_into_its_kind_and_named_back_in_messages(string yaml, SamplerKind kind)
+    {
+        var sampler = Sampler($"name: {yaml}\n");
+
+        Assert.That(sampler.Kind, Is.EqualTo(kind));
+        Assert.That(sampler.Name, Is.EqualTo(yaml.Split('\n')[0]));
+    }
+
     [Test]
     public void Every_batch_holds_p_distinct_classes_with_k_images_each()
     {
@@ -41,6 +54,21 @@ public sealed class IdentitySamplerTests
         var e = Assert.Throws<ConfigException>(() => Sampler("name: DistributedRandomIdentitySampler\nbatch_size: 8\nnum_instances: 3\n"))!;
 
         Assert.That(e.Message, Does.Contain("DataLoader.Train.sampler.num_instances").And.Contain("must be a positive divisor of batch_size (8), got 3"));
+    }
+
+    [Test]
+    public void A_pk_loader_plans_identity_batches_and_refuses_to_shard_across_ranks()
+    {
+        string dir = TestData.ImageSet(12, 3);
+        string yaml = TestData.LoaderYaml(dir, TestData.TrainOps).Replace("name: DistributedBatchSampler", "name: PKSampler\n  sample_per_id: 2");
+        var factory = new DataLoaderFactory(DataCatalog.CreateRegistry());
+
+        using var loader = factory.BuildLoader(TestData.Loader(yaml), 3, 7, _ => { });
+        Assert.That(loader.BatchCount, Is.EqualTo(3), "12 images in batches of 4");
+        Assert.That(loader.Epoch(1).Select(b => { using (b) return b.Labels.data<long>().Distinct().Count(); }), Has.All.EqualTo(2));
+
+        var error = Assert.Throws<PpclsUserException>(() => factory.BuildLoader(TestData.Loader(yaml), 3, 7, _ => { }, new DataShard(0, 2, true)))!;
+        Assert.That(error.Message, Is.EqualTo("PKSampler does not shard its batches across 2 ranks yet; run metric learning without mpirun"));
     }
 
     [Test]

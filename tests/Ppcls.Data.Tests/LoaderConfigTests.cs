@@ -89,6 +89,67 @@ public sealed class LoaderConfigTests
         Assert.That(() => Factory.Build(config, 2, 1, _ => { }),
             Throws.InstanceOf<PpclsUserException>().With.Message.Contains("list.txt:3: label 2 is out of range for class_num 2"));
     }
+
+    [TestCase("RandCropImage", "size: 100000", "size")]
+    [TestCase("ResizeImage", "size: [224, 20000]", "size")]
+    [TestCase("ResizeImage", "resize_short: 50000", "resize_short")]
+    [TestCase("CropImage", "size: 16385", "size")]
+    public void An_output_size_beyond_the_largest_side_is_a_config_error_before_any_image_is_read(string op, string option, string key)
+    {
+        var error = BuildError($"""
+                - DecodeImage:
+                - {op}:
+                    {option}
+            """, dir: TestData.TempDir());
+        Assert.That(error, Is.TypeOf<ConfigException>());
+        Assert.That(error.Message, Does.StartWith($"DataLoader.Train.dataset.transform_ops.1.{op}.{key} (").And.Contain(
+            "px is beyond the largest output side supported (16384 px); classification inputs are 224-1024 px, e.g. " + key + ": 224"));
+    }
+
+    static DataLoaderFactory WithMemory(long bytes) => new(DataCatalog.CreateRegistry()) { AvailableMemoryBytes = () => bytes };
+
+    [Test]
+    public void A_batch_tensor_larger_than_the_available_memory_is_refused_naming_both_keys()
+    {
+        // 10 images of 3 x 1000 x 2000 float32: 240,000,000 bytes.
+        string dir = TestData.ImageSet(10, 2);
+        string ops = """
+                - DecodeImage:
+                - RandCropImage:
+                    size: [2000, 1000]
+            """;
+        var config = TestData.Loader(TestData.LoaderYaml(dir, ops, batchSize: 64));
+
+        var error = Assert.Throws<ConfigException>(() => WithMemory(200_000_000).Build(config, 2, 1, _ => { }))!;
+        Assert.That(error.Message, Is.EqualTo(
+            "DataLoader.Train.sampler.batch_size: a batch of 10 images of 3 x 1000 x 2000 float32 needs 228.9 MiB, more than the 190.7 MiB of memory available; " +
+            "lower DataLoader.Train.sampler.batch_size or DataLoader.Train.dataset.transform_ops.1.RandCropImage.size"));
+        using var fits = WithMemory(240_000_000).Build(config, 2, 1, _ => { });
+        Assert.That(fits.BatchCount, Is.EqualTo(1), "a batch holds at most the data set, so batch_size 64 over 10 images needs 10 images' worth");
+    }
+
+    [Test]
+    public void Resize_short_bounds_the_batch_from_below_and_the_last_sized_op_decides()
+    {
+        string dir = TestData.ImageSet(4, 2);
+        string resizeOnly = """
+                - DecodeImage:
+                - ResizeImage:
+                    resize_short: 10000
+            """;
+        var error = Assert.Throws<ConfigException>(() => WithMemory(1L << 30).Build(TestData.Loader(TestData.LoaderYaml(dir, resizeOnly)), 2, 1, _ => { }))!;
+        Assert.That(error.Message, Is.EqualTo(
+            "DataLoader.Train.sampler.batch_size: a batch of 4 images of 3 x 10000 x 10000 float32 needs at least 4.5 GiB, more than the 1.0 GiB of memory available; " +
+            "lower DataLoader.Train.sampler.batch_size or DataLoader.Train.dataset.transform_ops.1.ResizeImage.resize_short"));
+
+        string thenCrop = resizeOnly + "\n" + """
+                - CropImage:
+                    size: 8
+            """;
+        using var loader = WithMemory(1L << 20).Build(TestData.Loader(TestData.LoaderYaml(dir, thenCrop)), 2, 1, _ => { });
+        Assert.That(loader.BatchCount, Is.EqualTo(1), "the crop after the resize sets the batch's size: 4 x 3 x 8 x 8 floats fit in 1 MiB");
+    }
+
 }
 
 public sealed class InferPipelineTests

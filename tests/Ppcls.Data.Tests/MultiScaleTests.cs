@@ -115,6 +115,25 @@ public sealed class MultiScaleTests
     }
 
     [Test]
+    public void A_scale_whose_batch_cannot_fit_in_memory_is_refused_naming_first_bs_and_scales()
+    {
+        string dir = TestData.ImageSet(10, 3);
+        const string sampler = """
+              name: MultiScaleSampler
+              scales: [8, 512]
+              first_bs: 4
+              divided_factor: 8
+            """;
+        var factory = new DataLoaderFactory(DataCatalog.CreateRegistry()) { AvailableMemoryBytes = () => 1L << 20 };
+
+        // The 512-px scale gets batch 1 (4 x 8 x 8 / 512^2 rounds to 0, at least 1): 3 MiB of float32.
+        var error = Assert.Throws<ConfigException>(() => factory.BuildLoader(TestData.Loader(LoaderYaml(dir, sampler)), 3, 5, _ => { }))!;
+        Assert.That(error.Message, Is.EqualTo(
+            "DataLoader.Train.sampler.first_bs: a batch of 1 image of 3 x 512 x 512 float32 needs 3.0 MiB, more than the 1.0 MiB of memory available; " +
+            "lower DataLoader.Train.sampler.first_bs or DataLoader.Train.sampler.scales"));
+    }
+
+    [Test]
     public void The_loader_crops_each_batch_to_its_size_identically_for_any_worker_count()
     {
         string dir = TestData.ImageSet(10, 3);
@@ -147,7 +166,7 @@ public sealed class MultiScaleTests
     [Test]
     public void A_resize_short_becomes_a_fixed_resize_to_the_batch_size()
     {
-        var ops = new IImageOp[] { new DecodeImage(true, false), new ResizeImage(null, 32, new Interpolation([InterpolationFlags.Linear])) };
+        var ops = new IImageOp[] { new DecodeImage(true, false), new ResizeImage(null, 32, new Interpolation(InterpolationMode.Bilinear)) };
         var pipeline = new SamplePipeline(ops, "transform_ops").WithSize(new Size(20, 12));
         using var image = TestData.Image(40, 30, (x, y, c) => (byte)(x + y + c));
 

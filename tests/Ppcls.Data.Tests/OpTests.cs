@@ -1,5 +1,6 @@
 using OpenCvSharp;
 using Ppcls.Core;
+using Ppcls.Core.Config;
 using Ppcls.Data.Imaging;
 using Ppcls.Data.Loading;
 using Ppcls.Data.Ops;
@@ -37,6 +38,39 @@ public sealed class OpTests
         using var sample = new ImageSample([1, 2, 3, 4], "broken.jpg");
         Assert.That(() => new DecodeImage(true, false).Apply(sample, new Random(0)),
             Throws.TypeOf<BadImageException>().With.Message.Contains("broken.jpg"));
+    }
+
+    [TestCase("{}", InterpolationMode.Bilinear)]
+    [TestCase("{interpolation: box}", InterpolationMode.Area)]
+    [TestCase("{interpolation: Hamming}", InterpolationMode.Bilinear)]
+    [TestCase("{interpolation: INTER_LANCZOS4}", InterpolationMode.Lanczos)]
+    [TestCase("{interpolation: 2}", InterpolationMode.Bicubic)]
+    [TestCase("{interpolation: random}", InterpolationMode.Random)]
+    public void Interpolation_is_parsed_once_into_its_mode_when_the_op_is_built(string yaml, InterpolationMode mode)
+    {
+        var interpolation = OpOptions.ReadInterpolation(TestData.Section(yaml, "op.ResizeImage"), Quiet);
+
+        Assert.That(interpolation.Mode, Is.EqualTo(mode));
+        var rng = new Random(3);
+        var picked = Enumerable.Range(0, 50).Select(_ => interpolation.Pick(rng)).Distinct().Order();
+        Assert.That(picked, Is.EqualTo(mode == InterpolationMode.Random ? [InterpolationFlags.Linear, InterpolationFlags.Cubic] : interpolation.Filters));
+    }
+
+    [Test]
+    public void An_unknown_interpolation_name_lists_the_valid_ones()
+    {
+        Assert.That(() => OpOptions.ReadInterpolation(TestData.Section("{interpolation: bicubik}", "op.ResizeImage"), Quiet),
+            Throws.TypeOf<ConfigException>().With.Message.Contains("op.ResizeImage.interpolation").And.Message.Contains("'bicubik' is not valid")
+                .And.Message.Contains("use one of: nearest, bilinear, linear, area, bicubic, cubic, lanczos, box, hamming, random, INTER_NEAREST"));
+    }
+
+    [Test]
+    public void Decode_of_an_empty_file_says_the_file_is_empty()
+    {
+        using var sample = new ImageSample([], "images/empty.jpg");
+        Assert.That(() => new DecodeImage(true, false).Apply(sample, new Random(0)),
+            Throws.TypeOf<BadImageException>().With.Message.EqualTo(
+                "cannot decode image images/empty.jpg: the file is empty (0 bytes); replace it or remove its line from the list"));
     }
 
     [Test]

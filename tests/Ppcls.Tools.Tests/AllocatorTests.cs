@@ -69,5 +69,16 @@ public sealed class AllocatorTests
         Assert.That(malloc["malloc_off"], Is.EqualTo("off (PPCLS_MALLOC_TUNING=0)"));
         Assert.That(lines.Select(l => l.GetProperty("phase").GetString()).Where(p => p!.Contains('/')),
             Is.EqualTo(new[] { "malloc_jemalloc/malloc_glibc", "malloc_glibc/malloc_off", "malloc_jemalloc/malloc_off" }));
+        // Each ratio is the quotient of the printed figures (which setting is faster depends on the machine's load).
+        var byPhase = lines.ToDictionary(l => l.GetProperty("phase").GetString()!);
+        foreach (var ratioLine in lines.Where(l => l.GetProperty("phase").GetString()!.Contains('/')))
+        {
+            var (a, b) = (byPhase[ratioLine.GetProperty("phase").GetString()!.Split('/')[0]], byPhase[ratioLine.GetProperty("phase").GetString()!.Split('/')[1]]);
+            double Figure(JsonElement line, string key) => line.GetProperty(key).GetDouble();
+            double ratio = Figure(ratioLine, "ratio"), peak = Figure(ratioLine, "peak_rss_ratio");
+            Assert.That(ratio, Is.EqualTo(Figure(a, "samples_per_s") / Figure(b, "samples_per_s")).Within(0.01 * ratio + 1e-3), ratioLine.ToString());
+            Assert.That(peak, Is.EqualTo(Figure(a, "peak_rss_bytes") / Figure(b, "peak_rss_bytes")).Within(1e-4), ratioLine.ToString());
+            Assert.That(Figure(ratioLine, "samples_per_s"), Is.EqualTo(Figure(a, "samples_per_s")), "a ratio line repeats its numerator's figures");
+        }
     }
 }

@@ -54,13 +54,24 @@ public sealed class BenchmarkCommandTests
             Assert.That(new[] { "forward_ms", "backward_ms", "optimizer_ms" }.Select(k => step.GetProperty(k).GetDouble()), Has.All.GreaterThan(0.0));
             Assert.That(new[] { "reader_ms", "overhead_ms" }.Select(k => step.GetProperty(k).GetDouble()), Has.All.GreaterThanOrEqualTo(0.0));
         }
+        // Invariants of the printed figures only: which source is faster depends on the machine's load.
         double ratio = lines[2].GetProperty("ratio").GetDouble();
         Assert.That(ratio, Is.EqualTo(lines[1].GetProperty("samples_per_s").GetDouble() / lines[0].GetProperty("samples_per_s").GetDouble()).Within(0.01 * ratio + 1e-3));
+        double medianRatio = lines[2].GetProperty("median_ratio").GetDouble();
+        Assert.That(medianRatio, Is.EqualTo(lines[0].GetProperty("median_ms").GetDouble() / lines[1].GetProperty("median_ms").GetDouble()).Within(0.01 * medianRatio + 1e-3));
+        Assert.That((lines[2].GetProperty("samples_per_s").GetDouble(), lines[2].GetProperty("median_ms").GetDouble()),
+            Is.EqualTo((lines[1].GetProperty("samples_per_s").GetDouble(), lines[1].GetProperty("median_ms").GetDouble())), "the ratio line repeats its numerator's figures");
         Assert.That(lines.Skip(3).Select(l => l.GetProperty("source").GetString()), Is.EqualTo(new[] { "synthetic", "real" }));
-        foreach (var overhead in lines.Skip(3))
+        for (int i = 0; i < 2; i++)
         {
-            Assert.That(overhead.GetProperty("share").GetDouble(), Is.GreaterThan(0.0).And.LessThan(1.0));
-            Assert.That(overhead.GetProperty("median_ms").GetDouble(), Is.LessThan(overhead.GetProperty("step_median_ms").GetDouble()));
+            var (step, overhead) = (lines[i], lines[3 + i]);
+            // The overhead is a part of each step, so its median and share cannot exceed the step's
+            // (JSON rounds medians to 3 decimals and other figures to 4: compare within 1e-3).
+            Assert.That(overhead.GetProperty("share").GetDouble(), Is.InRange(0.0, 1.0));
+            Assert.That(overhead.GetProperty("median_ms").GetDouble(), Is.EqualTo(step.GetProperty("overhead_ms").GetDouble()).Within(1e-3));
+            Assert.That(overhead.GetProperty("step_median_ms").GetDouble(), Is.EqualTo(step.GetProperty("median_ms").GetDouble()).Within(1e-3));
+            Assert.That(overhead.GetProperty("median_ms").GetDouble(), Is.LessThanOrEqualTo(overhead.GetProperty("step_median_ms").GetDouble() + 1e-3));
+            Assert.That(overhead.GetProperty("compute_median_ms").GetDouble(), Is.GreaterThan(0.0).And.LessThanOrEqualTo(overhead.GetProperty("step_median_ms").GetDouble() + 1e-3));
         }
         Assert.That(run.Error, Does.Contain("ppcls INFO: train: 32 images, 4 iterations per epoch"), "log lines go to standard error");
         Assert.That(run.Error, Does.Not.Contain("[Iter:"), "per-iteration lines are left out");
@@ -102,6 +113,8 @@ public sealed class BenchmarkCommandTests
         Assert.That(lines.Take(5).Select(l => l.GetProperty("rounds").GetInt32()), Has.All.EqualTo(2));
         Assert.That(lines.Take(5).Select(l => l.GetProperty("cores_busy").GetDouble()), Has.All.GreaterThan(0));
         Assert.That(lines.Skip(5).Take(3).Select(l => l.GetProperty("ratio").GetDouble()), Has.All.GreaterThan(0));
+        Assert.That(lines.Skip(5).Take(3).Select(l => l.GetProperty("samples_per_s").GetDouble()),
+            Is.EqualTo(new[] { 2, 1, 4 }.Select(i => lines[i].GetProperty("samples_per_s").GetDouble())), "a ratio line repeats its numerator stage's median (chain, decode 2, loader 2)");
         Assert.That(lines.Select(l => (l.GetProperty("size").GetInt32(), l.GetProperty("batch").GetInt32())), Has.All.EqualTo((32, 8)));
     }
 }

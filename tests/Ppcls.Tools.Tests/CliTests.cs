@@ -24,15 +24,20 @@ public sealed class CliTests
             "if the change is intended, copy the new output into tests/Ppcls.Tools.Tests/Approved/help.txt");
     }
 
-    [TestCase("train")]
-    [TestCase("eval")]
-    [TestCase("infer")]
-    [TestCase("export")]
-    [TestCase("predict")]
-    [TestCase("models")]
-    [TestCase("dataset")]
-    [TestCase("benchmark")]
-    [TestCase("doctor")]
+    /// <summary>Every command of the `ppcls` tree, so a new command is tested by being added.</summary>
+    static IEnumerable<string> Commands() => Ppcls.Tools.Cli.PpclsCli.Build().Subcommands.Select(c => c.Name);
+
+    [Test]
+    public void The_help_cases_are_the_commands_ppcls_help_lists()
+    {
+        string help = CliRun.Of("--help").Output.ReplaceLineEndings("\n");
+        var listed = help[help.IndexOf("Commands:\n", StringComparison.Ordinal)..].Split('\n').Skip(1)
+            .Select(l => System.Text.RegularExpressions.Regex.Match(l, @"^  ([a-z]+)  ")).Where(m => m.Success).Select(m => m.Groups[1].Value);
+        Assert.That(Commands(), Is.EqualTo(listed));
+        Assert.That(Commands(), Does.Contain("weights"));
+    }
+
+    [TestCaseSource(nameof(Commands))]
     public void Every_command_has_help_with_its_options_and_an_example(string command)
     {
         var run = CliRun.Of(command, "--help");
@@ -97,6 +102,18 @@ public sealed class CliTests
         Assert.That(run.ExitCode, Is.EqualTo(2));
         Assert.That(run.Error, Does.Contain("unknown model 'PPLCNet_x0_52'; did you mean 'PPLCNet_x0_5'?"));
         Assert.That(run.Error, Does.Contain("ppcls models list"));
+    }
+
+    [Test]
+    public void Check_refuses_an_absurd_crop_size_in_one_line_before_reading_data()
+    {
+        const string key = "DataLoader.Train.dataset.transform_ops.1.RandCropImage.size";
+        var run = Train("-o", $"{key}=100000", "--check");
+
+        Assert.That(run.ExitCode, Is.EqualTo(2));
+        Assert.That(run.Error.TrimEnd(), Does.Not.Contain("\n"));
+        Assert.That(run.Error.TrimEnd(), Is.EqualTo(
+            $"error: {key} (-o {key}=100000): 100000 px is beyond the largest output side supported (16384 px); classification inputs are 224-1024 px, e.g. size: 224"));
     }
 
     [Test]

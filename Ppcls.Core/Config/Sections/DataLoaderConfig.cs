@@ -1,17 +1,31 @@
 namespace Ppcls.Core.Config.Sections;
 
+/// <summary>The sampler named by `sampler.name`, parsed once when the config is read.</summary>
+public enum SamplerKind { DistributedBatch, Batch, MultiScale, PK, RandomIdentity }
+
 /// <summary>
 /// `sampler`: how a data set is cut into batches. DistributedBatchSampler and BatchSampler cut
 /// it into `batch_size` pieces; MultiScaleSampler (PP-LCNetV2's recipe) also gives each batch an
 /// image size (<see cref="MultiScale"/>), with <see cref="BatchSize"/> its `first_bs`.
 /// </summary>
-public sealed record SamplerConfig(string Name, int BatchSize, bool DropLast, bool Shuffle)
+public sealed record SamplerConfig(SamplerKind Kind, int BatchSize, bool DropLast, bool Shuffle)
 {
     public const string MultiScaleName = "MultiScaleSampler";
     public const string BatchSamplerName = "BatchSampler";
     public const string PKName = "PKSampler";
     public const string RandomIdentityName = "DistributedRandomIdentitySampler";
-    public static readonly string[] Names = ["DistributedBatchSampler", BatchSamplerName, MultiScaleName, PKName, RandomIdentityName];
+
+    /// <summary>PaddleClas's sampler names, in the order error messages list them.</summary>
+    static readonly (string Name, SamplerKind Kind)[] Kinds =
+    [
+        ("DistributedBatchSampler", SamplerKind.DistributedBatch), (BatchSamplerName, SamplerKind.Batch),
+        (MultiScaleName, SamplerKind.MultiScale), (PKName, SamplerKind.PK), (RandomIdentityName, SamplerKind.RandomIdentity),
+    ];
+
+    public static readonly string[] Names = [.. Kinds.Select(k => k.Name)];
+
+    /// <summary>The `sampler.name` of <see cref="Kind"/>, for messages.</summary>
+    public string Name => Kinds.First(k => k.Kind == Kind).Name;
 
     /// <summary>MultiScaleSampler's settings; null for the other samplers.</summary>
     public MultiScaleConfig? MultiScale { get; init; }
@@ -26,23 +40,24 @@ public sealed record SamplerConfig(string Name, int BatchSize, bool DropLast, bo
     public static SamplerConfig Read(ConfigSection s, Action<string> notice)
     {
         string name = s.Choice("name", "DistributedBatchSampler", Names);
-        if (name == MultiScaleName)
+        var kind = Kinds.First(k => k.Name == name).Kind;
+        if (kind == SamplerKind.MultiScale)
         {
             var multi = MultiScaleConfig.Read(s);
-            var config = new SamplerConfig(name, multi.FirstBatchSize, false, s.Bool("shuffle", true)) { MultiScale = multi };
+            var config = new SamplerConfig(kind, multi.FirstBatchSize, false, s.Bool("shuffle", true)) { MultiScale = multi };
             s.Finish(notice);
             return config;
         }
         var sampler = new SamplerConfig(
-            name,
+            kind,
             s.RequiredInt("batch_size", "64"),
             s.Bool("drop_last", false),
             s.Bool("shuffle", false));
         if (sampler.BatchSize < 1)
             throw ConfigException.At(s.KeyPath("batch_size"), s.Raw("batch_size")?.Location, $"must be at least 1, got {sampler.BatchSize}");
-        if (name is PKName or RandomIdentityName)
+        if (kind is SamplerKind.PK or SamplerKind.RandomIdentity)
         {
-            string key = name == PKName ? "sample_per_id" : "num_instances";
+            string key = kind == SamplerKind.PK ? "sample_per_id" : "num_instances";
             int perClass = s.RequiredInt(key, "4");
             if (perClass < 1 || sampler.BatchSize % perClass != 0)
                 throw ConfigException.At(s.KeyPath(key), s.Raw(key)?.Location,

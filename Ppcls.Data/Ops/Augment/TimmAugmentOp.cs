@@ -4,7 +4,7 @@ using Ppcls.Data.Imaging;
 namespace Ppcls.Data.Ops.Augment;
 
 /// <summary>Settings shared by the ops of one timm policy (timm's hparams).</summary>
-public sealed record TimmHyperParams(double TranslateConst, double TranslatePct, Scalar Fill, InterpolationFlags[] Interpolations, double MagnitudeStd);
+public sealed record TimmHyperParams(double TranslateConst, double TranslatePct, Scalar Fill, Interpolation Interpolation, double MagnitudeStd);
 
 /// <summary>
 /// One timm augmentation (`Rotate`, `ShearX`, `PosterizeIncreasing`, ...): applied with
@@ -35,7 +35,7 @@ public sealed class TimmAugmentOp(string name, double prob, double magnitude, Ti
         if (hp.MagnitudeStd > 0) m = m + hp.MagnitudeStd * rng.Normal();
         m = Math.Clamp(m, 0, MaxLevel);
         double level = m / MaxLevel;
-        InterpolationFlags Interp() => hp.Interpolations.Length == 1 ? hp.Interpolations[0] : hp.Interpolations[rng.Next(hp.Interpolations.Length)];
+        InterpolationFlags Interp() => hp.Interpolation.Pick(rng);
         double Enhance() => level * 1.8 + 0.1;
         double EnhanceIncreasing() => 1.0 + Negate(level * 0.9, rng);
         return Name switch

@@ -45,7 +45,12 @@ public sealed partial class TimmAutoAugment(double prob, IReadOnlyList<TimmAugme
     {
         double prob = s.Double("prob", 1.0);
         string config = s.String("config_str", "rand-m9-mstd0.5-inc1");
-        string interpolation = s.Choice("interpolation", "bicubic", "bicubic", "bilinear", "lanczos", "hamming", "random", "nearest");
+        // timm's _pil_interp maps every name but bicubic, lanczos and hamming to bilinear, nearest included (hamming is bilinear here, as for the other ops).
+        var interpolation = Interpolation.Named(s.Choice("interpolation", "bicubic", "bicubic", "bilinear", "lanczos", "hamming", "random", "nearest")) switch
+        {
+            InterpolationMode.Nearest => InterpolationMode.Bilinear,
+            var mode => mode,
+        };
         var sizes = s.OptionalIntList("img_size") ?? [224];
         var mean = OpOptions.Triple(s, "mean", [0.485, 0.456, 0.406]);
         var where = s.Map["config_str"]?.Location;
@@ -74,13 +79,7 @@ public sealed partial class TimmAutoAugment(double prob, IReadOnlyList<TimmAugme
         }
         var fill = mean.Select(x => Math.Min(255, Math.Round(255 * x, MidpointRounding.ToEven))).ToArray();
         var hp = new TimmHyperParams((int)(sizes.Min() * 0.45), 0.45, new Scalar(fill[0], fill[1], fill[2]),
-            interpolation switch
-            {
-                "random" => [InterpolationFlags.Linear, InterpolationFlags.Cubic],
-                "bicubic" => [InterpolationFlags.Cubic],
-                "lanczos" => [InterpolationFlags.Lanczos4],
-                _ => [InterpolationFlags.Linear],
-            }, mstd);
+            new Interpolation(interpolation), mstd);
         var names = increasing ? RandIncreasingTransforms : RandTransforms;
         var ops = names.Select(n => new TimmAugmentOp(n, 0.5, magnitude, hp)).ToList();
         double[]? weights = null;
