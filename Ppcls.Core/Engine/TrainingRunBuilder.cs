@@ -156,7 +156,7 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
                 else ema.Set();
             }
             if (checkpoint.OptimizerStatePath is { } optimizerState && optimizer.Inner is OptimizerHelper helper)
-                helper.load_state_dict(optimizerState);
+                LoadOptimizerState(helper, optimizerState);
             // Checkpoints are written at epoch ends; another rank count or batch size changes the steps per epoch.
             long step = schedule.StepsAfterEpochs(checkpoint.State.Epoch);
             if (step != checkpoint.State.GlobalStep)
@@ -173,6 +173,20 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
         finally
         {
             foreach (var tensor in checkpoint.Weights.Values.Concat(checkpoint.EmaWeights?.Values ?? Enumerable.Empty<torch.Tensor>())) tensor.Dispose();
+        }
+    }
+
+    /// <summary>TorchSharp's optimizer-state reader fails with its own words on a damaged file; this names the file.</summary>
+    static void LoadOptimizerState(OptimizerHelper optimizer, string path)
+    {
+        try
+        {
+            optimizer.load_state_dict(path);
+        }
+        catch (Exception e) when (e is not PpclsUserException)
+        {
+            throw new PpclsUserException($"{path}: unreadable optimizer state ({e.Message}); resume from another checkpoint (best_model or epoch_N), " +
+                "or start a new run from its weights with Global.pretrained_model");
         }
     }
 
