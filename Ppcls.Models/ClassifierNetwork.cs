@@ -29,7 +29,18 @@ public abstract class ClassifierNetwork : nn.Module<Tensor, Tensor>, IClassifier
 
     string ClassifierName => named_children().First(c => ReferenceEquals(c.module, Classifier)).name;
 
-    public sealed override Tensor forward(Tensor x) => ForwardHead(ForwardFeatures(x));
+    /// <summary>
+    /// The head applied to the features, in a dispose scope of its own that only the logits leave: the
+    /// blocks' forwards stay plain, and still no handle of an intermediate outlives the forward, so
+    /// backward frees each activation it saved as soon as it has used it. (With the step's scope alone
+    /// every intermediate lived to the step's end: peak RSS of a MobileNetV2 train step at batch 32 rose
+    /// from 2.9 to 3.4 GB.)
+    /// </summary>
+    public sealed override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return ForwardHead(ForwardFeatures(x)).MoveToOuterDisposeScope();
+    }
 
     public string ToOnnx(OnnxGraph graph, string input) => HeadToOnnx(graph, FeaturesToOnnx(graph, input));
 

@@ -114,7 +114,12 @@ sealed class BackboneStop(IClassifierModel classifier)
 {
     public IClassifierModel Classifier { get; } = classifier;
 
-    public Tensor Forward(Tensor x) => Classifier.ForwardHead(Classifier.ForwardFeatures(x), preLogits: true);
+    /// <summary>In its own dispose scope, as <see cref="ClassifierNetwork.forward"/>.</summary>
+    public Tensor Forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return Classifier.ForwardHead(Classifier.ForwardFeatures(x), preLogits: true).MoveToOuterDisposeScope();
+    }
 
     public string ToOnnx(OnnxGraph graph, string input) =>
         graph.Child("backbone", () => Classifier.HeadToOnnx(graph, Classifier.FeaturesToOnnx(graph, input), preLogits: true));
