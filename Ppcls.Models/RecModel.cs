@@ -64,26 +64,26 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEm
         arch.Int("class_num", 1000);
         var backboneSection = arch.RequiredSection("Backbone", "{name: PPLCNet_x1_0}");
         var built = ModelBuilder.BuildWithPreset(ArchConfig.Read(backboneSection), registry, notice);
-        int? stopFeatures = null;
+        bool stop = false;
         if (arch.OptionalSection("BackboneStopLayer") is { } stopSection)
         {
             string layer = stopSection.RequiredString("name", StopLayerName);
             stopSection.Finish(notice);
-            if (layer != StopLayerName || built.Module is not IClassifierModel classifier)
+            if (layer != StopLayerName || built.Module is not IClassifierModel)
                 throw ConfigException.At(stopSection.KeyPath("name"), stopSection.Location,
                     built.Module is IClassifierModel
                         ? $"'{layer}' is not supported; Ppcls stops a backbone at '{StopLayerName}' (the features before its classifier)"
                         : $"{backboneSection.KeyPath("name")} cannot stop before its classifier in Ppcls (a zoo classifier can); remove BackboneStopLayer to use its logits");
-            stopFeatures = classifier.FeatureSize;
+            stop = true;
         }
-        int inputSize = stopFeatures ?? ArchConfigClassNum(backboneSection);
+        int inputSize = stop && built.Module is IClassifierModel stopped ? stopped.FeatureSize : ArchConfigClassNum(backboneSection);
         var neck = Gear(arch, "Neck", inputSize, notice);
         var head = Gear(arch, "Head", neck?.OutputSize ?? inputSize, notice);
         arch.OptionalString("head_feature_from"); // 'neck' (the default) is the only source here
         var p = built.Preset;
-        string classifierKey = head is not null ? "head.fc.weight" : neck is not null ? "neck.fc.weight" : $"backbone.{p.ClassifierKey}";
-        var preset = p with { FirstConvKey = $"backbone.{p.FirstConvKey}", ClassifierKey = classifierKey };
-        return new BuiltModel(new RecModel(built.Module, stopFeatures is not null, neck, head), preset);
+        string classifier = head is not null ? "head.fc.weight" : neck is not null ? "neck.fc.weight" : $"backbone.{p.ClassifierKey}";
+        var preset = p with { FirstConvKey = $"backbone.{p.FirstConvKey}", ClassifierKey = classifier };
+        return new BuiltModel(new RecModel(built.Module, stop, neck, head), preset);
     }
 
     static int ArchConfigClassNum(ConfigSection backbone) =>
