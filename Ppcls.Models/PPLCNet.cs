@@ -57,6 +57,7 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
     readonly nn.Module<Tensor, Tensor>? act;
     readonly DownscaleInInferDropout? dropout;
     readonly Flatten flatten;
+    readonly LastConvHead _head;
     // Torch layout [class_num, in]; Paddle's Linear stores [in, class_num] (the weight loader transposes).
     Linear fc;
     readonly Dictionary<string, double> _lrMultipliers = [];
@@ -99,6 +100,7 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
             features = options.ClassExpand;
         }
         flatten = nn.Flatten(1);
+        _head = new LastConvHead(avg_pool, last_conv, act, dropout, flatten);
         fc = PaddleInit.Linear(features, options.ClassNum);
         RegisterComponents();
 
@@ -129,9 +131,7 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
     /// <summary>Pool, then (with use_last_conv) the 1x1 expansion, activation and dropout, flatten, fc.</summary>
     public override Tensor ForwardHead(Tensor features, bool preLogits = false)
     {
-        var y = avg_pool.call(features);
-        if (last_conv is not null) y = dropout!.call(act!.call(last_conv.call(y)));
-        y = flatten.call(y);
+        var y = _head.Forward(features);
         return preLogits ? y : fc.call(y);
     }
 
@@ -147,14 +147,7 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
 
     public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
     {
-        var y = graph.Module(avg_pool, "avg_pool", features);
-        if (last_conv is not null)
-        {
-            y = graph.Module(last_conv, "last_conv", y);
-            y = graph.Module(act!, "act", y);
-            y = graph.Module(dropout!, "dropout", y);
-        }
-        y = graph.Module(flatten, "flatten", y);
+        var y = _head.ToOnnx(graph, features);
         return preLogits ? y : graph.Module(fc, "fc", y);
     }
 
