@@ -5,64 +5,32 @@ using Ppcls.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
-using BatchNorm2d = Ppcls.Models.Layers.BatchNorm2d;
 
 namespace Ppcls.Models;
 
 // ---- blocks ---------------------------------------------------------------------------------
 
 /// <summary>
-/// MobileNetV2's conv (no bias) -> BatchNorm -> ReLU6 or nothing, with PaddleClas's keys
-/// `_conv.weight`, `_batch_norm.weight` / `.bias` / `._mean` / `._variance`. After
-/// <see cref="Reparameterize"/> the BN is folded into the conv: `_conv.weight`, `_conv.bias`.
+/// MobileNetV2's <see cref="ConvBN"/>: conv (no bias, Paddle's default init) -> BatchNorm -> ReLU6 or
+/// nothing, with PaddleClas's keys `_conv.weight`, `_batch_norm.weight` / `.bias` / `._mean` /
+/// `._variance`; once reparameterized `_conv.weight`, `_conv.bias`.
 /// </summary>
-public sealed class MobileNetV2ConvBN : nn.Module<Tensor, Tensor>, IReparameterizable, IOnnxExportable
+public sealed class MobileNetV2ConvBN : ConvBN
 {
-    readonly Conv2d _conv;
-    BatchNorm2d? _batch_norm;
     readonly bool _relu6;
 
     public MobileNetV2ConvBN(long inChannels, long outChannels, long kernelSize, long stride, long padding, long groups, bool relu6)
-        : base(nameof(MobileNetV2ConvBN))
+        : base(nameof(MobileNetV2ConvBN), PaddleInit.Conv(inChannels, outChannels, kernelSize, stride, padding, groups), "_conv", "_batch_norm")
     {
-        _conv = PaddleInit.Conv(inChannels, outChannels, kernelSize, stride, padding, groups);
-        _batch_norm = new BatchNorm2d(outChannels);
         _relu6 = relu6;
         RegisterComponents();
     }
 
-    public bool IsReparameterized => _batch_norm is null;
+    // In place, as torchvision's ReLU6(inplace=True): neither the conv's nor the BN's backward needs this output.
+    protected override Tensor Activate(Tensor y) => _relu6 ? y.relu6_() : y;
 
-    /// <summary>Folds the BN into the conv (which gains a bias) and removes it from the module.</summary>
-    public void Reparameterize()
-    {
-        if (_batch_norm is null) return;
-        BatchNormFolding.FoldInto(_conv, _batch_norm);
-        register_module("_batch_norm", null!);
-        _batch_norm.Dispose();
-        _batch_norm = null;
-    }
-
-    public override Tensor forward(Tensor x)
-    {
-        if (_batch_norm is null)
-        {
-            var biased = _conv.call(x);
-            return _relu6 ? biased.relu6_() : biased;
-        }
-        using var conv = _conv.call(x);
-        var normed = _batch_norm.call(conv);
-        // In place, as torchvision's ReLU6(inplace=True): neither the conv's nor the BN's backward needs this output.
-        return _relu6 ? normed.relu6_() : normed;
-    }
-
-    /// <summary>Conv (BN folded by export), then ReLU6 as Clip(0, 6).</summary>
-    public string ToOnnx(OnnxGraph graph, string input)
-    {
-        var y = graph.Module(_conv, "_conv", input);
-        if (_batch_norm is not null) y = graph.Module(_batch_norm, "_batch_norm", y);
-        return _relu6 ? graph.Clip(y, 0f, 6f) : y;
-    }
+    /// <summary>ReLU6 as Clip(0, 6).</summary>
+    protected override string ActivateToOnnx(OnnxGraph graph, string y) => _relu6 ? graph.Clip(y, 0f, 6f) : y;
 }
 
 /// <summary>
@@ -90,11 +58,8 @@ public sealed class InvertedResidualUnit : nn.Module<Tensor, Tensor>, IOnnxExpor
 
     public override Tensor forward(Tensor x)
     {
-        using var expanded = _expand_conv.call(x);
-        using var filtered = _bottleneck_conv.call(expanded);
-        var projected = _linear_conv.call(filtered);
-        if (!_shortcut) return projected;
-        using (projected) return x.add(projected);
+        var projected = _linear_conv.call(_bottleneck_conv.call(_expand_conv.call(x)));
+        return _shortcut ? x.add(projected) : projected;
     }
 
     public string ToOnnx(OnnxGraph graph, string input)
@@ -138,11 +103,7 @@ public sealed class InvertedResidualStage : nn.Module<Tensor, Tensor>, IOnnxExpo
     public override Tensor forward(Tensor x)
     {
         var y = _first_block.call(x);
-        foreach (var block in _rest)
-        {
-            using var input = y;
-            y = block.call(input);
-        }
+        foreach (var block in _rest) y = block.call(y);
         return y;
     }
 
@@ -163,9 +124,9 @@ public sealed record MobileNetV2StageConfig(int Expansion, int Channels, int Rep
 /// MobileNetV2 as PaddleClas builds it (`model_zoo/mobilenet_v2.py`): 3x3 stride-2 stem
 /// `conv1`, seven inverted-residual stages `conv2` .. `conv8`, 1x1 `conv9` to 1280 channels
 /// (1280 x scale above scale 1), global pooling and the classifier `out`. Widths are
-/// int(c x scale), not rounded to multiples of 8.
+/// int(c x scale), not rounded to multiples of 8. The features end with conv9, as in timm.
 /// </summary>
-public sealed class MobileNetV2 : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class MobileNetV2 : ClassifierNetwork
 {
     public static readonly IReadOnlyList<MobileNetV2StageConfig> StageConfigs =
     [
@@ -183,7 +144,7 @@ public sealed class MobileNetV2 : nn.Module<Tensor, Tensor>, IOnnxExportable
     readonly MobileNetV2ConvBN conv9;
     readonly AdaptiveAvgPool2d pool2d_avg;
     // Torch layout [class_num, in]; Paddle's Linear stores [in, class_num] (the weight loader transposes).
-    readonly Linear @out;
+    Linear @out;
 
     public MobileNetV2(double scale, int classNum = 1000) : base(nameof(MobileNetV2))
     {
@@ -209,30 +170,32 @@ public sealed class MobileNetV2 : nn.Module<Tensor, Tensor>, IOnnxExportable
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    public override Linear Classifier { get => @out; protected set => @out = value; }
+
+    public override Tensor ForwardFeatures(Tensor x)
     {
         var y = conv1.call(x);
-        foreach (var stage in _stages)
-        {
-            using var input = y;
-            y = stage.call(input);
-        }
-        using (y)
-        {
-            using var features = conv9.call(y);
-            using var pooled = pool2d_avg.call(features);
-            using var flat = pooled.flatten(1);
-            return @out.call(flat);
-        }
+        foreach (var stage in _stages) y = stage.call(y);
+        return conv9.call(y);
     }
 
-    public string ToOnnx(OnnxGraph graph, string input)
+    public override Tensor ForwardHead(Tensor features, bool preLogits = false)
+    {
+        var flat = pool2d_avg.call(features).flatten(1);
+        return preLogits ? flat : @out.call(flat);
+    }
+
+    public override string FeaturesToOnnx(OnnxGraph graph, string input)
     {
         var y = graph.Module(conv1, "conv1", input);
         for (int s = 0; s < _stages.Count; s++) y = graph.Module(_stages[s], $"conv{s + 2}", y);
-        y = graph.Module(conv9, "conv9", y);
-        y = graph.Module(pool2d_avg, "pool2d_avg", y);
-        return graph.Module(@out, "out", graph.Flatten(y));
+        return graph.Module(conv9, "conv9", y);
+    }
+
+    public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
+    {
+        var flat = graph.Flatten(graph.Module(pool2d_avg, "pool2d_avg", features));
+        return preLogits ? flat : graph.Module(@out, "out", flat);
     }
 
     // ---- the named variants -------------------------------------------------------------

@@ -39,10 +39,8 @@ public sealed class HGBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
 
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
         var y = att.call(aggregation_conv.call(LayerChain.ConcatOutputs(x, layers)));
-        if (_identity) y = y + x;
-        return y.MoveToOuterDisposeScope();
+        return _identity ? y + x : y;
     }
 
     public string ToOnnx(OnnxGraph graph, string input)
@@ -59,7 +57,7 @@ public sealed class HGBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
 /// channels + ReLU + downscale-in-infer dropout, and the classifier. All parameters train at
 /// the base learning rate (PaddleClas's PPHGNet has no lr_mult_list).
 /// </summary>
-public sealed class PPHGNet : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class PPHGNet : ClassifierNetwork
 {
     /// <summary>One row of PaddleClas's stage table, with its five positional fields named.</summary>
     public sealed record StageConfig(
@@ -87,7 +85,7 @@ public sealed class PPHGNet : nn.Module<Tensor, Tensor>, IOnnxExportable
     readonly DownscaleInInferDropout? dropout;
     // PaddleClas's Linear weight is [in, out]; TorchSharp's is [out, in]. The module keeps the
     // torch layout; the weight loader transposes.
-    readonly Linear fc;
+    Linear fc;
 
     public PPHGNet(
         Variant variant,
@@ -99,7 +97,6 @@ public sealed class PPHGNet : nn.Module<Tensor, Tensor>, IOnnxExportable
     {
         Definition = variant;
         UseLastConv = useLastConv;
-        ClassNum = classNum;
 
         var stemLayers = new nn.Module<Tensor, Tensor>[variant.StemChannels.Count];
         long channels = 3;
@@ -129,28 +126,39 @@ public sealed class PPHGNet : nn.Module<Tensor, Tensor>, IOnnxExportable
 
     public Variant Definition { get; }
     public bool UseLastConv { get; }
-    public int ClassNum { get; }
+    public override Linear Classifier { get => fc; protected set => fc = value; }
 
-    public override Tensor forward(Tensor x)
+    public override Tensor ForwardFeatures(Tensor x)
     {
-        using var scope = NewDisposeScope();
         var y = nn.functional.max_pool2d(stem.call(x), 3, 2, 1);
         foreach (var stage in stages) y = stage.call(y);
-        y = nn.functional.adaptive_avg_pool2d(y, [1, 1]);
-        if (last_conv is not null)
-            y = dropout!.call(nn.functional.relu(last_conv.call(y)));
-        return fc.call(y.flatten(1)).MoveToOuterDisposeScope();
+        return y;
     }
 
-    public string ToOnnx(OnnxGraph graph, string input)
+    /// <summary>Global average pool, then (with use_last_conv) the 1x1 expansion, ReLU and dropout, flatten, fc.</summary>
+    public override Tensor ForwardHead(Tensor features, bool preLogits = false)
+    {
+        var y = nn.functional.adaptive_avg_pool2d(features, [1, 1]);
+        if (last_conv is not null) y = dropout!.call(nn.functional.relu(last_conv.call(y)));
+        y = y.flatten(1);
+        return preLogits ? y : fc.call(y);
+    }
+
+    public override string FeaturesToOnnx(OnnxGraph graph, string input)
     {
         var y = graph.Module(stem, "stem", input);
         y = graph.Child("pool", () => graph.MaxPool(y, kernel: 3, stride: 2, pads: [1, 1, 1, 1]));
         for (int i = 0; i < stages.Count; i++) y = graph.Module(stages[i], $"stages.{i}", y);
-        y = graph.GlobalAveragePool(y);
+        return y;
+    }
+
+    public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
+    {
+        var y = graph.GlobalAveragePool(features);
         if (last_conv is not null)
             y = graph.Module(dropout!, "dropout", graph.Relu(graph.Module(last_conv, "last_conv", y)));
-        return graph.Module(fc, "fc", graph.Flatten(y));
+        y = graph.Flatten(y);
+        return preLogits ? y : graph.Module(fc, "fc", y);
     }
 
     // ---- variants (PaddleClas's PPHGNet_tiny, PPHGNet_small, PPHGNet_base) ----

@@ -29,11 +29,7 @@ public sealed class HGV2LightConvBNAct : nn.Module<Tensor, Tensor>, IOnnxExporta
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        return conv2.call(conv1.call(x)).MoveToOuterDisposeScope();
-    }
+    public override Tensor forward(Tensor x) => conv2.call(conv1.call(x));
 
     public string ToOnnx(OnnxGraph graph, string input) =>
         graph.Module(conv2, "conv2", graph.Module(conv1, "conv1", input));
@@ -65,12 +61,10 @@ public sealed class HGV2Stem : nn.Module<Tensor, Tensor>, IOnnxExportable
 
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
         var y = stem1.call(x);
         var branch = stem2b.call(stem2a.call(y));
         var pooled = SamePadMaxPool2x2(y);
-        var joined = cat([pooled, branch], 1);
-        return stem4.call(stem3.call(joined)).MoveToOuterDisposeScope();
+        return stem4.call(stem3.call(cat([pooled, branch], 1)));
     }
 
     public string ToOnnx(OnnxGraph graph, string input)
@@ -93,11 +87,8 @@ public sealed class HGV2Stem : nn.Module<Tensor, Tensor>, IOnnxExportable
     /// exactly: a padded cell copies a cell already in its window. Zero padding would not (with
     /// LAB the stem's activations can be negative), and -inf padding gave sporadic NaN gradients.
     /// </summary>
-    public static Tensor SamePadMaxPool2x2(Tensor x)
-    {
-        using var padded = nn.functional.pad(x, [0, 1, 0, 1], PaddingModes.Replicate);
-        return nn.functional.max_pool2d(padded, 2, 1);
-    }
+    public static Tensor SamePadMaxPool2x2(Tensor x) =>
+        nn.functional.max_pool2d(nn.functional.pad(x, [0, 1, 0, 1], PaddingModes.Replicate), 2, 1);
 }
 
 /// <summary>
@@ -135,10 +126,8 @@ public sealed class HGV2Block : nn.Module<Tensor, Tensor>, IOnnxExportable
 
     public override Tensor forward(Tensor x)
     {
-        using var scope = NewDisposeScope();
         var y = aggregation_excitation_conv.call(aggregation_squeeze_conv.call(LayerChain.ConcatOutputs(x, layers)));
-        if (_identity) y = y + x;
-        return y.MoveToOuterDisposeScope();
+        return _identity ? y + x : y;
     }
 
     public string ToOnnx(OnnxGraph graph, string input)
@@ -157,7 +146,7 @@ public sealed class HGV2Block : nn.Module<Tensor, Tensor>, IOnnxExportable
 /// (conv weights and BN affine parameters), LAB parameters lab_lr (0.01) times their
 /// block's lr_mult; the head's last_conv and fc train at the base rate, its LAB at 0.01.
 /// </summary>
-public sealed class PPHGNetV2 : nn.Module<Tensor, Tensor>, ILearningRateMultipliers, IOnnxExportable
+public sealed class PPHGNetV2 : ClassifierNetwork, ILearningRateMultipliers
 {
     /// <summary>One row of PaddleClas's stage table, with its eight positional fields named.</summary>
     public sealed record StageConfig(
@@ -187,7 +176,7 @@ public sealed class PPHGNetV2 : nn.Module<Tensor, Tensor>, ILearningRateMultipli
     readonly DownscaleInInferDropout? dropout;
     // PaddleClas's Linear weight is [in, out]; TorchSharp's is [out, in]. The module keeps the
     // torch layout; the weight loader transposes.
-    readonly Linear fc;
+    Linear fc;
 
     public PPHGNetV2(
         Variant variant,
@@ -206,7 +195,6 @@ public sealed class PPHGNetV2 : nn.Module<Tensor, Tensor>, ILearningRateMultipli
         Definition = variant;
         UseLab = useLab;
         UseLastConv = useLastConv;
-        ClassNum = classNum;
 
         stem = new HGV2Stem(3, variant.StemMidChannels, variant.StemOutChannels, useLab, lrMult[0]);
         stages = new ModuleList<HGStage>();
@@ -236,35 +224,47 @@ public sealed class PPHGNetV2 : nn.Module<Tensor, Tensor>, ILearningRateMultipli
     public Variant Definition { get; }
     public bool UseLab { get; }
     public bool UseLastConv { get; }
-    public int ClassNum { get; }
+    public override Linear Classifier { get => fc; protected set => fc = value; }
 
-    public override Tensor forward(Tensor x)
+    public override Tensor ForwardFeatures(Tensor x)
     {
-        using var scope = NewDisposeScope();
         var y = stem.call(x);
         foreach (var stage in stages) y = stage.call(y);
-        y = nn.functional.adaptive_avg_pool2d(y, [1, 1]);
+        return y;
+    }
+
+    /// <summary>Global average pool, then (with use_last_conv) the 1x1 expansion, ReLU, LAB and dropout, flatten, fc.</summary>
+    public override Tensor ForwardHead(Tensor features, bool preLogits = false)
+    {
+        var y = nn.functional.adaptive_avg_pool2d(features, [1, 1]);
         if (last_conv is not null)
         {
             y = nn.functional.relu(last_conv.call(y));
             if (lab is not null) y = lab.call(y);
             y = dropout!.call(y);
         }
-        return fc.call(y.flatten(1)).MoveToOuterDisposeScope();
+        y = y.flatten(1);
+        return preLogits ? y : fc.call(y);
     }
 
-    public string ToOnnx(OnnxGraph graph, string input)
+    public override string FeaturesToOnnx(OnnxGraph graph, string input)
     {
         var y = graph.Module(stem, "stem", input);
         for (int i = 0; i < stages.Count; i++) y = graph.Module(stages[i], $"stages.{i}", y);
-        y = graph.GlobalAveragePool(y);
+        return y;
+    }
+
+    public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
+    {
+        var y = graph.GlobalAveragePool(features);
         if (last_conv is not null)
         {
             y = graph.Relu(graph.Module(last_conv, "last_conv", y));
             if (lab is not null) y = graph.Module(lab, "lab", y);
             y = graph.Module(dropout!, "dropout", y);
         }
-        return graph.Module(fc, "fc", graph.Flatten(y));
+        y = graph.Flatten(y);
+        return preLogits ? y : graph.Module(fc, "fc", y);
     }
 
     public IReadOnlyDictionary<string, double> LearningRateMultipliers() => HGNetLearningRates.Collect(this);

@@ -28,7 +28,7 @@ public sealed record PPLCNetOptions(
 /// pooling, then a 1x1 "last conv" to class_expand channels with activation and
 /// downscale-in-infer dropout, and the classifier `fc`.
 /// </summary>
-public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultipliers, IOnnxExportable, IFeatureBackbone
+public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
 {
     /// <summary>PaddleClas's NET_CONFIG: the blocks of stages blocks2 .. blocks6 at scale 1.0.</summary>
     public static readonly IReadOnlyList<IReadOnlyList<PPLCNetBlockConfig>> Stages =
@@ -57,8 +57,9 @@ public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultiplier
     readonly nn.Module<Tensor, Tensor>? act;
     readonly DownscaleInInferDropout? dropout;
     readonly Flatten flatten;
+    readonly LastConvHead _head;
     // Torch layout [class_num, in]; Paddle's Linear stores [in, class_num] (the weight loader transposes).
-    readonly Linear fc;
+    Linear fc;
     readonly Dictionary<string, double> _lrMultipliers = [];
 
     public PPLCNet(PPLCNetOptions options) : base(nameof(PPLCNet))
@@ -99,7 +100,7 @@ public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultiplier
             features = options.ClassExpand;
         }
         flatten = nn.Flatten(1);
-        FeatureSize = features;
+        _head = new LastConvHead(avg_pool, last_conv, act, dropout, flatten);
         fc = PaddleInit.Linear(features, options.ClassNum);
         RegisterComponents();
 
@@ -122,57 +123,32 @@ public sealed class PPLCNet : nn.Module<Tensor, Tensor>, ILearningRateMultiplier
     /// <summary>lr_mult_list: conv1 at entry 0, blocks2 .. blocks6 at entries 1 .. 5; the head at the base rate.</summary>
     public IReadOnlyDictionary<string, double> LearningRateMultipliers() => _lrMultipliers;
 
-    public int FeatureSize { get; }
-    public string ClassifierParameterPrefix => "fc.";
+    public override Linear Classifier { get => fc; protected set => fc = value; }
 
-    public override Tensor forward(Tensor x)
+    public override Tensor ForwardFeatures(Tensor x) =>
+        blocks6.call(blocks5.call(blocks4.call(blocks3.call(blocks2.call(conv1.call(x))))));
+
+    /// <summary>Pool, then (with use_last_conv) the 1x1 expansion, activation and dropout, flatten, fc.</summary>
+    public override Tensor ForwardHead(Tensor features, bool preLogits = false)
     {
-        using var features = ForwardFeatures(x);
-        return fc.call(features);
+        var y = _head.Forward(features);
+        return preLogits ? y : fc.call(y);
     }
 
-    /// <summary>Everything up to the classifier: the flattened pooled (and, with use_last_conv, expanded) features.</summary>
-    public Tensor ForwardFeatures(Tensor x)
-    {
-        using var stem = conv1.call(x);
-        using var s2 = blocks2.call(stem);
-        using var s3 = blocks3.call(s2);
-        using var s4 = blocks4.call(s3);
-        using var s5 = blocks5.call(s4);
-        using var s6 = blocks6.call(s5);
-        using var pooled = avg_pool.call(s6);
-        if (last_conv is null) return flatten.call(pooled);
-        using var head = Head(pooled);
-        return flatten.call(head);
-    }
-
-    public string ToOnnx(OnnxGraph graph, string input) => graph.Module(fc, "fc", FeaturesToOnnx(graph, input));
-
-    public string FeaturesToOnnx(OnnxGraph graph, string input)
+    public override string FeaturesToOnnx(OnnxGraph graph, string input)
     {
         var y = graph.Module(conv1, "conv1", input);
         y = graph.Module(blocks2, "blocks2", y);
         y = graph.Module(blocks3, "blocks3", y);
         y = graph.Module(blocks4, "blocks4", y);
         y = graph.Module(blocks5, "blocks5", y);
-        y = graph.Module(blocks6, "blocks6", y);
-        y = graph.Module(avg_pool, "avg_pool", y);
-        if (last_conv is not null)
-        {
-            y = graph.Module(last_conv, "last_conv", y);
-            y = graph.Module(act!, "act", y);
-            y = graph.Module(dropout!, "dropout", y);
-        }
-        return graph.Module(flatten, "flatten", y);
+        return graph.Module(blocks6, "blocks6", y);
     }
 
-    Tensor Head(Tensor pooled)
+    public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
     {
-        using var expanded = last_conv!.call(pooled);
-        var activated = act!.call(expanded);
-        var dropped = dropout!.call(activated);
-        if (!ReferenceEquals(dropped, activated)) activated.Dispose();
-        return dropped;
+        var y = _head.ToOnnx(graph, features);
+        return preLogits ? y : graph.Module(fc, "fc", y);
     }
 
     // ---- the named variants -------------------------------------------------------------

@@ -24,7 +24,7 @@ public sealed record PPLCNetV2Options(double Scale, IReadOnlyList<int> Depths, i
 /// ReLU and downscale-in-infer dropout, and the classifier `fc`. <see cref="Rep"/> fuses the
 /// rep branches for inference.
 /// </summary>
-public sealed class PPLCNetV2 : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class PPLCNetV2 : ClassifierNetwork
 {
     /// <summary>PaddleClas's NET_CONFIG, stage1 .. stage4 (the paper's stages 2 .. 5).</summary>
     public static readonly IReadOnlyList<PPLCNetV2StageConfig> StageConfigs =
@@ -42,8 +42,9 @@ public sealed class PPLCNetV2 : nn.Module<Tensor, Tensor>, IOnnxExportable
     readonly ReLU? act;
     readonly DownscaleInInferDropout? dropout;
     readonly Flatten flatten;
+    readonly LastConvHead _head;
     // Torch layout [class_num, in]; Paddle's Linear stores [in, class_num] (the weight loader transposes).
-    readonly Linear fc;
+    Linear fc;
 
     public PPLCNetV2(PPLCNetV2Options options) : base(nameof(PPLCNetV2))
     {
@@ -86,51 +87,38 @@ public sealed class PPLCNetV2 : nn.Module<Tensor, Tensor>, IOnnxExportable
             features = options.ClassExpand;
         }
         flatten = nn.Flatten(1);
+        _head = new LastConvHead(avg_pool, last_conv, act, dropout, flatten);
         fc = PaddleInit.Linear(features, options.ClassNum);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    public override Linear Classifier { get => fc; protected set => fc = value; }
+
+    public override Tensor ForwardFeatures(Tensor x)
     {
         var y = stem.call(x);
-        foreach (var stage in stages)
-        {
-            using var input = y;
-            y = stage.call(input);
-        }
-        using (y)
-        {
-            using var pooled = avg_pool.call(y);
-            if (last_conv is null)
-            {
-                using var features = flatten.call(pooled);
-                return fc.call(features);
-            }
-            using var expanded = last_conv.call(pooled);
-            var activated = act!.call(expanded);
-            var dropped = dropout!.call(activated);
-            if (!ReferenceEquals(dropped, activated)) activated.Dispose();
-            using (dropped)
-            {
-                using var flat = flatten.call(dropped);
-                return fc.call(flat);
-            }
-        }
+        foreach (var stage in stages) y = stage.call(y);
+        return y;
     }
 
-    public string ToOnnx(OnnxGraph graph, string input)
+    /// <summary>Pool, then (with use_last_conv) the 1x1 expansion, ReLU and dropout, flatten, fc.</summary>
+    public override Tensor ForwardHead(Tensor features, bool preLogits = false)
+    {
+        var y = _head.Forward(features);
+        return preLogits ? y : fc.call(y);
+    }
+
+    public override string FeaturesToOnnx(OnnxGraph graph, string input)
     {
         var y = graph.Module(stem, "stem", input);
         for (int i = 0; i < stages.Count; i++) y = graph.Module(stages[i], $"stages.{i}", y);
-        y = graph.Module(avg_pool, "avg_pool", y);
-        if (last_conv is not null)
-        {
-            y = graph.Module(last_conv, "last_conv", y);
-            y = graph.Module(act!, "act", y);
-            y = graph.Module(dropout!, "dropout", y);
-        }
-        y = graph.Module(flatten, "flatten", y);
-        return graph.Module(fc, "fc", y);
+        return y;
+    }
+
+    public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
+    {
+        var y = _head.ToOnnx(graph, features);
+        return preLogits ? y : graph.Module(fc, "fc", y);
     }
 
     /// <summary>Fuses every rep block's depthwise branches into its single conv (PaddleClas `re_parameterize`).</summary>

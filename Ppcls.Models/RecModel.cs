@@ -25,37 +25,30 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEm
     readonly nn.Module<Tensor, Tensor> backbone;
     readonly FullyConnectedGear? neck;
     readonly FullyConnectedGear? head;
-    readonly bool _stopped;
+    readonly BackboneStop? _stop;
 
     public RecModel(nn.Module<Tensor, Tensor> backbone, bool stopAtFeatures, FullyConnectedGear? neck, FullyConnectedGear? head) : base(ArchName)
     {
-        if (stopAtFeatures && backbone is not IFeatureBackbone)
-            throw new ArgumentException("the backbone cannot stop before its classifier", nameof(backbone));
+        _stop = !stopAtFeatures ? null
+            : backbone is IClassifierModel classifier ? new BackboneStop(classifier)
+            : throw new ArgumentException("the backbone cannot stop before its classifier", nameof(backbone));
         this.backbone = backbone;
         this.neck = neck;
         this.head = head;
-        _stopped = stopAtFeatures;
         RegisterComponents();
         // The backbone's classifier is unused after the stop layer: PaddleClas replaces it with Identity.
-        if (stopAtFeatures)
-            foreach (var (name, p) in backbone.named_parameters())
-                if (name.StartsWith(((IFeatureBackbone)backbone).ClassifierParameterPrefix, StringComparison.Ordinal)) p.requires_grad = false;
+        if (_stop is not null)
+            foreach (var p in _stop.Classifier.Classifier.parameters()) p.requires_grad = false;
     }
 
-    public nn.Module<Tensor, Tensor> Embedding() => new RecEmbedding(backbone, _stopped, neck);
+    public nn.Module<Tensor, Tensor> Embedding() => new RecEmbedding(backbone, _stop, neck);
 
-    public override Tensor forward(Tensor x)
-    {
-        var output = ForwardOutputs(x);
-        foreach (var tensor in output.Tensors.Values.Distinct(ReferenceEqualityComparer.Instance).Cast<Tensor>())
-            if (!ReferenceEquals(tensor, output.Primary)) tensor.Dispose();
-        return output.Primary;
-    }
+    public override Tensor forward(Tensor x) => ForwardOutputs(x).Primary;
 
     public ModelOutput ForwardOutputs(Tensor x)
     {
         var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        var features = outputs["backbone"] = _stopped ? ((IFeatureBackbone)backbone).ForwardFeatures(x) : backbone.call(x);
+        var features = outputs["backbone"] = _stop?.Forward(x) ?? backbone.call(x);
         if (neck is not null) features = outputs["neck"] = neck.call(features);
         outputs["features"] = features;
         if (head is null) return new ModelOutput(outputs, "features");
@@ -81,14 +74,14 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEm
         {
             string layer = stopSection.RequiredString("name", StopLayerName);
             stopSection.Finish(notice);
-            if (layer != StopLayerName || built.Module is not IFeatureBackbone)
+            if (layer != StopLayerName || built.Module is not IClassifierModel)
                 throw ConfigException.At(stopSection.KeyPath("name"), stopSection.Location,
-                    built.Module is IFeatureBackbone
+                    built.Module is IClassifierModel
                         ? $"'{layer}' is not supported; Ppcls stops a backbone at '{StopLayerName}' (the features before its classifier)"
-                        : $"{backboneSection.KeyPath("name")} cannot stop before its classifier in Ppcls (PP-LCNet can); remove BackboneStopLayer to use its logits");
+                        : $"{backboneSection.KeyPath("name")} cannot stop before its classifier in Ppcls (a zoo classifier can); remove BackboneStopLayer to use its logits");
             stop = true;
         }
-        int inputSize = stop ? ((IFeatureBackbone)built.Module).FeatureSize : ArchConfigClassNum(backboneSection);
+        int inputSize = stop && built.Module is IClassifierModel stopped ? stopped.FeatureSize : ArchConfigClassNum(backboneSection);
         var neck = Gear(arch, "Neck", inputSize, notice);
         var head = Gear(arch, "Head", neck?.OutputSize ?? inputSize, notice);
         arch.OptionalString("head_feature_from"); // 'neck' (the default) is the only source here
@@ -123,6 +116,25 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEm
 }
 
 /// <summary>
+/// <c>BackboneStopLayer: flatten</c>: the backbone up to its classifier's input (its head with preLogits).
+/// Not a module: the backbone is registered once, as the RecModel's <c>backbone</c>.
+/// </summary>
+sealed class BackboneStop(IClassifierModel classifier)
+{
+    public IClassifierModel Classifier { get; } = classifier;
+
+    /// <summary>In its own dispose scope, as <see cref="ClassifierNetwork.forward"/>.</summary>
+    public Tensor Forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        return Classifier.ForwardHead(Classifier.ForwardFeatures(x), preLogits: true).MoveToOuterDisposeScope();
+    }
+
+    public string ToOnnx(OnnxGraph graph, string input) =>
+        graph.Child("backbone", () => Classifier.HeadToOnnx(graph, Classifier.FeaturesToOnnx(graph, input), preLogits: true));
+}
+
+/// <summary>
 /// A RecModel's path to its <c>features</c> output (backbone up to the stop layer, then the neck),
 /// sharing the RecModel's layers: what `ppcls export` writes (PaddleClas's <c>infer_output_key: features</c>).
 /// </summary>
@@ -130,26 +142,25 @@ sealed class RecEmbedding : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     readonly nn.Module<Tensor, Tensor> backbone;
     readonly FullyConnectedGear? neck;
-    readonly bool _stopped;
+    readonly BackboneStop? _stop;
 
-    public RecEmbedding(nn.Module<Tensor, Tensor> backbone, bool stopped, FullyConnectedGear? neck) : base("RecEmbedding")
+    public RecEmbedding(nn.Module<Tensor, Tensor> backbone, BackboneStop? stop, FullyConnectedGear? neck) : base("RecEmbedding")
     {
         this.backbone = backbone;
         this.neck = neck;
-        _stopped = stopped;
+        _stop = stop;
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
-        if (neck is null) return _stopped ? ((IFeatureBackbone)backbone).ForwardFeatures(x) : backbone.call(x);
-        using var features = _stopped ? ((IFeatureBackbone)backbone).ForwardFeatures(x) : backbone.call(x);
-        return neck.call(features);
+        var features = _stop?.Forward(x) ?? backbone.call(x);
+        return neck is null ? features : neck.call(features);
     }
 
     public string ToOnnx(OnnxGraph graph, string input)
     {
-        var y = _stopped ? graph.Child("backbone", () => ((IFeatureBackbone)backbone).FeaturesToOnnx(graph, input)) : graph.Module(backbone, "backbone", input);
+        var y = _stop?.ToOnnx(graph, input) ?? graph.Module(backbone, "backbone", input);
         return neck is null ? y : graph.Module(neck, "neck", y);
     }
 }

@@ -7,7 +7,7 @@ using static TorchSharp.torch;
 namespace Ppcls.Models.Layers;
 
 /// <summary>
-/// The HGNet family's basic unit: conv (no bias) -> <see cref="BatchNorm2d"/> -> ReLU, and
+/// The HGNet family's <see cref="ConvBN"/>: conv (no bias) -> <see cref="BatchNorm2d"/> -> ReLU, and
 /// after the ReLU an optional <see cref="LearnableAffineBlock"/> (PP-HGNetV2's use_lab; a
 /// block without activation has no LAB, as in PaddleClas). State-dict keys: `conv.weight`,
 /// `bn.weight`, `bn.bias`, `bn._mean`, `bn._variance`, and `lab.scale`, `lab.bias` where a
@@ -20,10 +20,8 @@ namespace Ppcls.Models.Layers;
 /// starts Kaiming-normal, as PaddleClas's `_init_weights` leaves it.
 /// </para>
 /// </summary>
-public sealed class ConvBNAct : nn.Module<Tensor, Tensor>, IReparameterizable, IIndirectConvolution, IOnnxExportable
+public sealed class ConvBNAct : ConvBN, IIndirectConvolution
 {
-    readonly Conv2d conv;
-    BatchNorm2d? bn;
     readonly LearnableAffineBlock? lab;
     readonly bool _useAct;
     readonly bool _samePadding;
@@ -40,15 +38,13 @@ public sealed class ConvBNAct : nn.Module<Tensor, Tensor>, IReparameterizable, I
         bool useLab = false,
         double lrMult = 1.0,
         bool samePadding = false)
-        : base(nameof(ConvBNAct))
+        : base(nameof(ConvBNAct), PaddleInit.Conv(inChannels, outChannels, kernelSize, stride: stride,
+            padding: samePadding ? 0 : (kernelSize - 1) / 2, groups: groups, kaimingNormal: true))
     {
         _useAct = useAct;
         _samePadding = samePadding;
         _kernelSize = kernelSize;
         _stride = stride;
-        conv = PaddleInit.Conv(inChannels, outChannels, kernelSize, stride: stride,
-            padding: samePadding ? 0 : (kernelSize - 1) / 2, groups: groups, kaimingNormal: true);
-        bn = new BatchNorm2d(outChannels);
         if (useAct && useLab) lab = new LearnableAffineBlock(lrMult: lrMult);
         LearningRateMultiplier = lrMult;
         RegisterComponents();
@@ -57,48 +53,30 @@ public sealed class ConvBNAct : nn.Module<Tensor, Tensor>, IReparameterizable, I
     /// <summary>The learning-rate multiplier of the conv weight and the BN affine parameters (the stage's lr_mult).</summary>
     public double LearningRateMultiplier { get; }
 
-    public Conv2d Conv => conv;
-    /// <summary>The BatchNorm, or null once folded into the conv.</summary>
-    public BatchNorm2d? Bn => bn;
-    public bool IsReparameterized => bn is null;
-
-    /// <summary>Folds the BN into the conv (which gains a bias) and removes it from the module.</summary>
-    public void Reparameterize()
-    {
-        if (bn is null) return;
-        BatchNormFolding.FoldInto(conv, bn);
-        register_module("bn", null!);
-        bn.Dispose();
-        bn = null;
-    }
     public LearnableAffineBlock? Lab => lab;
 
-    public override Tensor forward(Tensor x)
+    protected override Tensor Convolve(Tensor x) => _samePadding ? Im2ColConv(PadSame(x)) : base.Convolve(x);
+
+    protected override Tensor Activate(Tensor y)
     {
-        using var scope = NewDisposeScope();
-        var y = _samePadding ? Im2ColConv(PadSame(x)) : conv.call(x);
-        if (bn is not null) y = bn.call(y);
-        if (_useAct)
-        {
-            y = nn.functional.relu(y);
-            if (lab is not null) y = lab.call(y);
-        }
-        return y.MoveToOuterDisposeScope();
+        if (!_useAct) return y;
+        y = nn.functional.relu(y);
+        return lab is null ? y : lab.call(y);
     }
 
     /// <summary>
-    /// Conv (BN folded by export), ReLU, LAB. The SAME-padded conv is an ONNX Conv with the odd
-    /// pixel of padding after: explicit pads at stride 1 (k - 1 in all, whatever the size), the
-    /// runtime's SAME_UPPER otherwise.
+    /// The SAME-padded conv is an ONNX Conv with the odd pixel of padding after: explicit pads at
+    /// stride 1 (k - 1 in all, whatever the size), the runtime's SAME_UPPER otherwise.
     /// </summary>
-    public string ToOnnx(OnnxGraph graph, string input)
-    {
-        var y = !_samePadding
-            ? graph.Module(conv, "conv", input)
+    protected override string ConvolveToOnnx(OnnxGraph graph, string input) =>
+        !_samePadding
+            ? base.ConvolveToOnnx(graph, input)
             : graph.Child("conv", () => _stride == 1
-                ? graph.Conv(input, conv, pads: SamePads(_kernelSize))
-                : graph.ConvSameUpper(input, conv));
-        if (bn is not null) y = graph.Module(bn, "bn", y);
+                ? graph.Conv(input, Conv, pads: SamePads(_kernelSize))
+                : graph.ConvSameUpper(input, Conv));
+
+    protected override string ActivateToOnnx(OnnxGraph graph, string y)
+    {
         if (!_useAct) return y;
         y = graph.Relu(y);
         return lab is null ? y : graph.Module(lab, "lab", y);
@@ -111,8 +89,8 @@ public sealed class ConvBNAct : nn.Module<Tensor, Tensor>, IReparameterizable, I
         return [before, before, after, after];
     }
 
-    /// <summary>The SAME-padded conv runs as im2col + matmul, not through <see cref="conv"/>.</summary>
-    public Conv2d? IndirectConvolution => _samePadding ? conv : null;
+    /// <summary>The SAME-padded conv runs as im2col + matmul, not through <see cref="ConvBN.Conv"/>.</summary>
+    public Conv2d? IndirectConvolution => _samePadding ? Conv : null;
 
     /// <summary>
     /// The conv as im2col + matmul. Used for the SAME-padded (2x2 stem) convs: libtorch's oneDNN
@@ -124,9 +102,9 @@ public sealed class ConvBNAct : nn.Module<Tensor, Tensor>, IReparameterizable, I
         long n = padded.shape[0], k = _kernelSize;
         long outH = (padded.shape[2] - k) / _stride + 1, outW = (padded.shape[3] - k) / _stride + 1;
         var columns = nn.functional.unfold(padded, k, stride: _stride);
-        var w = conv.weight!.view(conv.weight!.shape[0], -1);
+        var w = Conv.weight!.view(Conv.weight!.shape[0], -1);
         var y = matmul(w, columns).view(n, -1, outH, outW);
-        return conv.bias is { } b ? y + b.view(1, -1, 1, 1) : y;
+        return Conv.bias is { } b ? y + b.view(1, -1, 1, 1) : y;
     }
 
     Tensor PadSame(Tensor x)

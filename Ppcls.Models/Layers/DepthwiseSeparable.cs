@@ -26,10 +26,8 @@ public sealed class DepthwiseSeparable : nn.Module<Tensor, Tensor>, IOnnxExporta
 
     public override Tensor forward(Tensor x)
     {
-        using var depthwise = dw_conv.call(x);
-        if (se is null) return pw_conv.call(depthwise);
-        using var excited = se.call(depthwise);
-        return pw_conv.call(excited);
+        var depthwise = dw_conv.call(x);
+        return pw_conv.call(se is null ? depthwise : se.call(depthwise));
     }
 
     public string ToOnnx(OnnxGraph graph, string input)

@@ -27,9 +27,7 @@ public sealed class DownscaleInInferDropout : nn.Module<Tensor, Tensor>, IOnnxEx
     {
         if (P == 0.0) return x;
         if (!training) return x * (1.0 - P);
-        using var keep = rand_like(x);
-        keep.ge_(P);
-        return x * keep;
+        return x * rand_like(x).ge_(P);
     }
 
     /// <summary>Inference scales by (1 - p); nothing at p = 0.</summary>

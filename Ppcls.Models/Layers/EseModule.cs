@@ -22,13 +22,7 @@ public sealed class EseModule : nn.Module<Tensor, Tensor>, IOnnxExportable
 
     public Conv2d Conv => conv;
 
-    public override Tensor forward(Tensor x)
-    {
-        using var pooled = nn.functional.adaptive_avg_pool2d(x, [1, 1]);
-        using var logits = conv.call(pooled);
-        using var gate = logits.sigmoid();
-        return x * gate;
-    }
+    public override Tensor forward(Tensor x) => x * conv.call(nn.functional.adaptive_avg_pool2d(x, [1, 1])).sigmoid();
 
     public string ToOnnx(OnnxGraph graph, string input)
     {

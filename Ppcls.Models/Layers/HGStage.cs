@@ -27,12 +27,7 @@ public sealed class HGStage : nn.Module<Tensor, Tensor>, IOnnxExportable
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        var y = downsample is null ? x : downsample.call(x);
-        return blocks.call(y).MoveToOuterDisposeScope();
-    }
+    public override Tensor forward(Tensor x) => blocks.call(downsample is null ? x : downsample.call(x));
 
     public string ToOnnx(OnnxGraph graph, string input)
     {

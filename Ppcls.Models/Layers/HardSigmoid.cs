@@ -23,12 +23,7 @@ public sealed class HardSigmoid : nn.Module<Tensor, Tensor>, IOnnxExportable
     public double Slope { get; }
     public double Offset { get; }
 
-    public override Tensor forward(Tensor x)
-    {
-        using var scaled = x.mul(Slope);
-        using var shifted = scaled.add_(Offset);
-        return shifted.clamp(0.0, 1.0);
-    }
+    public override Tensor forward(Tensor x) => x.mul(Slope).add_(Offset).clamp(0.0, 1.0);
 
     /// <summary>ONNX HardSigmoid is the same clip(alpha x + beta, 0, 1), with alpha = slope and beta = offset.</summary>
     public string ToOnnx(OnnxGraph graph, string input) => graph.HardSigmoid(input, Slope, Offset);

@@ -77,41 +77,21 @@ public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>, IReparame
 
     public override Tensor forward(Tensor x)
     {
-        using var depthwise = Depthwise(x);
-        Tensor y;
-        if (se is null) y = Pointwise(depthwise);
-        else
-        {
-            using var excited = se.call(depthwise);
-            y = Pointwise(excited);
-        }
-        if (!_useShortcut) return y;
-        using (y) return y.add(x);
+        var depthwise = Depthwise(x);
+        var y = Pointwise(se is null ? depthwise : se.call(depthwise));
+        return _useShortcut ? y.add(x) : y;
     }
 
     Tensor Depthwise(Tensor x)
     {
         if (!_useRep) return dw_conv.call(x);
-        if (IsRepped || dw_conv_list is null)
-        {
-            using var fused = dw_conv.call(x);
-            return act.call(fused);
-        }
-        using var sum = dw_conv_list[0].call(x);
-        for (int i = 1; i < dw_conv_list.Count; i++)
-        {
-            using var branch = dw_conv_list[i].call(x);
-            sum.add_(branch);
-        }
+        if (IsRepped || dw_conv_list is null) return act.call(dw_conv.call(x));
+        var sum = dw_conv_list[0].call(x);
+        for (int i = 1; i < dw_conv_list.Count; i++) sum.add_(dw_conv_list[i].call(x));
         return act.call(sum);
     }
 
-    Tensor Pointwise(Tensor x)
-    {
-        if (pw_conv is not null) return pw_conv.call(x);
-        using var squeezed = pw_conv_1!.call(x);
-        return pw_conv_2!.call(squeezed);
-    }
+    Tensor Pointwise(Tensor x) => pw_conv is not null ? pw_conv.call(x) : pw_conv_2!.call(pw_conv_1!.call(x));
 
     public string ToOnnx(OnnxGraph graph, string input)
     {
@@ -167,7 +147,7 @@ public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>, IReparame
             Tensor? biasSum = null;
             foreach (var branch in branches)
             {
-                var (kernel, bias) = branch.FuseBatchNorm();
+                var (kernel, bias) = branch.FoldedKernel();
                 long pad = (_kernelSize - branch.KernelSize) / 2;
                 var padded = pad == 0 ? kernel : nn.functional.pad(kernel, [pad, pad, pad, pad]);
                 kernelSum = kernelSum is null ? padded : kernelSum.add(padded);

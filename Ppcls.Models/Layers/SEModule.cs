@@ -29,15 +29,7 @@ public sealed class SEModule : nn.Module<Tensor, Tensor>, IOnnxExportable
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
-    {
-        using var pooled = avg_pool.call(x);
-        using var squeezed = conv1.call(pooled);
-        using var activated = relu.call(squeezed);
-        using var excited = conv2.call(activated);
-        using var weights = hardsigmoid.call(excited);
-        return x.mul(weights);
-    }
+    public override Tensor forward(Tensor x) => x.mul(hardsigmoid.call(conv2.call(relu.call(conv1.call(avg_pool.call(x))))));
 
     public string ToOnnx(OnnxGraph graph, string input)
     {

@@ -20,15 +20,20 @@ public sealed class OnnxExportTests
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, recursive: true);
 
-    static nn.Module<Tensor, Tensor> Build(string name, int classNum) =>
-        ModelZoo.CreateRegistry().Get(name).Create(new ConfigSection(new ConfigMap { ["class_num"] = new ConfigScalar(classNum.ToString()) }, "Arch"));
+    static nn.Module<Tensor, Tensor> Build(string name, int classNum, string extraYaml = "")
+    {
+        var arch = YamlConfigReader.Read(new StringReader($"class_num: {classNum}\n{extraYaml}"), "arch.yaml");
+        return ModelZoo.CreateRegistry().Get(name).Create(new ConfigSection(arch, "Arch"));
+    }
 
-    (int Fused, IReadOnlyList<ExportCheck> Checks, ModelProto Proto) Export(string name, int size, int classNum = 10)
+    /// <param name="fuse">The inference form export writes (<see cref="ModelFusion.Fuse"/>; or none, to write every BN as BatchNormalization).</param>
+    (int Fused, IReadOnlyList<ExportCheck> Checks, ModelProto Proto) Export(string name, int size, int classNum = 10,
+        Func<nn.Module, int>? fuse = null, string extraYaml = "")
     {
         manual_seed(5);
-        using var model = Build(name, classNum);
+        using var model = Build(name, classNum, extraYaml);
         ModelFusionTests.Randomize(model);
-        var exporter = new OnnxExporter(model, ModelFusion.Fuse, name, 3, size, size);
+        var exporter = new OnnxExporter(model, fuse ?? ModelFusion.Fuse, name, 3, size, size);
         CalibrateHead(model, ModelZoo.CreateRegistry().Get(name).Preset.ClassifierKey, exporter.RandomInputs()[1]);
         string path = Path.Combine(_dir, name + ".onnx");
         var (fused, checks) = exporter.Export(path, classNum, exporter.RandomInputs());
@@ -69,6 +74,47 @@ public sealed class OnnxExportTests
         // The inference form: no BatchNormalization left, Softmax last.
         Assert.That(proto.Graph.Node.Select(n => n.OpType), Does.Not.Contain("BatchNormalization"));
         Assert.That(proto.Graph.Node.Last().OpType, Is.EqualTo("Softmax"));
+    }
+
+    /// <summary>
+    /// The same without fusion: every BatchNorm2d, every conv-BN block with its BN, and PP-LCNetV2's
+    /// parallel depthwise branches (summed before the ReLU) are written as they run in training form.
+    /// </summary>
+    [TestCaseSource(typeof(ModelFusionTests), nameof(ModelFusionTests.OnePerFamily))]
+    public void Onnx_runtime_matches_torchsharp_on_every_family_left_unfused(string name)
+    {
+        var (fused, checks, proto) = Export(name, 64, fuse: _ => 0);
+
+        Assert.That(fused, Is.Zero);
+        AssertAllPassed(checks);
+        var ops = proto.Graph.Node.Select(n => n.OpType).ToList();
+        Assert.That(ops, Does.Contain("BatchNormalization"));
+        if (name.StartsWith("PPLCNetV2", StringComparison.Ordinal))
+            Assert.That(proto.Graph.Initializer.Select(i => i.Name), Has.Some.Contains(".dw_conv_list.1.bn."), "the rep branches are written, not the fused conv");
+    }
+
+    /// <summary>The heads without their last conv: pooled features straight into the classifier.</summary>
+    [TestCase("PPLCNet_x0_25")]
+    [TestCase("PPLCNetV2_small")]
+    [TestCase("PPHGNet_tiny")]
+    [TestCase("PPHGNetV2_B0")]
+    public void Onnx_runtime_matches_torchsharp_without_the_last_conv(string name)
+    {
+        var (_, checks, proto) = Export(name, 64, extraYaml: "use_last_conv: False");
+
+        AssertAllPassed(checks);
+        Assert.That(proto.Graph.Initializer.Select(i => i.Name), Has.None.StartsWith("last_conv."));
+    }
+
+    static void AssertAllPassed(IReadOnlyList<ExportCheck> checks)
+    {
+        Assert.That(checks, Has.Count.EqualTo(2));
+        foreach (var check in checks)
+        {
+            TestContext.Out.WriteLine(check);
+            Assert.That(check.MaxAbsDifference, Is.LessThanOrEqualTo(ExportCheck.Tolerance), check.ToString());
+            Assert.That(check.Top1Agreeing, Is.EqualTo(check.Images));
+        }
     }
 
     [TestCaseSource(typeof(ModelFusionTests), nameof(ModelFusionTests.AllVariants)), Explicit("every variant at 224; minutes on 2 cores")]

@@ -27,19 +27,16 @@ public class PPHGNetTests
         return model.call(randn(batch, 3, size, size));
     }
 
-    // PaddleClas's model list (docs/zh_CN/models/ImageNet1k/README.md: PPHGNet_tiny 14.75,
-    // PPHGNet_small 24.38, PPHGNet_base 71.62 M) counts every variable Paddle stores, i.e. the
-    // trainable parameters plus the BN running mean and variance.
-    [TestCase("PPHGNet_tiny", 14.75)]
-    [TestCase("PPHGNet_small", 24.38)]
-    [TestCase("PPHGNet_base", 71.62)]
-    public void Parameter_count_with_BN_statistics_matches_the_published_figure(string name, double publishedMillions)
+    // Paddle's parameter total (PublishedFiguresTests) counts the BN running mean and variance as
+    // parameters; they are the only buffers, so the model list's figure is parameters plus buffers.
+    [TestCase("PPHGNet_tiny")]
+    [TestCase("PPHGNet_small")]
+    [TestCase("PPHGNet_base")]
+    public void The_only_buffers_are_the_BN_statistics(string name)
     {
         using var model = Build(name);
-        long trainable = model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
-        long statistics = model.named_buffers().Where(b => b.name.EndsWith("._mean") || b.name.EndsWith("._variance")).Sum(b => b.buffer.numel());
         Assert.That(model.named_buffers().Count(), Is.EqualTo(model.named_buffers().Count(b => b.name.EndsWith("._mean") || b.name.EndsWith("._variance"))));
-        Assert.That(Math.Round((trainable + statistics) / 1e6, 2), Is.EqualTo(publishedMillions));
+        Assert.That(model.named_buffers().Count(), Is.GreaterThan(0));
     }
 
     [TestCase("PPHGNet_tiny", 2)]

@@ -2,6 +2,7 @@ using Ppcls.Core.Config;
 using Ppcls.Core.Models;
 using Ppcls.Models;
 using Ppcls.Models.Layers;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace Ppcls.Models.Tests;
@@ -60,14 +61,18 @@ public sealed class PublishedFiguresTests
         // figure truncated (as seed 001 truncates MobileNetV2's 327.84 to 327), or rounded if the fused
         // depthwise convs' bias adds (0.63 M) are left out; it is asserted truncated. The training
         // form counts 613.73 M and folding every BN as well (ModelFusion.Fuse) 599.83 M, neither of
-        // which gives 604. small and large have no published figures: their counts are pinned.
+        // which gives 604. small and large have no published figures: their counts are pinned. (The
+        // trainable 6.6 M is the deployed form's: 6.62 M; the training form holds 6.80 M, 6.69 M without
+        // the fused conv. PaddleClas's ssld.md lists 6.54, the figure of PPLCNet_x2_0, which no counting
+        // of this network gives.)
         new("PPLCNetV2_small", null, null, null, Repped: true, PinnedFlops: 287_568_848),
         new("PPLCNetV2_base", 6.6, null, 604, FlopsDecimals: 0, Repped: true, Truncated: true),
         new("PPLCNetV2_large", null, null, null, Repped: true, PinnedFlops: 1_096_684_080),
         // MobileNetV2: the model list's FLOPs / Params. Seed 001's comparison table prints x1_0 as
         // 327 M, the model list's 327.84 truncated. Seed 004 (MobileNetV2 page: 0.050 / 0.170 / 0.350 /
-        // 0.600 / 1.320 / 2.320 GFLOPs, 1.50 / 1.93 / 2.58 / 3.44 / 6.76 / 11.13 M params) comes from
-        // an older counting that matches neither this network's MACs nor paddle.flops: not asserted.
+        // 0.600 / 1.320 / 2.320 GFLOPs) comes from an older counting that matches neither this network's
+        // MACs nor paddle.flops: not asserted. That page's Params left out the depthwise weights
+        // (Mobile_model_table_figure_matches_the_count_without_depthwise_weights).
         new("MobileNetV2_x0_25", 1.5, 1.53, 34.18),
         new("MobileNetV2_x0_5", 2.0, 1.98, 99.48),
         new("MobileNetV2_x0_75", null, 2.65, 197.37),
@@ -109,7 +114,7 @@ public sealed class PublishedFiguresTests
 
     static void Check(Figures figures)
     {
-        using var model = ModelZoo.CreateRegistry().Get(figures.Name).Create(ConfigSection.Empty("Arch"));
+        using var model = Build(figures.Name);
         if (figures.Repped)
         {
             model.eval();
@@ -134,6 +139,37 @@ public sealed class PublishedFiguresTests
             if (figures.PinnedFlops is { } pinned)
                 Assert.That(profile.PaddleFlops, Is.EqualTo(pinned), "pinned paddle.flops");
         });
+    }
+
+    static long Trainable(nn.Module model) => model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
+
+    static nn.Module<Tensor, Tensor> Build(string name) => ModelZoo.CreateRegistry().Get(name).Create(ConfigSection.Empty("Arch"));
+
+    // Seed 004 / docs/en/models/Mobile_en.md (1.500, 1.930, ... M). That table's counter left
+    // out the depthwise conv weights ([C, 1, k, k], k > 1): trainable parameters without them give every figure.
+    [TestCase("MobileNetV2_x0_25", 1.50)]
+    [TestCase("MobileNetV2_x0_5", 1.93)]
+    [TestCase("MobileNetV2_x0_75", 2.58)]
+    [TestCase("MobileNetV2", 3.44)]
+    [TestCase("MobileNetV2_x1_5", 6.76)]
+    [TestCase("MobileNetV2_x2_0", 11.13)]
+    public void Mobile_model_table_figure_matches_the_count_without_depthwise_weights(string name, double millions)
+    {
+        using var model = Build(name);
+        long depthwise = model.modules().OfType<Conv2d>().Select(c => c.weight!).Where(w => w.shape[1] == 1 && w.shape[2] > 1).Sum(w => w.numel());
+        Assert.That(Math.Round((Trainable(model) - depthwise) / 1e6, 2), Is.EqualTo(millions));
+    }
+
+    // PaddleClas publishes no size for PP-LCNetV2 small and large. These counts were worked out from
+    // pp_lcnet_v2.py's NET_CONFIG and factories by separate arithmetic (not by this code), for
+    // the training form: all branches plus the fused conv, as PaddleClas's state dict holds them.
+    [TestCase("PPLCNetV2_small", 4_193_448)]
+    [TestCase("PPLCNetV2_base", 6_800_360)]
+    [TestCase("PPLCNetV2_large", 10_716_840)]
+    public void Training_form_parameter_count_matches_the_count_worked_out_from_NET_CONFIG(string name, long expected)
+    {
+        using var model = Build(name);
+        Assert.That(Trainable(model), Is.EqualTo(expected));
     }
 
     /// <summary>Rounds to <paramref name="decimals"/> places; negative decimals round to tens (-1), as a G figure with two decimals is in M.</summary>

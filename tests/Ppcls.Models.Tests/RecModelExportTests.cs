@@ -49,4 +49,27 @@ public sealed class RecModelExportTests
         double scale = Math.Max(1, expected.Max(Math.Abs));
         Assert.That(onnx.Zip(expected).Max(p => Math.Abs(p.First - p.Second)), Is.LessThan(1e-4 * scale));
     }
+
+    /// <summary>Every family stops at its classifier's input (the head's pre-logits twin) in ONNX as in TorchSharp.</summary>
+    [TestCaseSource(typeof(ModelFusionTests), nameof(ModelFusionTests.OnePerFamily))]
+    public void Every_family_stopped_at_flatten_exports_its_embedding(string backbone)
+    {
+        manual_seed(8);
+        string yaml = $$"""
+            Arch:
+              name: RecModel
+              Backbone: {name: {{backbone}}, class_num: 4}
+              BackboneStopLayer: {name: flatten}
+              Neck: {name: FC, class_num: 16}
+            """;
+        var root = new ConfigSection(YamlConfigReader.Read(new StringReader(yaml), "t.yaml"), "");
+        var model = (RecModel)ModelBuilder.BuildWithPreset(ArchConfig.Read(root.RequiredSection("Arch", "")), ModelZoo.CreateRegistry(), _ => { }).Module;
+        ModelFusionTests.Randomize(model);
+        var exporter = new OnnxExporter(model.Embedding(), ModelFusion.Fuse, "RecModel", 3, 64, 64, embedding: true);
+
+        var (_, checks) = exporter.Export(Path.Combine(_dir, backbone + ".onnx"), 0, exporter.RandomInputs());
+
+        Assert.That(checks.Select(c => (c.Features, c.Passed)), Is.All.EqualTo((true, true)), string.Join("\n", checks));
+        Assert.That(exporter.OutputWidth, Is.EqualTo(16));
+    }
 }
