@@ -3,6 +3,7 @@ using Ppcls.Core;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Data;
 using Ppcls.Data.Imaging;
+using Ppcls.Inference;
 using static TorchSharp.torch;
 
 namespace Ppcls.Data.Loading;
@@ -262,7 +263,7 @@ public sealed class DataLoader : IBatchSource
                     throw new PpclsUserException($"{e.Message} (set on_bad_image: skip in the dataset to skip such files)");
                 skipped.Add(source);
             }
-            catch (PpclsUserException)
+            catch (UserInputException)
             {
                 throw;
             }

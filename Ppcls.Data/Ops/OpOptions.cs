@@ -90,11 +90,4 @@ public static class OpOptions
 public sealed record Interpolation(InterpolationFlags[] Choices)
 {
     public InterpolationFlags Pick(Random rng) => Choices.Length == 1 ? Choices[0] : Choices[rng.Next(Choices.Length)];
-
-    public static Mat Resize(Mat src, Size size, InterpolationFlags flags)
-    {
-        var dst = new Mat();
-        Cv2.Resize(src, dst, size, 0, 0, flags);
-        return dst;
-    }
 }

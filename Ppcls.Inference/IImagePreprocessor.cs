@@ -1,4 +1,4 @@
-namespace Ppcls.Core.Inference;
+namespace Ppcls.Inference;
 
 /// <summary>
 /// Reads one image file and runs the inference preprocessing (resize, crop, normalise) to CHW
