@@ -38,6 +38,9 @@ public static class ExportCommand
             var setup = RunSetup.Prepare(config.Load(parse), "export.log");
             var c = setup.Config;
             var infer = InferCommand.RequireInfer(c.Infer);
+            // Checked before the weights load: the files go into this folder, which must not be a file.
+            if (File.Exists(c.Global.SaveInferenceDir))
+                throw new PpclsUserException($"Global.save_inference_dir: '{c.Global.SaveInferenceDir}' is a file, not a folder; pass -o Global.save_inference_dir=DIR with a folder path (created if missing)");
             TrainedWeights.Load(setup);
             var model = InferenceModel.Of(setup.Model);
             if (model != setup.Model && setup.Model is IDistillationModel distillation)
