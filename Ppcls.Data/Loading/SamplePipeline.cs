@@ -36,7 +36,7 @@ public sealed class SamplePipeline
             (_mul, _add) = ((NormalizeImage)chain[normalize]).Op.Affine();
             chain.RemoveAt(normalize);
         }
-        else (_mul, _add) = (ChwWriter.One, ChwWriter.Zero);
+        else (_mul, _add) = ChwWriter.Identity();
 
         _swapRedBlue = decode.ToRgb && chain.Skip(1).All(op => op is IGeometricOp);
         if (_swapRedBlue) chain[0] = new DecodeImage(toRgb: false, decode.ChannelFirst);

@@ -9,8 +9,8 @@ namespace Ppcls.Inference.Preprocessing;
 /// </summary>
 public static class ChwWriter
 {
-    public static readonly float[] One = [1f, 1f, 1f];
-    public static readonly float[] Zero = [0f, 0f, 0f];
+    /// <summary>The affine of a chain without a fused NormalizeImage: pixel values as they are.</summary>
+    public static (float[] Mul, float[] Add) Identity() => ([1f, 1f, 1f], [0f, 0f, 0f]);
 
     /// <summary>
     /// The index of the last NormalizeImage when only ToCHWImage ops follow it (the writer can

@@ -12,8 +12,8 @@ namespace Ppcls.Inference.Preprocessing;
 public sealed class DeployPreprocessor : IImagePreprocessor
 {
     readonly IPreprocessOp[] _ops;
-    readonly float[] _mul = ChwWriter.One;
-    readonly float[] _add = ChwWriter.Zero;
+    readonly float[] _mul;
+    readonly float[] _add;
     readonly bool _decodeToRgb;
     readonly bool _swapRedBlue;
 
@@ -27,6 +27,7 @@ public sealed class DeployPreprocessor : IImagePreprocessor
             (_mul, _add) = ((NormalizeOp)chain[normalize]).Affine();
             chain.RemoveAt(normalize);
         }
+        else (_mul, _add) = ChwWriter.Identity();
         // Resize and crop treat the channels alike, so the swap can wait for the writer.
         _swapRedBlue = toRgb && !chain.OfType<NormalizeOp>().Any();
         _decodeToRgb = toRgb && !_swapRedBlue;
