@@ -19,7 +19,6 @@ public sealed class DeployPreprocessor : IImagePreprocessor
 
     public DeployPreprocessor(IReadOnlyList<IPreprocessOp> ops, bool toRgb = true)
     {
-        Ops = ops;
         var chain = ops.ToList();
         int normalize = ChwWriter.FusableNormalize(chain, op => op is NormalizeOp, op => op is ToChwOp);
         if (normalize >= 0)
@@ -33,9 +32,6 @@ public sealed class DeployPreprocessor : IImagePreprocessor
         _decodeToRgb = toRgb && !_swapRedBlue;
         _ops = [.. chain];
     }
-
-    /// <summary>The ops as given (after decoding).</summary>
-    public IReadOnlyList<IPreprocessOp> Ops { get; }
 
     public (float[] Chw, int C, int H, int W) Load(string path)
     {
