@@ -1,4 +1,4 @@
-using Ppcls.Core.Inference;
+using Ppcls.Inference;
 using Ppcls.Core.Onnx;
 using static TorchSharp.torch;
 

@@ -5,6 +5,7 @@ using Ppcls.Core.Data;
 using Ppcls.Data.BatchOps;
 using Ppcls.Data.Datasets;
 using Ppcls.Data.Imaging;
+using Ppcls.Inference;
 using static TorchSharp.torch;
 
 namespace Ppcls.Data.Loading;
@@ -244,7 +245,7 @@ public sealed class DataLoader : IBatchSource
                     throw new PpclsUserException($"{e.Message} (set on_bad_image: skip in the dataset to skip such files)");
                 skipped.Add(source);
             }
-            catch (PpclsUserException)
+            catch (UserInputException)
             {
                 throw;
             }

@@ -3,6 +3,7 @@ using Ppcls.Core;
 using Ppcls.Core.Config;
 using Ppcls.Data.Imaging;
 using Ppcls.Data.Ops;
+using Ppcls.Inference.Preprocessing;
 
 namespace Ppcls.Data.Loading;
 
@@ -29,13 +30,13 @@ public sealed class SamplePipeline
             throw new ConfigException($"{keyPath}: DecodeImage may appear only once, first");
 
         var chain = ops.ToList();
-        int normalize = chain.FindLastIndex(op => op is NormalizeImage);
-        if (normalize > 0 && chain.Skip(normalize + 1).All(op => op is ToCHWImage))
+        int normalize = ChwWriter.FusableNormalize(chain, op => op is NormalizeImage, op => op is ToCHWImage);
+        if (normalize > 0)
         {
-            (_mul, _add) = ((NormalizeImage)chain[normalize]).Affine();
+            (_mul, _add) = ((NormalizeImage)chain[normalize]).Op.Affine();
             chain.RemoveAt(normalize);
         }
-        else (_mul, _add) = ([1f, 1f, 1f], [0f, 0f, 0f]);
+        else (_mul, _add) = ChwWriter.Identity();
 
         _swapRedBlue = decode.ToRgb && chain.Skip(1).All(op => op is IGeometricOp);
         if (_swapRedBlue) chain[0] = new DecodeImage(toRgb: false, decode.ChannelFirst);
@@ -103,36 +104,7 @@ public sealed class SamplePipeline
     /// <summary>The (channels, height, width) a processed image gives.</summary>
     public static (int C, int H, int W) Shape(Mat image) => (image.Channels(), image.Height, image.Width);
 
-    /// <summary>
-    /// Writes an HWC image as CHW floats, applying the fused normalisation: OpenCV splits the
-    /// channels and converts each (SIMD) straight into its plane of <paramref name="destination"/>.
-    /// </summary>
-    public unsafe void WriteChw(Mat image, Span<float> destination, string source)
-    {
-        int channels = image.Channels(), height = image.Height, width = image.Width, plane = height * width;
-        if (destination.Length != channels * plane)
-            throw new PpclsUserException($"{source}: image is {width}x{height}x{channels} after transform_ops but the batch holds {destination.Length} values per image; all images in a batch must have one size (end the ops with a fixed-size crop or resize)");
-        if (channels > 3) throw new PpclsUserException($"{source}: {channels} channels are not supported");
-        int depth = image.Depth();
-        if (depth != MatType.CV_8U && depth != MatType.CV_32F) throw new PpclsUserException($"{source}: unsupported pixel type {image.Type()}");
-        var planes = channels == 1 ? [image] : Cv2.Split(image);
-        try
-        {
-            fixed (float* dst = destination)
-            {
-                for (int c = 0; c < channels; c++)
-                {
-                    using var target = Mat.FromPixelData(height, width, MatType.CV_32FC1, (IntPtr)(dst + c * plane));
-                    var from = _swapRedBlue && channels == 3 ? planes[2 - c] : planes[c];
-                    from.ConvertTo(target, MatType.CV_32F, _mul[c], _add[c]);
-                    if (target.Data != (IntPtr)(dst + c * plane)) throw new InvalidOperationException("OpenCV reallocated the batch plane");
-                }
-            }
-        }
-        finally
-        {
-            if (channels > 1) foreach (var p in planes) p.Dispose();
-        }
-    }
+    /// <summary>Writes an HWC image as CHW floats, applying the fused normalisation and the deferred RGB swap.</summary>
+    public void WriteChw(Mat image, Span<float> destination, string source) =>
+        ChwWriter.Write(image, destination, _mul, _add, _swapRedBlue, source);
 }
-

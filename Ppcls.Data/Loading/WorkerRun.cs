@@ -1,4 +1,5 @@
 using Ppcls.Core;
+using Ppcls.Inference;
 using static TorchSharp.torch;
 
 namespace Ppcls.Data.Loading;
@@ -85,7 +86,7 @@ sealed class WorkerRun : IDisposable
                 throw new InvalidOperationException($"data loader worker {worker} stopped before batch {b}");
             if (item.Error is not null)
             {
-                if (item.Error is PpclsUserException or OperationCanceledException) throw item.Error;
+                if (item.Error is UserInputException or OperationCanceledException) throw item.Error;
                 throw new PpclsUserException(item.Error.Message);
             }
             yield return item.Batch!;

@@ -1,6 +1,8 @@
 using OpenCvSharp;
 using Ppcls.Core.Config;
 using Ppcls.Data.Imaging;
+using Ppcls.Inference;
+using Ppcls.Inference.Preprocessing;
 
 namespace Ppcls.Data.Ops;
 
@@ -32,18 +34,12 @@ public sealed class DecodeImage(bool toRgb, bool channelFirst) : IImageOp
         Mat image;
         try
         {
-            image = Cv2.ImDecode(bytes, ImreadModes.Color);
+            image = ImageDecoder.Decode(bytes, sample.Source, ToRgb);
         }
-        catch (OpenCVException e)
+        catch (UnreadableImageException e)
         {
-            throw new BadImageException($"cannot decode image {sample.Source}: {e.Message}");
+            throw new BadImageException(e.Message);
         }
-        if (image.Empty())
-        {
-            image.Dispose();
-            throw new BadImageException($"cannot decode image {sample.Source} ({bytes.Length} bytes): not a readable JPEG/PNG/BMP/WebP file");
-        }
-        if (ToRgb) Cv2.CvtColor(image, image, ColorConversionCodes.BGR2RGB);
         sample.Encoded = null;
         sample.SetImage(image);
         sample.ChannelFirst = ChannelFirst;

@@ -41,11 +41,4 @@ public sealed record Interpolation(InterpolationMode Mode)
     };
 
     public InterpolationFlags Pick(Random rng) => Filters.Count == 1 ? Filters[0] : Filters[rng.Next(Filters.Count)];
-
-    public static Mat Resize(Mat src, Size size, InterpolationFlags flags)
-    {
-        var dst = new Mat();
-        Cv2.Resize(src, dst, size, 0, 0, flags);
-        return dst;
-    }
 }

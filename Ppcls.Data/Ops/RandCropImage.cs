@@ -1,6 +1,7 @@
 using OpenCvSharp;
 using Ppcls.Core.Config;
 using Ppcls.Data.Imaging;
+using Ppcls.Inference.Preprocessing;
 
 namespace Ppcls.Data.Ops;
 
@@ -55,6 +56,6 @@ public sealed class RandCropImage(Size size, (double Low, double High) scale, (d
         var image = sample.RequireImage(Name);
         var box = Box(image.Width, image.Height, rng);
         using var view = new Mat(image, box);
-        sample.SetImage(Interpolation.Resize(view, size, interpolation.Pick(rng)));
+        sample.SetImage(ResizeOp.Resize(view, size, interpolation.Pick(rng)));
     }
 }

@@ -1,6 +1,7 @@
 using OpenCvSharp;
 using Ppcls.Core.Config;
 using Ppcls.Data.Imaging;
+using Ppcls.Inference.Preprocessing;
 
 namespace Ppcls.Data.Ops;
 
@@ -8,7 +9,7 @@ namespace Ppcls.Data.Ops;
 /// `ResizeImage`: to a fixed `size` ([w, h] or square), or with `resize_short` so the short side
 /// has that length (the long side scales by the same factor, rounded half to even as Python does).
 /// </summary>
-public sealed class ResizeImage(Size? size, int? resizeShort, Interpolation interpolation) : IGeometricOp, ISizedOp
+public sealed class ResizeImage(Size? size, int? resizeShort, Interpolation interpolation) : IGeometricOp, ISizedOp, IDeployableOp
 {
     public string Name => "ResizeImage";
 
@@ -32,20 +33,15 @@ public sealed class ResizeImage(Size? size, int? resizeShort, Interpolation inte
         return new ResizeImage(shortSide is null ? size : null, shortSide, interpolation);
     }
 
-    public static Size TargetSize(int width, int height, Size? size, int? resizeShort)
-    {
-        if (resizeShort is { } r)
-        {
-            double percent = (double)r / Math.Min(width, height);
-            return new Size((int)Math.Round(width * percent), (int)Math.Round(height * percent));
-        }
-        return size!.Value;
-    }
+    /// <summary>The deploy op; `interpolation: random` is a training augmentation and has none.</summary>
+    public IPreprocessOp ToDeploy(string keyPath) => interpolation.Mode != InterpolationMode.Random
+        ? new ResizeOp(size, resizeShort, interpolation.Filters[0])
+        : throw new ConfigException($"{keyPath}: ResizeImage interpolation: random picks a filter per sample, which a deployed model should not; name one filter (e.g. bilinear)");
 
     public void Apply(ImageSample sample, Random rng)
     {
         var image = sample.RequireImage(Name);
-        var target = TargetSize(image.Width, image.Height, size, resizeShort);
-        sample.SetImage(Interpolation.Resize(image, target, interpolation.Pick(rng)));
+        var target = ResizeOp.TargetSize(image.Width, image.Height, size, resizeShort);
+        sample.SetImage(ResizeOp.Resize(image, target, interpolation.Pick(rng)));
     }
 }

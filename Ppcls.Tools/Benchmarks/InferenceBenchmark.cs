@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Ppcls.Core.Inference;
+using Ppcls.Inference;
 using Ppcls.Core.Onnx;
 using Ppcls.Models;
 using static TorchSharp.torch;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using Ppcls.Core;
 using Ppcls.Core.Logging;
+using Ppcls.Inference;
 using Ppcls.Tools.Commands;
 
 namespace Ppcls.Tools.Cli;
@@ -42,7 +43,7 @@ public static class PpclsCli
             error.WriteLine($"error: {e.Message}");
             return PendingFeatureException.ExitCode;
         }
-        catch (PpclsUserException e)
+        catch (UserInputException e)
         {
             error.WriteLine($"error: {e.Message}");
             return UserError;

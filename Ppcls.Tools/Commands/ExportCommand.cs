@@ -2,7 +2,8 @@ using System.CommandLine;
 using Ppcls.Core;
 using Ppcls.Core.Config;
 using Ppcls.Core.Engine;
-using Ppcls.Core.Inference;
+using Ppcls.Core.Deploy;
+using Ppcls.Inference;
 using Ppcls.Core.IO;
 using Ppcls.Core.Logging;
 using Ppcls.Core.Models;
@@ -37,6 +38,9 @@ public static class ExportCommand
             var setup = RunSetup.Prepare(config.Load(parse), "export.log");
             var c = setup.Config;
             var infer = InferCommand.RequireInfer(c.Infer);
+            // Checked before the weights load: the files go into this folder, which must not be a file.
+            if (File.Exists(c.Global.SaveInferenceDir))
+                throw new PpclsUserException($"Global.save_inference_dir: '{c.Global.SaveInferenceDir}' is a file, not a folder; pass -o Global.save_inference_dir=DIR with a folder path (created if missing)");
             setup.LoadTrainedWeights();
             var model = InferenceModel.Of(setup.Model);
             if (model != setup.Model && setup.Model is IDistillationModel distillation)
@@ -52,15 +56,15 @@ public static class ExportCommand
             else PpclsLog.Info($"{c.Arch.Name}: exporting the features output (the embedding) without Softmax or Topk, as PaddleClas's infer_output_key: features");
 
             string dir = c.Global.SaveInferenceDir;
-            string onnxPath = Path.Combine(dir, DeployConfig.InferenceOnnx);
-            string yamlPath = Path.Combine(dir, DeployConfig.InferenceYaml);
+            string onnxPath = Path.Combine(dir, ModelFolder.InferenceOnnx);
+            string yamlPath = Path.Combine(dir, ModelFolder.InferenceYaml);
             var (channels, height, width) = (c.Global.ImageShape[0], c.Global.ImageShape[1], c.Global.ImageShape[2]);
 
             // inference.yml first: the real-image check preprocesses through what it says, as predict will.
             var transforms = (ConfigList)((ConfigMap)c.Tree["Infer"]!)["transforms"]!;
             AtomicFile.WriteAllText(yamlPath, ConfigYamlWriter.Write(InferenceYaml.Build(c.Arch.Name, transforms, topk?.Topk, topk?.Labels)));
             var deploy = DeployConfig.Read(YamlConfigReader.ReadFile(yamlPath), yamlPath, _ => { });
-            var preprocessor = ImagePreprocessor.FromDeployOps(deploy.TransformOps ?? [], $"{yamlPath}: PreProcess.transform_ops", PpclsLog.Info);
+            var preprocessor = DeployOps.Build(deploy.TransformOps ?? [], $"{yamlPath}: PreProcess.transform_ops", PpclsLog.Info);
 
             var exporter = new OnnxExporter(embedding?.Embedding() ?? model, ModelFusion.Fuse, c.Arch.Name, channels, height, width, embedding is not null);
             var inputs = exporter.RandomInputs().ToList();
@@ -81,14 +85,14 @@ public static class ExportCommand
                 throw new PpclsUserException(
                     $"export check failed: {worst} exceeds {ExportCheck.Tolerance * worst.Scale:0.0e+00} on {(worst.Features ? "a feature value" : "a probability")}; {onnxPath} was removed");
             }
-            PpclsLog.Info($"Export succeeded! The inference model exported has been saved in \"{dir}\" ({DeployConfig.InferenceOnnx}, {DeployConfig.InferenceYaml}); largest ORT vs TorchSharp difference {worst.MaxAbsDifference:0.0e+00}");
+            PpclsLog.Info($"Export succeeded! The inference model exported has been saved in \"{dir}\" ({ModelFolder.InferenceOnnx}, {ModelFolder.InferenceYaml}); largest ORT vs TorchSharp difference {worst.MaxAbsDifference:0.0e+00}");
             return 0;
         });
         return command;
     }
 
     /// <summary>Up to 32 images of the eval list (else of Infer.infer_imgs), preprocessed as the exported folder says; unreadable ones are skipped.</summary>
-    static ExportCheckInput? RealImages(RunSetup setup, string? inferImgs, ImagePreprocessor preprocessor)
+    static ExportCheckInput? RealImages(RunSetup setup, string? inferImgs, IImagePreprocessor preprocessor)
     {
         var (files, source) = EvalListImages(setup) is { Count: > 0 } eval
             ? (eval, "eval list")

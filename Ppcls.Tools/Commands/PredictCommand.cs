@@ -1,7 +1,8 @@
 using System.CommandLine;
 using Ppcls.Core;
 using Ppcls.Core.Config;
-using Ppcls.Core.Inference;
+using Ppcls.Core.Deploy;
+using Ppcls.Inference;
 using Ppcls.Core.Onnx;
 using Ppcls.Data.Inference;
 using Ppcls.Tools.Cli;
@@ -33,8 +34,8 @@ public static class PredictCommand
             string dir = deploy.InferenceModelDir ?? throw new PpclsUserException("Global.inference_model_dir: not set; pass -o Global.inference_model_dir=DIR (a folder written by 'ppcls export')");
             if (!Directory.Exists(dir))
                 throw new PpclsUserException($"Global.inference_model_dir: folder '{dir}' not found; create it with 'ppcls export ... -o Global.save_inference_dir={dir}'");
-            string yamlPath = Path.Combine(dir, DeployConfig.InferenceYaml);
-            string onnxPath = Path.Combine(dir, DeployConfig.InferenceOnnx);
+            string yamlPath = Path.Combine(dir, ModelFolder.InferenceYaml);
+            string onnxPath = Path.Combine(dir, ModelFolder.InferenceOnnx);
             if (!File.Exists(yamlPath))
                 throw new PpclsUserException($"{yamlPath} not found: the model folder needs the inference.yml that 'ppcls export' writes beside inference.onnx (preprocessing and class names); export again");
             if (!File.Exists(onnxPath))
@@ -46,7 +47,7 @@ public static class PredictCommand
             var topkSettings = deploy.Topk ?? exported.Topk ?? new TopkSettings(1, null, " ", null, "PostProcess.Topk");
             var topk = topkSettings.Build();
             var images = ImageList.Collect(deploy.InferImgs ?? throw new PpclsUserException("Global.infer_imgs: not set; pass -o Global.infer_imgs=IMAGE_OR_FOLDER"), "Global.infer_imgs");
-            var preprocessor = ImagePreprocessor.FromDeployOps(ops, opsSource, Notice);
+            var preprocessor = DeployOps.Build(ops, opsSource, Notice);
 
             using var model = new OnnxClassifier(onnxPath, deploy.CpuThreads);
             if (model.OutputName == OnnxClassifierExport.FeaturesOutputName)

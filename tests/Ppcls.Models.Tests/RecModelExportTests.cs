@@ -1,7 +1,7 @@
 using Ppcls.Core.Config;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Engine;
-using Ppcls.Core.Inference;
+using Ppcls.Inference;
 using Ppcls.Core.Models;
 using Ppcls.Core.Onnx;
 using static TorchSharp.torch;

@@ -156,6 +156,19 @@ public sealed partial class ExportPredictTests
     }
 
     [Test]
+    public void Export_into_a_path_that_is_a_file_names_the_key_and_leaves_the_file_alone()
+    {
+        string file = Path.Combine(_root, "not-a-folder.txt");
+        File.WriteAllText(file, "keep me");
+
+        var run = CliRun.Of(["export", .. Config(), "-o", $"Global.pretrained_model={Weights}", "-o", $"Global.save_inference_dir={file}"]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(2));
+        Assert.That(run.Error.Trim(), Is.EqualTo($"error: Global.save_inference_dir: '{file}' is a file, not a folder; pass -o Global.save_inference_dir=DIR with a folder path (created if missing)"));
+        Assert.That(File.ReadAllText(file), Is.EqualTo("keep me"));
+    }
+
+    [Test]
     public void Weights_for_another_class_count_name_both_counts_and_the_fix()
     {
         var run = CliRun.Of(["export", .. Config(), "-o", "Arch.class_num=10", "-o", $"Global.pretrained_model={Weights}", "-o", $"Global.save_inference_dir={_root}/unused"]);

@@ -1,5 +1,5 @@
 using Google.Protobuf;
-using Ppcls.Core.Inference;
+using Ppcls.Inference;
 using Ppcls.Core.Onnx;
 using Ppcls.Core.Onnx.Proto;
 using TorchSharp;

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Ppcls.Core.Inference;
+namespace Ppcls.Inference;
 
 /// <summary>
 /// One image's top-k classes, as PaddleClas's Topk post-process returns them: ids by falling

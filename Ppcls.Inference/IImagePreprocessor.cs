@@ -1,8 +1,9 @@
-namespace Ppcls.Core.Inference;
+namespace Ppcls.Inference;
 
 /// <summary>
 /// Reads one image file and runs the inference preprocessing (resize, crop, normalise) to CHW
-/// float32. Implemented by Ppcls.Data with its OpenCV ops; the predictor needs nothing else.
+/// float32: <see cref="Preprocessing.DeployPreprocessor"/> for an exported model's ops, and
+/// Ppcls.Data's pipeline for a training config's `Infer.transforms`; the classifier needs nothing else.
 /// </summary>
 public interface IImagePreprocessor
 {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Ppcls.Core.Config;
 
-namespace Ppcls.Core.Inference;
+namespace Ppcls.Core.Deploy;
 
 /// <summary>
 /// The `inference.yml` written beside an exported model, in the schema of PaddleClas's

@@ -1,4 +1,4 @@
-namespace Ppcls.Core.Inference;
+namespace Ppcls.Inference;
 
 /// <summary>
 /// The images an `infer_imgs` value names, as PaddleClas's `get_image_list`: one image file, or
@@ -15,12 +15,12 @@ public static class ImageList
         if (File.Exists(path))
             return IsImage(path)
                 ? [path]
-                : throw new PpclsUserException($"{keyPath}: '{path}' is not an image file ({string.Join(", ", Extensions)})");
+                : throw new UserInputException($"{keyPath}: '{path}' is not an image file ({string.Join(", ", Extensions)})");
         if (!Directory.Exists(path))
-            throw new PpclsUserException($"{keyPath}: '{path}' not found; give an image file or a folder of images");
+            throw new UserInputException($"{keyPath}: '{path}' not found; give an image file or a folder of images");
         var files = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Where(IsImage).Order(StringComparer.Ordinal).ToList();
         return files.Count > 0
             ? files
-            : throw new PpclsUserException($"{keyPath}: no image files ({string.Join(", ", Extensions)}) in '{path}'");
+            : throw new UserInputException($"{keyPath}: no image files ({string.Join(", ", Extensions)}) in '{path}'");
     }
 }

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Ppcls.Core.Inference;
+namespace Ppcls.Inference;
 
 /// <summary>
 /// PaddleClas's `Topk` post-process over probabilities: the k most likely classes (k capped at
@@ -12,7 +12,7 @@ public sealed class TopkPostProcess
 {
     public TopkPostProcess(int topk, IReadOnlyList<string>? labels)
     {
-        if (topk < 1) throw new PpclsUserException($"Topk: topk must be at least 1, got {topk}");
+        if (topk < 1) throw new UserInputException($"Topk: topk must be at least 1, got {topk}");
         Topk = topk;
         Labels = labels;
     }
@@ -26,7 +26,7 @@ public sealed class TopkPostProcess
     public void CheckClassCount(int classes, string source, string fix)
     {
         if (Labels is not null && Labels.Count < classes)
-            throw new PpclsUserException(
+            throw new UserInputException(
                 $"{source}: names {Labels.Count} classes but the model predicts {classes}; {fix}");
     }
 
@@ -52,7 +52,7 @@ public sealed class TopkPostProcess
     public static IReadOnlyList<string> ReadLabelMap(string path, string keyPath, string delimiter = " ")
     {
         if (!File.Exists(path))
-            throw new PpclsUserException($"{keyPath}: label map '{path}' not found; point it at an 'id name' file such as dataset/demo/label_list.txt");
+            throw new UserInputException($"{keyPath}: label map '{path}' not found; point it at an 'id name' file such as dataset/demo/label_list.txt");
         var names = new Dictionary<int, string>();
         int lineNumber = 0;
         foreach (var raw in File.ReadLines(path, Encoding.UTF8))
@@ -63,15 +63,15 @@ public sealed class TopkPostProcess
             int cut = line.IndexOf(delimiter, StringComparison.Ordinal);
             string idText = cut < 0 ? line : line[..cut];
             if (!int.TryParse(idText, NumberStyles.Integer, CultureInfo.InvariantCulture, out int id) || id < 0)
-                throw new PpclsUserException($"{path}:{lineNumber}: expected 'id{delimiter}name' with a class id, got '{line}'");
+                throw new UserInputException($"{path}:{lineNumber}: expected 'id{delimiter}name' with a class id, got '{line}'");
             if (!names.TryAdd(id, cut < 0 ? "" : line[(cut + delimiter.Length)..]))
-                throw new PpclsUserException($"{path}:{lineNumber}: class id {id} appears twice");
+                throw new UserInputException($"{path}:{lineNumber}: class id {id} appears twice");
         }
         var list = new string[names.Count];
         foreach (var (id, name) in names)
         {
             if (id >= list.Length)
-                throw new PpclsUserException($"{path}: class ids must run from 0 to {list.Length - 1}, found {id}");
+                throw new UserInputException($"{path}: class ids must run from 0 to {list.Length - 1}, found {id}");
             list[id] = name;
         }
         return list;

@@ -1,6 +1,6 @@
 using Microsoft.ML.OnnxRuntime;
 
-namespace Ppcls.Core.Inference;
+namespace Ppcls.Inference;
 
 /// <summary>
 /// An exported classifier in ONNX Runtime (CPU): one float32 NCHW input, one [N, classes]
@@ -15,7 +15,7 @@ public sealed class OnnxClassifier : IDisposable
     public OnnxClassifier(string modelPath, int? intraOpThreads = null)
     {
         if (!File.Exists(modelPath))
-            throw new PpclsUserException($"ONNX model '{modelPath}' not found; create it with 'ppcls export'");
+            throw new UserInputException($"ONNX model '{modelPath}' not found; create it with 'ppcls export'");
         using var options = Options(intraOpThreads);
         try
         {
@@ -23,7 +23,7 @@ public sealed class OnnxClassifier : IDisposable
         }
         catch (OnnxRuntimeException e)
         {
-            throw new PpclsUserException($"{modelPath}: ONNX Runtime cannot load the model: {e.Message}");
+            throw new UserInputException($"{modelPath}: ONNX Runtime cannot load the model: {e.Message}");
         }
         var input = _session.InputMetadata.Single();
         var output = _session.OutputMetadata.First();

@@ -1,4 +1,4 @@
-namespace Ppcls.Core.Inference;
+namespace Ppcls.Inference;
 
 /// <summary>
 /// The loop `infer` and `predict` share, as PaddleClas runs it: images in order, preprocessed,
@@ -10,7 +10,7 @@ public sealed class BatchClassifier(IImagePreprocessor preprocessor, Func<float[
 {
     public IEnumerable<IReadOnlyList<ClassResult>> Run(IReadOnlyList<string> images, Action<string> skipped)
     {
-        if (batchSize < 1) throw new PpclsUserException($"batch_size must be at least 1, got {batchSize}");
+        if (batchSize < 1) throw new UserInputException($"batch_size must be at least 1, got {batchSize}");
         var pending = new List<(string File, float[] Chw, int C, int H, int W)>();
         foreach (var file in images)
         {
@@ -18,7 +18,7 @@ public sealed class BatchClassifier(IImagePreprocessor preprocessor, Func<float[
             {
                 var (chw, c, h, w) = preprocessor.Load(file);
                 if (pending.Count > 0 && (pending[0].C, pending[0].H, pending[0].W) != (c, h, w))
-                    throw new PpclsUserException($"{file}: preprocessed to {c}x{h}x{w}, but the batch holds {pending[0].C}x{pending[0].H}x{pending[0].W} images; end the transforms with a fixed-size crop or resize");
+                    throw new UserInputException($"{file}: preprocessed to {c}x{h}x{w}, but the batch holds {pending[0].C}x{pending[0].H}x{pending[0].W} images; end the transforms with a fixed-size crop or resize");
                 pending.Add((file, chw, c, h, w));
             }
             catch (UnreadableImageException e)

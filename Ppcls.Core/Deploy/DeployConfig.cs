@@ -1,14 +1,7 @@
 using Ppcls.Core.Config;
+using Ppcls.Inference;
 
-namespace Ppcls.Core.Inference;
-
-/// <summary>`PostProcess.Topk` of a deploy config or `inference.yml`: k and the class names (a map file or the list itself).</summary>
-public sealed record TopkSettings(int Topk, string? ClassIdMapFile, string Delimiter, IReadOnlyList<string>? LabelList, string KeyPath)
-{
-    /// <summary>The post-process: names from `label_list`, else from `class_id_map_file`, else none.</summary>
-    public TopkPostProcess Build() =>
-        new(Topk, LabelList ?? (ClassIdMapFile is null ? null : TopkPostProcess.ReadLabelMap(ClassIdMapFile, $"{KeyPath}.class_id_map_file", Delimiter)));
-}
+namespace Ppcls.Core.Deploy;
 
 /// <summary>
 /// PaddleClas's deploy schema (`deploy/configs/inference_cls.yaml`, and the `inference.yml` that
@@ -26,9 +19,6 @@ public sealed record DeployConfig(
     IReadOnlyList<NamedEntry>? TransformOps,
     TopkSettings? Topk)
 {
-    public const string InferenceYaml = "inference.yml";
-    public const string InferenceOnnx = "inference.onnx";
-
     static readonly string[] PaddleOnlyGlobalKeys =
     [
         "enable_mkldnn", "enable_benchmark", "use_fp16", "ir_optim", "use_tensorrt", "gpu_mem", "enable_profile",

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Ppcls.Core.Inference;
+namespace Ppcls.Inference;
 
 /// <summary>
 /// Python's repr of the values PaddleClas prints (ints, floats, strings, lists, dicts), so a
