@@ -14,7 +14,7 @@ public sealed class CropImage(CropOp op) : IGeometricOp, ISizedOp, IDeployableOp
 
     public IPreprocessOp ToDeploy(string keyPath) => op;
 
-    public (Size Size, string Key, bool Exact) OutputSize => (size, "size", true);
+    public (Size Size, string Key, bool Exact) OutputSize => (op.Size, "size", true);
 
     public static CropImage Create(ConfigSection s, Action<string> notice)
     {

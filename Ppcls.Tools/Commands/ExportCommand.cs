@@ -120,19 +120,23 @@ public static class ExportCommand
         return new ExportCheckInput($"{loaded.Count} images from the {source}", data, [loaded.Count, c, h, w]);
     }
 
-    /// <summary>The first images of `DataLoader.Eval`'s list file (image_root + the first field of each line), where they exist.</summary>
+    /// <summary>
+    /// The first existing images of the eval data set, as its loader lists them (the data set owns its
+    /// list format); none, with a notice, where that loader cannot be built.
+    /// </summary>
     static List<string> EvalListImages(RunSetup setup)
     {
-        var dataset = setup.Config.DataLoader?.EvalImages?.Dataset.Map;
-        if (dataset?["cls_label_path"] is not ConfigScalar { Text: { } list } || !File.Exists(list)) return [];
-        string root = dataset["image_root"] is ConfigScalar { Text: { } r } ? r : "";
-        string? delimiter = dataset["delimiter"] is ConfigScalar { Text: { } d } ? d : null;
-        return [.. File.ReadLines(list)
-            .Select(line => line.Trim())
-            .Where(line => line.Length > 0)
-            .Select(line => (delimiter is null ? line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries) : line.Split(delimiter))[0])
-            .Select(name => Path.Combine(root, name))
-            .Where(File.Exists)
-            .Take(MaxCheckImages)];
+        var c = setup.Config;
+        if (c.DataLoader?.EvalImages is not { } eval) return [];
+        try
+        {
+            using var loader = setup.DataLoaders().Build(eval, c.Arch.ClassNum, c.Global.Seed, _ => { });
+            return [.. loader.ImageFiles.Where(File.Exists).Take(MaxCheckImages)];
+        }
+        catch (PpclsUserException e)
+        {
+            PpclsLog.Info($"the eval data set gives no check images ({e.Message})");
+            return [];
+        }
     }
 }
