@@ -128,12 +128,7 @@ public sealed class PPHGNet : ClassifierNetwork
     public bool UseLastConv { get; }
     public override Linear Classifier { get => fc; protected set => fc = value; }
 
-    public override Tensor ForwardFeatures(Tensor x)
-    {
-        var y = nn.functional.max_pool2d(stem.call(x), 3, 2, 1);
-        foreach (var stage in stages) y = stage.call(y);
-        return y;
-    }
+    public override Tensor ForwardFeatures(Tensor x) => LayerChain.Run(nn.functional.max_pool2d(stem.call(x), 3, 2, 1), stages);
 
     /// <summary>Global average pool, then (with use_last_conv) the 1x1 expansion, ReLU and dropout, flatten, fc.</summary>
     public override Tensor ForwardHead(Tensor features, bool preLogits = false)
@@ -148,8 +143,7 @@ public sealed class PPHGNet : ClassifierNetwork
     {
         var y = graph.Module(stem, "stem", input);
         y = graph.Child("pool", () => graph.MaxPool(y, kernel: 3, stride: 2, pads: [1, 1, 1, 1]));
-        for (int i = 0; i < stages.Count; i++) y = graph.Module(stages[i], $"stages.{i}", y);
-        return y;
+        return LayerChain.Run(graph, y, stages, "stages");
     }
 
     public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)

@@ -226,12 +226,7 @@ public sealed class PPHGNetV2 : ClassifierNetwork, ILearningRateMultipliers
     public bool UseLastConv { get; }
     public override Linear Classifier { get => fc; protected set => fc = value; }
 
-    public override Tensor ForwardFeatures(Tensor x)
-    {
-        var y = stem.call(x);
-        foreach (var stage in stages) y = stage.call(y);
-        return y;
-    }
+    public override Tensor ForwardFeatures(Tensor x) => LayerChain.Run(stem.call(x), stages);
 
     /// <summary>Global average pool, then (with use_last_conv) the 1x1 expansion, ReLU, LAB and dropout, flatten, fc.</summary>
     public override Tensor ForwardHead(Tensor features, bool preLogits = false)
@@ -247,12 +242,8 @@ public sealed class PPHGNetV2 : ClassifierNetwork, ILearningRateMultipliers
         return preLogits ? y : fc.call(y);
     }
 
-    public override string FeaturesToOnnx(OnnxGraph graph, string input)
-    {
-        var y = graph.Module(stem, "stem", input);
-        for (int i = 0; i < stages.Count; i++) y = graph.Module(stages[i], $"stages.{i}", y);
-        return y;
-    }
+    public override string FeaturesToOnnx(OnnxGraph graph, string input) =>
+        LayerChain.Run(graph, graph.Module(stem, "stem", input), stages, "stages");
 
     public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
     {
