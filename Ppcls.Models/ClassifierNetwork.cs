@@ -13,7 +13,7 @@ namespace Ppcls.Models;
 /// classifier is the family's own Linear field (its state-dict name, <c>fc</c> or <c>out</c>, comes from
 /// where it is registered), the last module the network registers.
 /// </summary>
-public abstract class ClassifierNetwork : nn.Module<Tensor, Tensor>, IClassifierModel, IOnnxExportable
+public abstract class ClassifierNetwork : ScopedBlock, IClassifierModel, IOnnxExportable
 {
     protected ClassifierNetwork(string name) : base(name)
     {
@@ -30,17 +30,12 @@ public abstract class ClassifierNetwork : nn.Module<Tensor, Tensor>, IClassifier
     string ClassifierName => named_children().First(c => ReferenceEquals(c.module, Classifier)).name;
 
     /// <summary>
-    /// The head applied to the features, in a dispose scope of its own that only the logits leave: the
-    /// blocks' forwards stay plain, and still no handle of an intermediate outlives the forward, so
-    /// backward frees each activation it saved as soon as it has used it. (With the step's scope alone
-    /// every intermediate lived to the step's end: peak RSS of a MobileNetV2 train step at batch 32 rose
-    /// from 2.9 to 3.4 GB.)
+    /// The head applied to the features, in the network's own dispose scope (<see cref="ScopedBlock"/>):
+    /// no handle of an intermediate outlives the forward, so backward frees each activation it saved as
+    /// soon as it has used it. (With the step's scope alone every intermediate lived to the step's end:
+    /// peak RSS of a MobileNetV2 train step at batch 32 rose from 2.9 to 3.4 GB.)
     /// </summary>
-    public sealed override Tensor forward(Tensor x)
-    {
-        using var scope = NewDisposeScope();
-        return ForwardHead(ForwardFeatures(x)).MoveToOuterDisposeScope();
-    }
+    protected sealed override Tensor ForwardInScope(Tensor x) => ForwardHead(ForwardFeatures(x));
 
     public string ToOnnx(OnnxGraph graph, string input) => HeadToOnnx(graph, FeaturesToOnnx(graph, input));
 

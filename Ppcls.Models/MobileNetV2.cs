@@ -38,7 +38,7 @@ public sealed class MobileNetV2ConvBN : ConvBN
 /// projection, plus the input where the block keeps shape. PaddleClas keeps the expand conv
 /// even at t = 1. Keys: `_expand_conv.*`, `_bottleneck_conv.*`, `_linear_conv.*`.
 /// </summary>
-public sealed class InvertedResidualUnit : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class InvertedResidualUnit : ScopedBlock, IOnnxExportable
 {
     readonly MobileNetV2ConvBN _expand_conv;
     readonly MobileNetV2ConvBN _bottleneck_conv;
@@ -56,7 +56,7 @@ public sealed class InvertedResidualUnit : nn.Module<Tensor, Tensor>, IOnnxExpor
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    protected override Tensor ForwardInScope(Tensor x)
     {
         var projected = _linear_conv.call(_bottleneck_conv.call(_expand_conv.call(x)));
         return _shortcut ? x.add(projected) : projected;
@@ -75,7 +75,7 @@ public sealed class InvertedResidualUnit : nn.Module<Tensor, Tensor>, IOnnxExpor
 /// One MobileNetV2 stage (PaddleClas `InvresiBlocks` named conv{i}): `_first_block` (stride s,
 /// no shortcut), then n - 1 shortcut blocks registered as `conv{i}_2`, `conv{i}_3`, ...
 /// </summary>
-public sealed class InvertedResidualStage : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class InvertedResidualStage : ScopedBlock, IOnnxExportable
 {
     readonly InvertedResidualUnit _first_block;
     readonly List<InvertedResidualUnit> _rest = [];
@@ -100,7 +100,7 @@ public sealed class InvertedResidualStage : nn.Module<Tensor, Tensor>, IOnnxExpo
 
     public long OutChannels { get; }
 
-    public override Tensor forward(Tensor x)
+    protected override Tensor ForwardInScope(Tensor x)
     {
         var y = _first_block.call(x);
         foreach (var block in _rest) y = block.call(y);

@@ -18,7 +18,7 @@ namespace Ppcls.Models;
 /// every block but a stage's first adds its input back. Keys: `layers.i.*`,
 /// `aggregation_conv.*`, `att.conv.*`.
 /// </summary>
-public sealed class HGBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class HGBlock : ScopedBlock, IOnnxExportable
 {
     readonly ModuleList<ConvBNAct> layers;
     readonly ConvBNAct aggregation_conv;
@@ -37,7 +37,7 @@ public sealed class HGBlock : nn.Module<Tensor, Tensor>, IOnnxExportable
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    protected override Tensor ForwardInScope(Tensor x)
     {
         var y = att.call(aggregation_conv.call(LayerChain.ConcatOutputs(x, layers)));
         return _identity ? y + x : y;

@@ -16,7 +16,7 @@ namespace Ppcls.Models;
 /// PP-HGNetV2's light layer: a 1x1 conv + BN without activation (hence without LAB), then a
 /// depthwise kxk conv + BN + ReLU (+ LAB). Keys: `conv1.*`, `conv2.*`.
 /// </summary>
-public sealed class HGV2LightConvBNAct : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class HGV2LightConvBNAct : ScopedBlock, IOnnxExportable
 {
     readonly ConvBNAct conv1;
     readonly ConvBNAct conv2;
@@ -29,7 +29,7 @@ public sealed class HGV2LightConvBNAct : nn.Module<Tensor, Tensor>, IOnnxExporta
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => conv2.call(conv1.call(x));
+    protected override Tensor ForwardInScope(Tensor x) => conv2.call(conv1.call(x));
 
     public string ToOnnx(OnnxGraph graph, string input) =>
         graph.Module(conv2, "conv2", graph.Module(conv1, "conv1", input));
@@ -40,7 +40,7 @@ public sealed class HGV2LightConvBNAct : nn.Module<Tensor, Tensor>, IOnnxExporta
 /// "SAME" convs, and a 2x2 stride-1 ceil-mode "SAME" max pool — then a stride-2 3x3 conv and
 /// a 1x1 conv. Keys: `stem1`, `stem2a`, `stem2b`, `stem3`, `stem4`.
 /// </summary>
-public sealed class HGV2Stem : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class HGV2Stem : ScopedBlock, IOnnxExportable
 {
     readonly ConvBNAct stem1;
     readonly ConvBNAct stem2a;
@@ -59,7 +59,7 @@ public sealed class HGV2Stem : nn.Module<Tensor, Tensor>, IOnnxExportable
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    protected override Tensor ForwardInScope(Tensor x)
     {
         var y = stem1.call(x);
         var branch = stem2b.call(stem2a.call(y));
@@ -98,7 +98,7 @@ public sealed class HGV2Stem : nn.Module<Tensor, Tensor>, IOnnxExportable
 /// every block but a stage's first adds its input back. Keys: `layers.i.*`,
 /// `aggregation_squeeze_conv.*`, `aggregation_excitation_conv.*`.
 /// </summary>
-public sealed class HGV2Block : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class HGV2Block : ScopedBlock, IOnnxExportable
 {
     readonly ModuleList<nn.Module<Tensor, Tensor>> layers;
     readonly ConvBNAct aggregation_squeeze_conv;
@@ -124,7 +124,7 @@ public sealed class HGV2Block : nn.Module<Tensor, Tensor>, IOnnxExportable
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    protected override Tensor ForwardInScope(Tensor x)
     {
         var y = aggregation_excitation_conv.call(aggregation_squeeze_conv.call(LayerChain.ConcatOutputs(x, layers)));
         return _identity ? y + x : y;

@@ -14,7 +14,7 @@ namespace Ppcls.Models.Layers;
 /// s = gamma / sqrt(var + eps) the kernel becomes W * s (per output channel) and the conv gains the
 /// bias beta - mean * s; the BN leaves the module and the state dict. Exact up to float rounding.
 /// </summary>
-public abstract class ConvBN : nn.Module<Tensor, Tensor>, IReparameterizable, IOnnxExportable
+public abstract class ConvBN : ScopedBlock, IReparameterizable, IOnnxExportable
 {
     // Kept out of Module-typed fields: TorchSharp's RegisterComponents registers every such field of a
     // class and its bases under the field's own name, and the families name these children differently.
@@ -43,7 +43,7 @@ public abstract class ConvBN : nn.Module<Tensor, Tensor>, IReparameterizable, IO
 
     public bool IsReparameterized => _children.Bn is null;
 
-    public sealed override Tensor forward(Tensor x)
+    protected sealed override Tensor ForwardInScope(Tensor x)
     {
         var y = Convolve(x);
         return Activate(_children.Bn is { } bn ? bn.call(y) : y);

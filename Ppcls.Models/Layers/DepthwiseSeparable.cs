@@ -8,7 +8,7 @@ namespace Ppcls.Models.Layers;
 /// PP-LCNet's block: depthwise kxk conv-BN-act, optional SE, pointwise 1x1 conv-BN-act.
 /// Keys: `dw_conv.*`, `se.conv1.*`, `se.conv2.*`, `pw_conv.*`.
 /// </summary>
-public sealed class DepthwiseSeparable : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class DepthwiseSeparable : ScopedBlock, IOnnxExportable
 {
     readonly ConvBNLayer dw_conv;
     readonly SEModule? se;
@@ -24,7 +24,7 @@ public sealed class DepthwiseSeparable : nn.Module<Tensor, Tensor>, IOnnxExporta
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x)
+    protected override Tensor ForwardInScope(Tensor x)
     {
         var depthwise = dw_conv.call(x);
         return pw_conv.call(se is null ? depthwise : se.call(depthwise));

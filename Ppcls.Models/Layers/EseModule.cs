@@ -10,7 +10,7 @@ namespace Ppcls.Models.Layers;
 /// one 1x1 conv with bias (no channel reduction), sigmoid, and a channel-wise gate on the
 /// input. State-dict keys: `conv.weight`, `conv.bias`.
 /// </summary>
-public sealed class EseModule : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class EseModule : ScopedBlock, IOnnxExportable
 {
     readonly Conv2d conv;
 
@@ -22,7 +22,7 @@ public sealed class EseModule : nn.Module<Tensor, Tensor>, IOnnxExportable
 
     public Conv2d Conv => conv;
 
-    public override Tensor forward(Tensor x) => x * conv.call(nn.functional.adaptive_avg_pool2d(x, [1, 1])).sigmoid();
+    protected override Tensor ForwardInScope(Tensor x) => x * conv.call(nn.functional.adaptive_avg_pool2d(x, [1, 1])).sigmoid();
 
     public string ToOnnx(OnnxGraph graph, string input)
     {

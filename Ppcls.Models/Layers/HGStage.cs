@@ -10,7 +10,7 @@ namespace Ppcls.Models.Layers;
 /// 3x3 ConvBNAct without activation, `downsample`), then the stage's blocks (`blocks.i`),
 /// the first widening the input, the rest adding their input back.
 /// </summary>
-public sealed class HGStage : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class HGStage : ScopedBlock, IOnnxExportable
 {
     readonly ConvBNAct? downsample;
     readonly Sequential blocks;
@@ -27,7 +27,7 @@ public sealed class HGStage : nn.Module<Tensor, Tensor>, IOnnxExportable
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => blocks.call(downsample is null ? x : downsample.call(x));
+    protected override Tensor ForwardInScope(Tensor x) => blocks.call(downsample is null ? x : downsample.call(x));
 
     public string ToOnnx(OnnxGraph graph, string input)
     {

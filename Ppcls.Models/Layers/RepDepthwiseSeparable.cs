@@ -18,7 +18,7 @@ namespace Ppcls.Models.Layers;
 /// <see cref="Reparameterize"/> (the inference form) fuses as <see cref="Rep"/> does and then
 /// drops `dw_conv_list`; the ConvBNLayers' own BNs are folded by their own Reparameterize.
 /// </summary>
-public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>, IReparameterizable, IOnnxExportable
+public sealed class RepDepthwiseSeparable : ScopedBlock, IReparameterizable, IOnnxExportable
 {
     ModuleList<ConvBNLayer>? dw_conv_list;
     readonly nn.Module<Tensor, Tensor> dw_conv;
@@ -75,7 +75,7 @@ public sealed class RepDepthwiseSeparable : nn.Module<Tensor, Tensor>, IReparame
     /// <summary>True once <see cref="Rep"/> has run: forward uses the fused depthwise conv.</summary>
     public bool IsRepped { get; private set; }
 
-    public override Tensor forward(Tensor x)
+    protected override Tensor ForwardInScope(Tensor x)
     {
         var depthwise = Depthwise(x);
         var y = Pointwise(se is null ? depthwise : se.call(depthwise));

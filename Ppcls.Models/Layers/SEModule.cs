@@ -11,7 +11,7 @@ namespace Ppcls.Models.Layers;
 /// PP-LCNet gates with Paddle's hard sigmoid, PP-LCNetV2 with a plain sigmoid (its attribute is
 /// still called `hardsigmoid`). Keys: `conv1.weight`, `conv1.bias`, `conv2.weight`, `conv2.bias`.
 /// </summary>
-public sealed class SEModule : nn.Module<Tensor, Tensor>, IOnnxExportable
+public sealed class SEModule : ScopedBlock, IOnnxExportable
 {
     readonly AdaptiveAvgPool2d avg_pool;
     readonly Conv2d conv1;
@@ -29,7 +29,7 @@ public sealed class SEModule : nn.Module<Tensor, Tensor>, IOnnxExportable
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => x.mul(hardsigmoid.call(conv2.call(relu.call(conv1.call(avg_pool.call(x))))));
+    protected override Tensor ForwardInScope(Tensor x) => x.mul(hardsigmoid.call(conv2.call(relu.call(conv1.call(avg_pool.call(x))))));
 
     public string ToOnnx(OnnxGraph graph, string input)
     {
