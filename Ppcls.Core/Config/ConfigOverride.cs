@@ -23,6 +23,14 @@ public sealed record ConfigOverride(string Text, IReadOnlyList<string> Path, Con
         return new ConfigOverride(text, path, ParseValue(text[(eq + 1)..].Trim(), text, where));
     }
 
+    /// <summary>Reads the YAML file at <paramref name="path"/> and applies the overrides in order (the `-c FILE -o ...` of every command).</summary>
+    public static ConfigMap LoadTree(string path, IEnumerable<string> overrides, Action<string> notice)
+    {
+        var tree = YamlConfigReader.ReadFile(path);
+        foreach (var text in overrides) Parse(text).ApplyTo(tree, notice);
+        return tree;
+    }
+
     /// <summary>Applies the override to <paramref name="root"/>; <paramref name="notice"/> hears about new keys.</summary>
     public void ApplyTo(ConfigMap root, Action<string> notice)
     {

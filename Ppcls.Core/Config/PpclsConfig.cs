@@ -30,12 +30,8 @@ public sealed record PpclsConfig
     ];
 
     /// <summary>Loads <paramref name="path"/>, applies the overrides in order, and validates every section.</summary>
-    public static PpclsConfig Load(string path, IEnumerable<string> overrides, Action<string> notice)
-    {
-        var tree = YamlConfigReader.ReadFile(path);
-        foreach (var text in overrides) ConfigOverride.Parse(text).ApplyTo(tree, notice);
-        return FromTree(tree, path, notice);
-    }
+    public static PpclsConfig Load(string path, IEnumerable<string> overrides, Action<string> notice) =>
+        FromTree(ConfigOverride.LoadTree(path, overrides, notice), path, notice);
 
     public static PpclsConfig FromTree(ConfigMap tree, string sourcePath, Action<string> notice)
     {

@@ -27,12 +27,8 @@ public sealed record DeployConfig(
 
     static readonly string[] PaddleOnlyPostProcess = ["SavePreLabel"];
 
-    public static DeployConfig Load(string path, IEnumerable<string> overrides, Action<string> notice)
-    {
-        var tree = YamlConfigReader.ReadFile(path);
-        foreach (var text in overrides) ConfigOverride.Parse(text).ApplyTo(tree, notice);
-        return Read(tree, path, notice);
-    }
+    public static DeployConfig Load(string path, IEnumerable<string> overrides, Action<string> notice) =>
+        Read(ConfigOverride.LoadTree(path, overrides, notice), path, notice);
 
     public static DeployConfig Read(ConfigMap tree, string source, Action<string> notice)
     {
