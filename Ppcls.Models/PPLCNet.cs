@@ -18,7 +18,7 @@ public sealed record PPLCNetOptions(
     double DropoutProb = 0.2,
     int ClassExpand = 1280,
     IReadOnlyList<double>? LrMultList = null,
-    IReadOnlyList<int>? StrideList = null,
+    IReadOnlyList<Stride2d>? StrideList = null,
     bool UseLastConv = true,
     string Act = "hardswish");
 
@@ -43,7 +43,7 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
         [new(5, 256, 512, 2, true), new(5, 512, 512, 1, true)],
     ];
 
-    public static readonly IReadOnlyList<int> DefaultStrideList = [2, 2, 2, 2, 2];
+    public static readonly IReadOnlyList<Stride2d> DefaultStrideList = [2, 2, 2, 2, 2];
     public static readonly IReadOnlyList<double> DefaultLrMultList = [1.0, 1.0, 1.0, 1.0, 1.0, 1.0];
 
     readonly ConvBNLayer conv1;
@@ -80,7 +80,7 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
             {
                 var cfg = Stages[s][b];
                 // stride_list[1..] replaces the first stride of blocks3 .. blocks6.
-                int stride = b == 0 && s > 0 ? strides[s] : cfg.Stride;
+                Stride2d stride = b == 0 && s > 0 ? strides[s] : cfg.Stride;
                 blocks.Add(new DepthwiseSeparable(
                     ChannelRounding.MakeDivisible(cfg.InChannels * scale),
                     ChannelRounding.MakeDivisible(cfg.OutChannels * scale),
@@ -178,7 +178,7 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
     public static PPLCNetOptions ReadOptions(Variant variant, ConfigSection section)
     {
         ArchOptions.RejectFeatureReturns(section);
-        var strides = section.OptionalIntList("stride_list");
+        var strides = ArchOptions.StrideList(section, "stride_list");
         if (strides is not null && strides.Count != 5)
             throw ConfigException.At(section.KeyPath("stride_list"), section.Location,
                 $"needs 5 strides (conv1, blocks3 .. blocks6), got {strides.Count}; e.g. stride_list: [2, 2, 2, 2, 2]");

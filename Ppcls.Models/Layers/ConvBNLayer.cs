@@ -13,7 +13,7 @@ public sealed class ConvBNLayer : ConvBN
 {
     readonly nn.Module<Tensor, Tensor>? act;
 
-    public ConvBNLayer(long inChannels, long outChannels, long kernelSize, long stride, long groups = 1, nn.Module<Tensor, Tensor>? activation = null)
+    public ConvBNLayer(long inChannels, long outChannels, long kernelSize, Stride2d stride, long groups = 1, nn.Module<Tensor, Tensor>? activation = null)
         : base(nameof(ConvBNLayer), PaddleInit.Conv(inChannels, outChannels, kernelSize, stride, (kernelSize - 1) / 2, groups, kaimingNormal: true))
     {
         act = activation;

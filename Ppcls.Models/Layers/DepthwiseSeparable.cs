@@ -15,7 +15,7 @@ public sealed class DepthwiseSeparable : ScopedBlock, IOnnxExportable
     readonly ConvBNLayer pw_conv;
 
     /// <param name="activation">Makes a fresh activation module (one per use).</param>
-    public DepthwiseSeparable(long inChannels, long outChannels, long stride, long kernelSize, bool useSE, Func<nn.Module<Tensor, Tensor>> activation)
+    public DepthwiseSeparable(long inChannels, long outChannels, Stride2d stride, long kernelSize, bool useSE, Func<nn.Module<Tensor, Tensor>> activation)
         : base(nameof(DepthwiseSeparable))
     {
         dw_conv = new ConvBNLayer(inChannels, inChannels, kernelSize, stride, groups: inChannels, activation: activation());

@@ -14,9 +14,14 @@ namespace Ppcls.Models.Layers;
 public static class PaddleInit
 {
     public static Conv2d Conv(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, long groups = 1,
+        bool bias = false, bool kaimingNormal = false) =>
+        Conv(inChannels, outChannels, kernelSize, new Stride2d(stride, stride), padding, groups, bias, kaimingNormal);
+
+    public static Conv2d Conv(long inChannels, long outChannels, long kernelSize, Stride2d stride, long padding = 0, long groups = 1,
         bool bias = false, bool kaimingNormal = false)
     {
-        var conv = nn.Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding, groups: groups, bias: bias);
+        var conv = nn.Conv2d(inChannels, outChannels, (kernelSize, kernelSize), stride: stride.AsTuple, padding: (padding, padding),
+            groups: groups, bias: bias);
         long fanIn = kernelSize * kernelSize * (kaimingNormal ? inChannels / groups : inChannels);
         using (no_grad())
         {

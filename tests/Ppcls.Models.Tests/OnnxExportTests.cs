@@ -28,12 +28,12 @@ public sealed class OnnxExportTests
 
     /// <param name="fuse">The inference form export writes (<see cref="ModelFusion.Fuse"/>; or none, to write every BN as BatchNormalization).</param>
     (int Fused, IReadOnlyList<ExportCheck> Checks, ModelProto Proto) Export(string name, int size, int classNum = 10,
-        Func<nn.Module, int>? fuse = null, string extraYaml = "")
+        Func<nn.Module, int>? fuse = null, string extraYaml = "", int? width = null)
     {
         manual_seed(5);
         using var model = Build(name, classNum, extraYaml);
         ModelFusionTests.Randomize(model);
-        var exporter = new OnnxExporter(model, fuse ?? ModelFusion.Fuse, name, 3, size, size);
+        var exporter = new OnnxExporter(model, fuse ?? ModelFusion.Fuse, name, 3, size, width ?? size);
         CalibrateHead(model, ModelZoo.CreateRegistry().Get(name).Preset.ClassifierKey, exporter.RandomInputs()[1]);
         string path = Path.Combine(_dir, name + ".onnx");
         var (fused, checks) = exporter.Export(path, classNum, exporter.RandomInputs());
@@ -104,6 +104,19 @@ public sealed class OnnxExportTests
 
         AssertAllPassed(checks);
         Assert.That(proto.Graph.Initializer.Select(i => i.Name), Has.None.StartsWith("last_conv."));
+    }
+
+    /// <summary>PULC's text-line form: `[2, 1]` strides halve the height and keep the width, in the ONNX graph too.</summary>
+    [Test]
+    public void Onnx_runtime_matches_torchsharp_with_nested_strides()
+    {
+        var (_, checks, proto) = Export("PPLCNet_x0_25", 48, width: 96, extraYaml: "stride_list: [2, [2, 1], [2, 1], [2, 1], [2, 1]]");
+
+        AssertAllPassed(checks);
+        var convStrides = proto.Graph.Node.Where(n => n.OpType == "Conv")
+            .Select(n => string.Join(",", n.Attribute.Single(a => a.Name == "strides").Ints)).ToList();
+        Assert.That(convStrides.Count(s => s == "2,1"), Is.EqualTo(4), "the first depthwise conv of blocks3 .. blocks6");
+        Assert.That(convStrides[0], Is.EqualTo("2,2"), "the stem");
     }
 
     static void AssertAllPassed(IReadOnlyList<ExportCheck> checks)

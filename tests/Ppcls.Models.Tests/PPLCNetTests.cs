@@ -131,6 +131,31 @@ public class PPLCNetTests
     }
 
     [Test]
+    public void Stride_list_pairs_stride_height_and_width_apart()
+    {
+        // PULC text-line orientation: 48x192 in; the stem halves both sides, then [2, 1] halves only
+        // the height four times (24 -> 12 -> 6 -> 3 -> 2 with the 5x5 kernel's padding), width stays 96.
+        using var model = Build("PPLCNet_x0_25", "stride_list: [2, [2, 1], [2, 1], [2, 1], [2, 1]]");
+        model.eval();
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var y = randn(1, 3, 48, 192);
+        foreach (var name in new[] { "conv1", "blocks2", "blocks3", "blocks4", "blocks5", "blocks6" })
+            y = ((nn.Module<Tensor, Tensor>)model.named_children().Single(c => c.name == name).module).call(y);
+        Assert.That(y.shape, Is.EqualTo(new long[] { 1, 128, 2, 96 }));
+        Assert.That(model.call(randn(2, 3, 48, 192)).shape, Is.EqualTo(new long[] { 2, 1000 }));
+    }
+
+    [TestCase("stride_list: [2, [2, 1, 1], 2, 2, 2]")]
+    [TestCase("stride_list: [2, [2, 0], 2, 2, 2]")]
+    [TestCase("stride_list: [2, two, 2, 2, 2]")]
+    public void A_stride_that_is_not_a_number_or_pair_names_the_key(string yaml)
+    {
+        var ex = Assert.Throws<ConfigException>(() => Build("PPLCNet_x1_0", yaml));
+        Assert.That(ex!.Message, Does.StartWith("Arch.stride_list").And.Contain("[h, w] pair"));
+    }
+
+    [Test]
     public void A_stride_list_of_the_wrong_length_names_the_key()
     {
         var ex = Assert.Throws<ConfigException>(() => Build("PPLCNet_x1_0", "stride_list: [2, 2, 2]"));
