@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Ppcls.Core.Distributed;
 using Ppcls.Core.Logging;
+using Ppcls.Core.Engine;
 using Ppcls.Tools.Cli;
 using Ppcls.Tools.Reporting;
 
@@ -28,8 +29,7 @@ public static class TrainCommand
             var style = checkOnly || World.Current.Rank != 0 ? ProgressStyle.Plain : ProgressDisplay.For(parse.InvocationConfiguration.Output);
             var result = ProgressDisplay.Run(style, observer => setup.Trainer(observer).Run(checkOnly));
             if (checkOnly) return 0;
-            PpclsLog.Info($"training done: {result.Epochs} epoch(s), best {result.MetricName} {result.BestMetric:F5} at epoch {result.BestEpoch}; " +
-                $"checkpoints in {Path.GetFullPath(result.OutputDir)}");
+            PpclsLog.Info(DoneLine(result));
             if (result.History.Count > 0 && World.Current.Rank == 0)
             {
                 string curves = Path.GetFullPath(Path.Combine(result.OutputDir, TrainingCurvesPlot.FileName));
@@ -40,4 +40,10 @@ public static class TrainCommand
         });
         return command;
     }
+
+    /// <summary>The run's last line; a run whose evaluation never started (start_eval_epoch past the end) says so.</summary>
+    internal static string DoneLine(TrainingResult result) =>
+        $"training done: {result.Epochs} epoch(s), " +
+        (result.BestMetric is { } best ? $"best {result.MetricName} {best:F5} at epoch {result.BestEpoch}" : "no evaluation ran (see Global.eval_during_train, start_eval_epoch)") +
+        $"; checkpoints in {Path.GetFullPath(result.OutputDir)}";
 }

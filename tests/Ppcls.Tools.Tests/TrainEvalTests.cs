@@ -29,6 +29,18 @@ public sealed class TrainEvalTests
     string ModelDir => Path.Combine(_output, "PPLCNet_x0_25");
     string Log(string name) => File.ReadAllText(Path.Combine(ModelDir, name));
 
+    /// <summary>PULC configs start evaluating late (start_eval_epoch: 18); a shorter run ends without a best metric and says so.</summary>
+    [Test]
+    public void A_run_that_never_evaluated_says_so_at_the_end()
+    {
+        var run = CliRun.Of(["train", .. Overrides(epochs: 1), "-o", "Global.start_eval_epoch=3"]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        string log = Log("train.log");
+        Assert.That(log, Does.Contain("training done: 1 epoch(s), no evaluation ran (see Global.eval_during_train, start_eval_epoch); checkpoints in"));
+        Assert.That(log, Does.Contain("[Train][Epoch 1/1]").And.Not.Contain("[Eval]"));
+    }
+
     [Test]
     public void Train_check_validates_everything_then_stops_before_training()
     {
