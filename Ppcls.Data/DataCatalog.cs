@@ -34,6 +34,7 @@ public static class DataCatalog
         registry.Datasets.Register("ImageNetDataset", ImageNetDataset.Create);
         registry.Datasets.Register("ClassFolderDataset", ClassFolderDataset.Create);
         registry.Datasets.Register(MultiScaleDatasetName, ImageNetDataset.Create);
+        registry.Datasets.Register("CustomLabelDataset", CustomLabelDataset.Create);
 
         var ops = registry.TransformOps;
         ops.Register("DecodeImage", (s, c) => DecodeImage.Create(s, c.Notice));
@@ -47,6 +48,8 @@ public static class DataCatalog
         ops.Register("TimmAutoAugment", (s, _) => TimmAutoAugment.Create(s));
         ops.Register("RandAugment", (s, _) => RandAugment.Create(s));
         ops.Register("AutoAugment", (_, _) => new AutoAugment());
+        ops.Register("BlurImage", (s, _) => BlurImage.Create(s));
+        ops.Register("RandomRot90", (_, _) => new RandomRot90());
         foreach (var name in PendingTransformOps) ops.Register(name, (s, _) => throw Pending(s, name));
 
         var batch = registry.BatchOps;

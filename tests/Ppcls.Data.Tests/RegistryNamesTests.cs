@@ -26,6 +26,8 @@ public sealed class RegistryNamesTests
         ["TimmAutoAugment"] = "{}",
         ["RandAugment"] = "{}",
         ["AutoAugment"] = "{}",
+        ["BlurImage"] = "{}",
+        ["RandomRot90"] = "{}",
     };
 
     static readonly Dictionary<string, string> BatchOptions = new()
@@ -72,6 +74,7 @@ public sealed class RegistryNamesTests
             ["ImageNetDataset"] = listYaml,
             [DataCatalog.MultiScaleDatasetName] = listYaml,
             ["ClassFolderDataset"] = $"{{image_root: '{folders}'}}",
+            ["CustomLabelDataset"] = $"{{image_root: '{listed}', sample_list_path: '{Path.Combine(listed, "list.txt")}', label_key: blur_image, delimiter: ' '}}",
         };
 
         Assert.That(Registry.Datasets.Names, Is.EquivalentTo(options.Keys));
