@@ -135,4 +135,43 @@ public sealed partial class ThreshOutputCliTests
             $"error: PostProcess.MultiLabelThreshOutput: MultiLabelThreshOutput reads sigmoid scores but {Path.Combine(_inference, "inference.onnx")} outputs softmax scores; " +
             "use the post-process the model was exported with (its inference.yml), or export again with this one in Infer.PostProcess"));
     }
+    [Test]
+    public void A_multi_label_post_process_exports_a_sigmoid_output_and_infer_and_predict_agree_on_it()
+    {
+        string config = Path.Combine(_root, "multilabel.yaml");
+        File.WriteAllText(config, File.ReadAllText(_config).Replace(ThreshBlock, $"    name: MultiLabelThreshOutput\n    threshold: 0.3\n    class_id_map_file: {_data}/label_list.txt\n"));
+        string output = Path.Combine(_root, "multilabel-out"), folder = Path.Combine(_root, "multilabel-inference");
+        string[] args = [.. Config()[2..], "-c", config, "-o", $"Global.pretrained_model={Weights}", "-o", $"Global.output_dir={output}"];
+        var export = CliRun.Of(["export", .. args, "-o", $"Global.save_inference_dir={folder}"]);
+        var infer = CliRun.Of(["infer", .. args]);
+        var predict = CliRun.Of(
+            "predict", "-c", Path.Combine(CliRun.RepoRoot, "configs", "inference_cls.yaml"),
+            "-o", $"Global.inference_model_dir={folder}", "-o", $"Global.infer_imgs={_data}/images");
+
+        Assert.That(export.ExitCode, Is.EqualTo(0), export.Error);
+        Assert.That(infer.ExitCode, Is.EqualTo(0), infer.Error);
+        Assert.That(predict.ExitCode, Is.EqualTo(0), predict.Error);
+        Assert.That(File.ReadAllText(Path.Combine(output, "PPLCNet_x0_25", "export.log")), Does.Contain("sigmoid output over 2 classes for MultiLabelThreshOutput"));
+        Assert.That(File.ReadAllText(Path.Combine(folder, "inference.yml")), Does.Contain("PostProcess:\n  MultiLabelThreshOutput:\n    threshold: 0.3\n    label_list: ["));
+        // infer's dicts end with file_name; predict prints the same ids, names and (5-decimal) scores per image.
+        var inferLines = Regex.Matches(File.ReadAllText(Path.Combine(output, "PPLCNet_x0_25", "infer.log")),
+            @"\{'class_ids': \[(?<ids>[^\]]*)\], 'scores': \[(?<scores>[^\]]*)\], 'label_names': \[(?<names>[^\]]*)\], 'file_name': '(?<file>[^']*)'\}");
+        var predictLines = Regex.Matches(predict.Output,
+            @"^(?<file>[^\t]+):\tclass id\(s\): \[(?<ids>[^\]]*)\], score\(s\): \[(?<scores>[^\]]*)\], label_name\(s\): \[(?<names>[^\]]*)\]$", RegexOptions.Multiline)
+            .ToDictionary(m => m.Groups["file"].Value);
+        Assert.That(inferLines, Has.Count.EqualTo(16));
+        int multi = 0;
+        foreach (Match line in inferLines)
+        {
+            var other = predictLines[Path.GetFileName(line.Groups["file"].Value)];
+            Assert.That(other.Groups["ids"].Value, Is.EqualTo(line.Groups["ids"].Value));
+            Assert.That(other.Groups["names"].Value, Is.EqualTo(line.Groups["names"].Value));
+            var scores = line.Groups["scores"].Value.Split(", ", StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToList();
+            Assert.That(scores, Is.All.GreaterThanOrEqualTo(0.3));
+            Assert.That(other.Groups["scores"].Value.Split(", ", StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture)),
+                Is.EqualTo(scores).Within(1e-4));
+            if (scores.Count == 2) multi++;
+        }
+        TestContext.Out.WriteLine($"{multi}/16 images with both labels at threshold 0.3");
+    }
 }
