@@ -28,6 +28,9 @@ public sealed class RegistryNamesTests
         ["AutoAugment"] = "{}",
         ["BlurImage"] = "{}",
         ["RandomRot90"] = "{}",
+        ["Padv2"] = "{size: [16, 12]}",
+        ["RandomCropImage"] = "{size: 4}",
+        ["Cutout"] = "{length: 4, fill_value: none}",
     };
 
     static readonly Dictionary<string, string> BatchOptions = new()
