@@ -13,8 +13,8 @@ public static class DataCatalog
     static readonly string[] PendingTransformOps =
     [
         "RandAugmentV2", "RandAugmentV3", "RandAugmentV4", "ColorJitter", "RandomRotation", "Pad",
-        "RandomCropImage", "RandCropImageV2", "CropWithPadding", "RandomGrayscale", "AugMix", "GridMask", "HideAndSeek",
-        "RandomResizedCrop", "ResizeImageV2", "Padv2",
+        "RandCropImageV2", "CropWithPadding", "RandomGrayscale", "AugMix", "GridMask", "HideAndSeek",
+        "RandomResizedCrop", "ResizeImageV2",
     ];
 
     static readonly string[] PendingBatchOps = ["FmixOperator", "MixupCutmixHybrid"];
@@ -34,6 +34,7 @@ public static class DataCatalog
         registry.Datasets.Register("ImageNetDataset", ImageNetDataset.Create);
         registry.Datasets.Register("ClassFolderDataset", ClassFolderDataset.Create);
         registry.Datasets.Register(MultiScaleDatasetName, ImageNetDataset.Create);
+        registry.Datasets.Register("CustomLabelDataset", CustomLabelDataset.Create);
 
         var ops = registry.TransformOps;
         ops.Register("DecodeImage", (s, c) => DecodeImage.Create(s, c.Notice));
@@ -47,6 +48,11 @@ public static class DataCatalog
         ops.Register("TimmAutoAugment", (s, _) => TimmAutoAugment.Create(s));
         ops.Register("RandAugment", (s, _) => RandAugment.Create(s));
         ops.Register("AutoAugment", (_, _) => new AutoAugment());
+        ops.Register("BlurImage", (s, _) => BlurImage.Create(s));
+        ops.Register("RandomRot90", (_, _) => new RandomRot90());
+        ops.Register("Padv2", (s, _) => Padv2.Create(s));
+        ops.Register("RandomCropImage", (s, c) => RandomCropImage.Create(s, c.Notice));
+        ops.Register("Cutout", (s, _) => Cutout.Create(s));
         foreach (var name in PendingTransformOps) ops.Register(name, (s, _) => throw Pending(s, name));
 
         var batch = registry.BatchOps;

@@ -46,6 +46,7 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
         if (config.NumWorkers < 0) throw new ConfigException($"num_workers must be 0 or more, got {config.NumWorkers}");
         var dataset = factory(s, context);
         s.Finish(notice);
+        CheckLabelKey(dataset, ops, s, classNum);
         if (shard is { IsWhole: false } && config.Sampler.Kind == SamplerKind.Batch)
         {
             notice($"{config.KeyPath}.sampler.name is BatchSampler: each of the {shard.Count} ranks reads the whole list (as in PaddleClas); " +
@@ -73,6 +74,23 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
         if (last < 0) return null;
         var (size, key, exact) = ((ISizedOp)ops[last]).OutputSize;
         return (size, entries[last].Options.KeyPath(key), exact);
+    }
+
+    /// <summary>
+    /// A data set whose labels come from an op (`label_key`) needs that op in its transforms, and a
+    /// class_num that holds every label the op gives.
+    /// </summary>
+    static void CheckLabelKey(Datasets.IDataset dataset, IReadOnlyList<IImageOp> ops, ConfigSection s, int classNum)
+    {
+        if (dataset.LabelKey is not { } key) return;
+        var labelling = ops.OfType<ILabellingOp>().ToList();
+        var op = labelling.LastOrDefault(o => o.LabelKey == key)
+            ?? throw ConfigException.At(s.KeyPath("label_key"), s.Map["label_key"]?.Location,
+                labelling.Count == 0
+                    ? $"no op in transform_ops sets '{key}'; add the op that labels the samples (BlurImage sets blur_image, RandomRot90 sets random_rot90_orientation)"
+                    : $"no op in transform_ops sets '{key}'; the ops here set {string.Join(", ", labelling.Select(o => o.LabelKey))}");
+        if (classNum > 0 && classNum < op.LabelCount)
+            throw ConfigException.At("Arch.class_num", null, $"{op.Name} gives {op.LabelCount} labels ({key}: 0 .. {op.LabelCount - 1}) but class_num is {classNum}; set -o Arch.class_num={op.LabelCount}");
     }
 
     /// <summary>

@@ -2,13 +2,13 @@ namespace Ppcls.Inference;
 
 /// <summary>
 /// The loop `infer` and `predict` share, as PaddleClas runs it: images in order, preprocessed,
-/// gathered into batches of <c>batchSize</c>, classified together, then Topk per image. An image
+/// gathered into batches of <c>batchSize</c>, classified together, then the post-process per image. An image
 /// that cannot be read is reported (by name, through <c>skipped</c>) and left out.
 /// </summary>
-/// <param name="probabilities">Runs one batch (NCHW floats, shape) and returns its probabilities, [N, classes] flat.</param>
-public sealed class BatchClassifier(IImagePreprocessor preprocessor, Func<float[], long[], float[]> probabilities, TopkPostProcess topk, int batchSize)
+/// <param name="probabilities">Runs one batch (NCHW floats, shape) and returns its scores after the post-process's activation, [N, classes] flat.</param>
+public sealed class BatchClassifier(IImagePreprocessor preprocessor, Func<float[], long[], float[]> probabilities, IPostProcess postProcess, int batchSize)
 {
-    public IEnumerable<IReadOnlyList<ClassResult>> Run(IReadOnlyList<string> images, Action<string> skipped)
+    public IEnumerable<IReadOnlyList<IPredictionResult>> Run(IReadOnlyList<string> images, Action<string> skipped)
     {
         if (batchSize < 1) throw new UserInputException($"batch_size must be at least 1, got {batchSize}");
         var pending = new List<(string File, float[] Chw, int C, int H, int W)>();
@@ -35,7 +35,7 @@ public sealed class BatchClassifier(IImagePreprocessor preprocessor, Func<float[
         if (pending.Count > 0) yield return Classify(pending);
     }
 
-    IReadOnlyList<ClassResult> Classify(List<(string File, float[] Chw, int C, int H, int W)> batch)
+    IReadOnlyList<IPredictionResult> Classify(List<(string File, float[] Chw, int C, int H, int W)> batch)
     {
         var (_, first, c, h, w) = batch[0];
         int size = first.Length;
@@ -43,6 +43,6 @@ public sealed class BatchClassifier(IImagePreprocessor preprocessor, Func<float[
         for (int i = 0; i < batch.Count; i++) batch[i].Chw.CopyTo(input, i * size);
         var probs = probabilities(input, [batch.Count, c, h, w]);
         int classes = probs.Length / batch.Count;
-        return [.. batch.Select((item, i) => topk.Apply(probs.AsSpan(i * classes, classes), item.File))];
+        return [.. batch.Select((item, i) => postProcess.Apply(probs.AsSpan(i * classes, classes), item.File))];
     }
 }

@@ -11,14 +11,19 @@ namespace Ppcls.Inference;
 public static class PythonRepr
 {
     /// <summary>The shortest text that reads back as <paramref name="value"/>, in Python's spelling (`1.0`, `7e-05`, `1e+16`).</summary>
-    public static string Float(double value)
+    public static string Float(double value) => Format(value, Math.Abs(value).ToString("R", CultureInfo.InvariantCulture));
+
+    /// <summary>numpy's repr of a float32 scalar: its shortest float32 round-trip digits in Python's layout (`0.93`, not `0.9300000071525574`).</summary>
+    public static string Float32(float value) => Format(value, Math.Abs(value).ToString("R", CultureInfo.InvariantCulture));
+
+    static string Format(double value, string shortest)
     {
         if (double.IsNaN(value)) return "nan";
         if (double.IsInfinity(value)) return value > 0 ? "inf" : "-inf";
         if (value == 0) return double.IsNegative(value) ? "-0.0" : "0.0";
         // The shortest round-trip digits (as Python's repr), then Python's layout: positional for
         // decimal exponents -4 .. 15, scientific outside.
-        var (digits, exponent) = ShortestDigits(Math.Abs(value));
+        var (digits, exponent) = ShortestDigits(shortest);
         string sign = value < 0 ? "-" : "";
         if (exponent is < -4 or >= 16)
         {
@@ -30,10 +35,9 @@ public static class PythonRepr
         return $"{sign}{digits[..(exponent + 1)]}.{digits[(exponent + 1)..]}";
     }
 
-    /// <summary>The significant digits of .NET's shortest round-trip form and the decimal exponent of the first.</summary>
-    static (string Digits, int Exponent) ShortestDigits(double value)
+    /// <summary>The significant digits of .NET's shortest round-trip form (of a positive value) and the decimal exponent of the first.</summary>
+    static (string Digits, int Exponent) ShortestDigits(string text)
     {
-        string text = value.ToString("R", CultureInfo.InvariantCulture);
         int exponent = 0;
         int e = text.IndexOf('E');
         if (e >= 0)
@@ -77,4 +81,7 @@ public static class PythonRepr
     public static string Ints(IEnumerable<int> values) => List(values, v => v.ToString(CultureInfo.InvariantCulture));
     public static string Floats(IEnumerable<double> values) => List(values, Float);
     public static string Strings(IEnumerable<string> values) => List(values, String);
+
+    /// <summary>A batch's results as PaddleClas's `infer` logs them: one Python list of dicts.</summary>
+    public static string Batch(IEnumerable<IPredictionResult> results) => List(results, r => r.ToPythonRepr());
 }

@@ -22,10 +22,10 @@ public sealed record PpclsConfig
     public AmpConfig? Amp { get; init; }
     public EmaConfig? Ema { get; init; }
 
-    /// <summary>Top-level sections PaddleClas has for tools Ppcls does not provide (quantisation, search, SSL...).</summary>
+    /// <summary>Top-level sections PaddleClas has for tools Ppcls does not provide (search, retrieval indexing...), which change nothing trained.</summary>
     static readonly string[] PaddleOnlySections =
     [
-        "Slim", "SSL", "UnLabelLoss", "MLDecoder", "IndexProcess", "base_config_file", "distill_config_file",
+        "MLDecoder", "IndexProcess", "base_config_file", "distill_config_file",
         "gpus", "search_times", "search_dict", "teacher", "final_replace",
     ];
 
@@ -33,9 +33,23 @@ public sealed record PpclsConfig
     public static PpclsConfig Load(string path, IEnumerable<string> overrides, Action<string> notice) =>
         FromTree(ConfigOverride.LoadTree(path, overrides, notice), path, notice);
 
+    /// <summary>Top-level sections that change what PaddleClas trains and that Ppcls does not implement: refused, never ignored.</summary>
+    static readonly Dictionary<string, string> UnsupportedSections = new()
+    {
+        ["SSL"] = "semi-supervised training (SSL) is not supported in Ppcls; remove the SSL section and train on the labelled list",
+        ["UnLabelLoss"] = "the loss on unlabelled images belongs to semi-supervised training, which Ppcls does not support; remove the UnLabelLoss section",
+        ["Slim"] = "PaddleSlim quantization-aware training (quant: pact) and pruning are not supported in Ppcls; remove the Slim section to train and export the float model",
+    };
+
     public static PpclsConfig FromTree(ConfigMap tree, string sourcePath, Action<string> notice)
     {
         var root = new ConfigSection(tree, "");
+        foreach (var (section, problem) in UnsupportedSections)
+            if (root.Raw(section) is { } node and not ConfigScalar { IsNull: true })
+                throw ConfigException.At(section, node.Location, problem);
+        if (root.Raw("Optimizer") is ConfigList optimizers)
+            throw ConfigException.At("Optimizer", optimizers.Location,
+                "the list form (one optimizer per parameter scope) is not supported in Ppcls; give one Optimizer mapping (name, momentum, lr, regularizer) for the whole model");
         var config = new PpclsConfig
         {
             SourcePath = sourcePath,

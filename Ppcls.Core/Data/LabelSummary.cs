@@ -11,14 +11,17 @@ public sealed record LabelSummary(string ListPath, int DistinctLabels, long MaxL
 
     public bool Unlabeled { get; init; }
 
+    /// <summary>Images per label (CELoss's class_weights: auto).</summary>
+    public IReadOnlyDictionary<long, long> ClassCounts { get; init; } = new Dictionary<long, long>();
+
     /// <summary>The config key that points at the list (`DataLoader.Train.dataset.cls_label_path`), set by the data set that read it.</summary>
     public string ListKey { get; init; } = "the list file";
 
     public static LabelSummary Of(string listPath, IEnumerable<long> labels)
     {
-        var distinct = labels.ToHashSet();
-        if (distinct.Count == 1 && distinct.Contains(NoLabel)) return new LabelSummary(listPath, 0, NoLabel) { Unlabeled = true };
-        return new LabelSummary(listPath, distinct.Count, distinct.Count == 0 ? -1 : distinct.Max());
+        var counts = labels.GroupBy(l => l).ToDictionary(g => g.Key, g => (long)g.Count());
+        if (counts.Count == 1 && counts.ContainsKey(NoLabel)) return new LabelSummary(listPath, 0, NoLabel) { Unlabeled = true };
+        return new LabelSummary(listPath, counts.Count, counts.Count == 0 ? -1 : counts.Keys.Max()) { ClassCounts = counts };
     }
 
     /// <summary>

@@ -6,7 +6,8 @@ namespace Ppcls.Core.Deploy;
 /// <summary>
 /// PaddleClas's deploy schema (`deploy/configs/inference_cls.yaml`, and the `inference.yml` that
 /// `ppcls export` writes beside the model): `Global` (images, model folder, batch size, CPU
-/// threads), `PreProcess.transform_ops` (the ops after decoding) and `PostProcess.Topk`. Keys for
+/// threads), `PreProcess.transform_ops` (the ops after decoding) and the post-process
+/// (`PostProcess.Topk`, `.ThreshOutput`, ... by <see cref="PostProcessFactory"/>). Keys for
 /// Paddle Inference engines (TensorRT, MKL-DNN, GPU memory, ...) are accepted with a notice.
 /// </summary>
 public sealed record DeployConfig(
@@ -17,7 +18,7 @@ public sealed record DeployConfig(
     int? CpuThreads,
     string? ModelName,
     IReadOnlyList<NamedEntry>? TransformOps,
-    TopkSettings? Topk)
+    IPostProcess? PostProcess)
 {
     static readonly string[] PaddleOnlyGlobalKeys =
     [
@@ -55,24 +56,33 @@ public sealed record DeployConfig(
                 ?? throw ConfigException.At(pre.KeyPath("transform_ops"), pre.Location, "required key is missing; add e.g. transform_ops: [{ResizeImage: {resize_short: 256}}, {CropImage: {size: 224}}, {NormalizeImage: {}}, {ToCHWImage: }]");
             pre.Finish(notice);
         }
-        TopkSettings? topk = null;
-        if (root.OptionalSection("PostProcess") is { } post)
-        {
-            post.OptionalString("main_indicator");
-            if (post.OptionalSection("Topk") is { } t) topk = ReadTopk(t, notice);
-            post.Finish(notice, PaddleOnlyPostProcess);
-        }
+        IPostProcess? postProcess = root.OptionalSection("PostProcess") is { } post ? ReadPostProcess(post, notice) : null;
         root.Finish(notice);
-        return new DeployConfig(source, inferImgs, modelDir, batchSize, threads, modelName, ops, topk);
+        return new DeployConfig(source, inferImgs, modelDir, batchSize, threads, modelName, ops, postProcess);
     }
 
-    /// <summary>Topk's keys as PaddleClas reads them: topk (default 1), class_id_map_file, delimiter (default a space), label_list.</summary>
-    public static TopkSettings ReadTopk(ConfigSection t, Action<string> notice)
+    /// <summary>
+    /// The one post-process of a `PostProcess` section: its entry named as in PaddleClas (`Topk: {topk: 5}`).
+    /// With several, `main_indicator` picks the one whose result is printed, as in PaddleClas's predictor.
+    /// </summary>
+    static IPostProcess? ReadPostProcess(ConfigSection post, Action<string> notice)
     {
-        int k = t.Int("topk", 1);
-        if (k < 1) throw ConfigException.At(t.KeyPath("topk"), t.Raw("topk")?.Location, $"must be at least 1, got {k}");
-        var settings = new TopkSettings(k, t.OptionalString("class_id_map_file"), t.String("delimiter", " "), t.OptionalStringList("label_list"), t.Path);
-        t.Finish(notice);
-        return settings;
+        string? main = post.OptionalString("main_indicator");
+        var names = post.Map.Keys.Where(k => PostProcessFactory.PostProcesses.TryGet(k, out _)).ToList();
+        if (names.Count > 1)
+            names = main is not null && names.Contains(main)
+                ? [main]
+                : throw ConfigException.At(post.KeyPath("main_indicator"), post.Raw("main_indicator")?.Location ?? post.Location,
+                    $"PostProcess holds {string.Join(", ", names)}; set main_indicator to the one to print, or keep one");
+        IPostProcess? built = names.Count == 1
+            ? PostProcessFactory.Read(names[0], post.OptionalSection(names[0]) ?? new ConfigSection(new ConfigMap(), post.KeyPath(names[0])), names[0], null, notice)
+            : null;
+        foreach (var other in post.UnreadKeys.Where(k => PostProcessFactory.PostProcesses.TryGet(k, out _)).ToList())
+        {
+            post.Raw(other);
+            notice($"{post.KeyPath(other)}: not the main_indicator; ignored");
+        }
+        post.Finish(PostProcessFactory.PostProcesses.Names.Append("main_indicator"), notice, PaddleOnlyPostProcess);
+        return built;
     }
 }

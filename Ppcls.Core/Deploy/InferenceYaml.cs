@@ -1,5 +1,6 @@
 using System.Globalization;
 using Ppcls.Core.Config;
+using Ppcls.Inference;
 
 namespace Ppcls.Core.Deploy;
 
@@ -7,15 +8,16 @@ namespace Ppcls.Core.Deploy;
 /// The `inference.yml` written beside an exported model, in the schema of PaddleClas's
 /// `dump_infer_config`, so the folder is self-contained: `Global.model_name`,
 /// `PreProcess.transform_ops` (the training config's `Infer.transforms` after decoding, with
-/// NormalizeImage's `scale` evaluated to a number) and `PostProcess.Topk` with the class names
-/// themselves (`label_list`) instead of a path to the map. An embedding model (RecModel) has no
-/// post-process: its output is the features.
+/// NormalizeImage's `scale` evaluated to a number) and the post-process under its name
+/// (`PostProcess.Topk`, `.ThreshOutput`, ...) with the class names themselves (`label_list`)
+/// instead of a path to the map. An embedding model (RecModel) has no post-process: its output
+/// is the features.
 /// </summary>
 public static class InferenceYaml
 {
     /// <param name="transforms">The `Infer.transforms` list as configured (not modified).</param>
-    /// <param name="topk">Topk's k; null for an embedding model (no PostProcess).</param>
-    public static ConfigMap Build(string modelName, ConfigList transforms, int? topk, IReadOnlyList<string>? labels)
+    /// <param name="postProcess">Null for an embedding model (no PostProcess).</param>
+    public static ConfigMap Build(string modelName, ConfigList transforms, IPostProcess? postProcess)
     {
         var ops = new ConfigList();
         foreach (var item in transforms.Items)
@@ -34,15 +36,10 @@ public static class InferenceYaml
             ["Global"] = new ConfigMap { ["model_name"] = new ConfigScalar(modelName) },
             ["PreProcess"] = new ConfigMap { ["transform_ops"] = ops },
         };
-        if (topk is not { } k) return root;
-        var topkMap = new ConfigMap { ["topk"] = Number(k) };
-        if (labels is not null)
-        {
-            var list = new ConfigList();
-            list.Items.AddRange(labels.Select(l => new ConfigScalar(l, quoted: true)));
-            topkMap["label_list"] = list;
-        }
-        root["PostProcess"] = new ConfigMap { ["Topk"] = topkMap };
+        if (postProcess is null) return root;
+        var settings = new ConfigMap();
+        foreach (var (key, value) in postProcess.DeployOptions) settings[key] = Node(value);
+        root["PostProcess"] = new ConfigMap { [postProcess.Name] = settings };
         return root;
     }
 
@@ -61,5 +58,18 @@ public static class InferenceYaml
             normalize["scale"] = new ConfigScalar(value.ToString("R", CultureInfo.InvariantCulture));
     }
 
-    static ConfigScalar Number(long value) => new(value.ToString(CultureInfo.InvariantCulture));
+    static ConfigNode Node(object value)
+    {
+        switch (value)
+        {
+            case int i: return new ConfigScalar(i.ToString(CultureInfo.InvariantCulture));
+            case double d: return new ConfigScalar(d.ToString("R", CultureInfo.InvariantCulture));
+            case string text: return new ConfigScalar(text, quoted: true);
+            case IEnumerable<string> texts:
+                var list = new ConfigList();
+                list.Items.AddRange(texts.Select(t => new ConfigScalar(t, quoted: true)));
+                return list;
+            default: throw new ArgumentException($"no YAML form for a {value.GetType().Name} post-process option", nameof(value));
+        }
+    }
 }

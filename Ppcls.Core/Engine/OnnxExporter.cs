@@ -10,14 +10,15 @@ public sealed record ExportCheckInput(string Name, float[] Images, long[] Shape)
 /// <summary>
 /// The export as PaddleClas does it, then checked: the trained model's probabilities are taken
 /// on the check inputs (random batches, real images), the model is brought into its inference
-/// form (<c>fuse</c>: rep branches merged, BN folded), written as ONNX with Softmax appended, and
+/// form (<c>fuse</c>: rep branches merged, BN folded), written as ONNX with Softmax (or the
+/// post-process's Sigmoid, <paramref name="activation"/>) appended, and
 /// the written file is run in ONNX Runtime on the same inputs. Every check must agree within
 /// <see cref="ExportCheck.Tolerance"/> on every probability. An embedding model
 /// (<paramref name="embedding"/>: a RecModel's <c>features</c>) is written without Softmax and
 /// checked on its feature values.
 /// </summary>
 public sealed class OnnxExporter(nn.Module<Tensor, Tensor> model, Func<nn.Module, int> fuse, string modelName, int channels, int height, int width,
-    bool embedding = false)
+    bool embedding = false, OutputActivation activation = OutputActivation.Softmax)
 {
     /// <summary>The width of the written model's output (classes, or the embedding's dimensions), once <see cref="Export"/> ran.</summary>
     public int OutputWidth { get; private set; }
@@ -41,18 +42,25 @@ public sealed class OnnxExporter(nn.Module<Tensor, Tensor> model, Func<nn.Module
         return new ExportCheckInput(name, data, [batch, channels, height, width]);
     }
 
-    /// <summary>Probabilities of the model as it is now (eval mode, no grad), [N, classes] flat.</summary>
-    public static float[] Probabilities(nn.Module<Tensor, Tensor> net, float[] images, long[] shape) => Outputs(net, images, shape, softmax: true);
+    /// <summary>Scores of the model as it is now (eval mode, no grad) after <paramref name="activation"/>, [N, classes] flat.</summary>
+    public static float[] Probabilities(nn.Module<Tensor, Tensor> net, float[] images, long[] shape, OutputActivation activation = OutputActivation.Softmax) =>
+        Outputs(net, images, shape, activation);
 
-    /// <summary>The model's output as it is now (eval mode, no grad), [N, D] flat; with <paramref name="softmax"/> its probabilities.</summary>
-    static float[] Outputs(nn.Module<Tensor, Tensor> net, float[] images, long[] shape, bool softmax)
+    /// <summary>The model's output as it is now (eval mode, no grad), [N, D] flat; with an <paramref name="activation"/>, after it.</summary>
+    static float[] Outputs(nn.Module<Tensor, Tensor> net, float[] images, long[] shape, OutputActivation? activation)
     {
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
         var first = net.parameters().First();
         var x = tensor(images, shape).to(first.dtype, first.device);
         var y = net.call(x);
-        return (softmax ? y.softmax(-1) : y).to(ScalarType.Float32).cpu().data<float>().ToArray();
+        var scores = activation switch
+        {
+            OutputActivation.Softmax => y.softmax(-1),
+            OutputActivation.Sigmoid => y.sigmoid(),
+            _ => y,
+        };
+        return scores.to(ScalarType.Float32).cpu().data<float>().ToArray();
     }
 
     /// <summary>
@@ -68,12 +76,12 @@ public sealed class OnnxExporter(nn.Module<Tensor, Tensor> model, Func<nn.Module
             if (input.Shape[1] != channels || input.Shape[2] != height || input.Shape[3] != width)
                 throw new OnnxExportException(
                     $"{input.Name}: images are {input.Shape[1]}x{input.Shape[2]}x{input.Shape[3]} after preprocessing, but Global.image_shape is [{channels}, {height}, {width}]; make the transforms' final crop match image_shape");
-        var references = inputs.Select(i => Outputs(model, i.Images, i.Shape, softmax: !embedding)).ToList();
+        var references = inputs.Select(i => Outputs(model, i.Images, i.Shape, embedding ? null : activation)).ToList();
         int fused = fuse(model);
         OutputWidth = embedding ? references[0].Length / (int)inputs[0].Shape[0] : classNum;
         var proto = embedding
             ? OnnxClassifierExport.BuildEmbedding(model, modelName, channels, height, width, OutputWidth, metadata)
-            : OnnxClassifierExport.Build(model, modelName, channels, height, width, classNum, metadata);
+            : OnnxClassifierExport.Build(model, modelName, channels, height, width, classNum, metadata, activation);
         OnnxClassifierExport.Save(proto, onnxPath);
 
         using var session = new OnnxClassifier(onnxPath);

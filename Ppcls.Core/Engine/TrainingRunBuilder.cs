@@ -53,7 +53,8 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
         bool retrieval = _global.EvalMode == EvalMode.Retrieval;
         var evalLoader = EvalLoader(loaders, retrieval, classNum, seed);
         if (trainLoader.LabelSummary?.FewClassesWarning(classNum) is { } fewClasses) PpclsLog.Warn(fewClasses);
-        var trainLoss = LossFactory.Build(config.Loss.Train, PpclsLog.Info)
+        var lossContext = new LossContext(classNum, trainLoader.LabelSummary?.ClassCounts, trainLoader.LabelSummary?.ListKey ?? "the training list", PpclsLog.Info);
+        var trainLoss = LossFactory.Build(config.Loss.Train, PpclsLog.Info, lossContext)
             ?? throw new PpclsUserException("Loss.Train: empty; add e.g. Loss: {Train: [{CELoss: {weight: 1.0}}]}");
         bool labelled = trainLoader.LabelSummary?.Unlabeled != true;
         if (!labelled && trainLoss.UsesLabels)
@@ -78,7 +79,7 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
         IEvaluator? evaluator = retrieval && _global.EvalDuringTrain
             ? Own(RetrievalEvaluator.Build(config, session.Data, evalMetrics, seed, session.Device, observer, world, PpclsLog.Info))
             : evalLoader is null ? null
-            : new Evaluator(evalLoader, LossFactory.Build(config.Loss.Eval, PpclsLog.Info), evalMetrics, session.Device, _global.PrintBatchStep, observer, world);
+            : new Evaluator(evalLoader, LossFactory.Build(config.Loss.Eval, PpclsLog.Info, lossContext), evalMetrics, session.Device, _global.PrintBatchStep, observer, world);
 
         var start = _global.Checkpoints is { } resumeFrom
             ? Resume(resumeFrom, optimizer, ema, schedule)

@@ -10,7 +10,7 @@ namespace Ppcls.Core.Loss;
 public static class LossFactory
 {
     /// <summary>Reads one entry's options (all but `weight`) and builds its term.</summary>
-    internal delegate ILossTerm Builder(ConfigSection options);
+    internal delegate ILossTerm Builder(ConfigSection options, LossContext context);
 
     /// <summary>The losses by their PaddleClas names.</summary>
     internal static NameTable<Builder> Losses { get; } = CreateTable();
@@ -18,18 +18,18 @@ public static class LossFactory
     static NameTable<Builder> CreateTable()
     {
         var t = new NameTable<Builder>("loss");
-        t.Register("CELoss", o => new ClassificationTerm(new CrossEntropyLoss(o.OptionalDouble("epsilon"), Reduction(o))));
-        t.Register("MixCELoss", o => new ClassificationTerm(new MixCrossEntropyLoss(o.OptionalDouble("epsilon"), Reduction(o))));
-        t.Register("DistillationCELoss", o => new DistillationCELoss(ModelPair.Read(o), o.OptionalDouble("epsilon"), Key(o)));
-        t.Register("DistillationGTCELoss", o => new DistillationGTCELoss(ModelPair.ReadNames(o), o.OptionalDouble("epsilon"), Key(o)));
-        t.Register("DistillationDMLLoss", o => new DistillationDMLLoss(ModelPair.Read(o), Activation(o, "softmax"), o.Bool("sum_across_class_dim", false), Key(o)));
-        t.Register("DistillationKLDivLoss", o => new DistillationKLDivLoss(ModelPair.Read(o), Positive(o, "temperature", 4), Key(o)));
-        t.Register("TripletLoss", o => new TripletLoss(o.Double("margin", 1.0)));
-        t.Register("TripletLossV2", o => new TripletLoss(o.Double("margin", 0.5), o.Bool("normalize_feature", true), o.String("feature_from", "features"), "TripletLossV2"));
-        t.Register("TripletAngularMarginLoss", o => new TripletAngularMarginLoss(new TripletAngularMarginOptions(
+        t.Register("CELoss", (o, c) => new ClassificationTerm(new CrossEntropyLoss(o.OptionalDouble("epsilon"), Reduction(o), ClassWeights.Read(o, c))));
+        t.Register("MixCELoss", (o, _) => new ClassificationTerm(new MixCrossEntropyLoss(o.OptionalDouble("epsilon"), Reduction(o))));
+        t.Register("DistillationCELoss", (o, _) => new DistillationCELoss(ModelPair.Read(o), o.OptionalDouble("epsilon"), Key(o)));
+        t.Register("DistillationGTCELoss", (o, _) => new DistillationGTCELoss(ModelPair.ReadNames(o), o.OptionalDouble("epsilon"), Key(o)));
+        t.Register("DistillationDMLLoss", (o, _) => new DistillationDMLLoss(ModelPair.Read(o), Activation(o, "softmax"), o.Bool("sum_across_class_dim", false), Key(o)));
+        t.Register("DistillationKLDivLoss", (o, _) => new DistillationKLDivLoss(ModelPair.Read(o), Positive(o, "temperature", 4), Key(o)));
+        t.Register("TripletLoss", (o, _) => new TripletLoss(o.Double("margin", 1.0)));
+        t.Register("TripletLossV2", (o, _) => new TripletLoss(o.Double("margin", 0.5), o.Bool("normalize_feature", true), o.String("feature_from", "features"), "TripletLossV2"));
+        t.Register("TripletAngularMarginLoss", (o, _) => new TripletAngularMarginLoss(new TripletAngularMarginOptions(
             o.Double("margin", 0.5), o.Bool("normalize_feature", true), Reduction(o), o.Bool("add_absolute", false),
             o.Double("absolute_loss_weight", 1.0), o.Double("ap_value", 0.9), o.Double("an_value", 0.5), o.String("feature_from", "features"))));
-        t.Register("DistillationDistanceLoss", o => new DistillationDistanceLoss(ModelPair.Read(o), o.Choice("mode", "l2", "l1", "l2", "smooth_l1"), Activation(o, null), Key(o)));
+        t.Register("DistillationDistanceLoss", (o, _) => new DistillationDistanceLoss(ModelPair.Read(o), o.Choice("mode", "l2", "l1", "l2", "smooth_l1"), Activation(o, null), Key(o)));
         return t;
     }
 
@@ -37,7 +37,8 @@ public static class LossFactory
     static readonly string[] PaddleOnlyKeys = ["name"];
 
     /// <summary>The combined loss, or null for an empty list (no Eval loss, say).</summary>
-    public static CombinedLoss? Build(IReadOnlyList<NamedEntry> entries, Action<string> notice)
+    /// <param name="context">The run around the loss (class count, training labels); none by default.</param>
+    public static CombinedLoss? Build(IReadOnlyList<NamedEntry> entries, Action<string> notice, LossContext? context = null)
     {
         if (entries.Count == 0) return null;
         var terms = new List<WeightedLoss>();
@@ -45,7 +46,7 @@ public static class LossFactory
         {
             var build = Losses.Get(entry.Name, entry.Options.Path, entry.Options.Location);
             double weight = entry.Options.RequiredDouble("weight", "1.0");
-            var loss = build(entry.Options);
+            var loss = build(entry.Options, context ?? LossContext.None);
             entry.Options.Finish(notice, PaddleOnlyKeys);
             terms.Add(new WeightedLoss(loss, weight));
         }

@@ -220,7 +220,7 @@ public sealed class OnnxGraph
             a => a.Float("epsilon", (float)epsilon));
 
     public string Relu(string x) => Node("Relu", [x]);
-    public string Sigmoid(string x) => Node("Sigmoid", [x]);
+    public string Sigmoid(string x, string? outputName = null) => Node("Sigmoid", [x], null, outputName);
     public string HardSwish(string x) => Node("HardSwish", [x]);
 
     /// <summary>max(0, min(1, alpha x + beta)).</summary>

@@ -24,6 +24,12 @@ public interface IDataset
 
     /// <summary>The labels' list file, distinct count and maximum (null where the data set has no list file).</summary>
     LabelSummary? LabelSummary => null;
+
+    /// <summary>
+    /// The sample key whose value, set by an op of `transform_ops` (<see cref="Ops.ILabellingOp"/>),
+    /// is the label instead of <see cref="Label"/> (CustomLabelDataset's `label_key`); null for a listed label.
+    /// </summary>
+    string? LabelKey => null;
 }
 
 /// <summary>`on_bad_image`: fail naming the file, or skip it and report the count at epoch end.</summary>

@@ -15,6 +15,9 @@ public sealed class ImageSample(byte[] encoded, string source) : IDisposable
     public Mat? Image { get; private set; }
     public bool ChannelFirst { get; set; }
 
+    /// <summary>Labels ops decided (<see cref="Ops.ILabellingOp"/>), by PaddleClas's sample key; CustomLabelDataset trains on one.</summary>
+    public Dictionary<string, long> OpLabels { get; } = [];
+
     public Mat RequireImage(string op) =>
         Image ?? throw new InvalidOperationException($"{op} needs a decoded image; put DecodeImage first in transform_ops");
 

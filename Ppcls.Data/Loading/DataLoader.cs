@@ -237,7 +237,7 @@ public sealed class DataLoader : IBatchSource
                 }
                 int length = c * h * w;
                 _pipeline.WriteChw(sample.Image!, pixels.Span.Slice(labels.Count * length, length), source);
-                labels.Add(_dataset.Label(index));
+                labels.Add(_dataset.LabelKey is { } key ? sample.OpLabels[key] : _dataset.Label(index));
             }
             catch (BadImageException e)
             {

@@ -31,7 +31,7 @@ public static class EvalCommand
             var evalConfig = c.DataLoader?.Eval ?? throw new PpclsUserException("DataLoader.Eval: missing; add the eval loader to the config");
             string file = setup.LoadTrainedWeights();
             using var loader = setup.DataLoaders().Build(evalConfig, c.Arch.ClassNum, c.Global.Seed, PpclsLog.Info);
-            var loss = LossFactory.Build(c.Loss.Eval, PpclsLog.Info);
+            var loss = LossFactory.Build(c.Loss.Eval, PpclsLog.Info, new LossContext(c.Arch.ClassNum, null, "the training list", PpclsLog.Info));
             var metrics = MetricFactory.Build(c.Metric.Eval, PpclsLog.Info, PpclsLog.Warn);
             var names = ClassNames.ForEval(c, PpclsLog.Warn);
             var confusion = new ConfusionMatrix(c.Arch.ClassNum);

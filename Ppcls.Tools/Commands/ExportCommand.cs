@@ -17,8 +17,8 @@ namespace Ppcls.Tools.Commands;
 /// <summary>
 /// `ppcls export -c CONFIG -o Global.pretrained_model=PATH -o Global.save_inference_dir=DIR`:
 /// PaddleClas's `tools/export_model.py` with ONNX as the format. Writes DIR/inference.onnx (the
-/// fused model with Softmax appended) and DIR/inference.yml (preprocessing and Topk with the
-/// class names), then runs the file in ONNX Runtime on random batches and up to 32 real images
+/// fused model with Softmax appended, or Sigmoid for a multi-label or attribute post-process) and
+/// DIR/inference.yml (preprocessing, and the post-process with the class names), then runs the file in ONNX Runtime on random batches and up to 32 real images
 /// and fails unless every probability is within 1e-4 of the TorchSharp model's. A RecModel is
 /// written with its `features` output (no Softmax, no Topk) and checked on the feature values.
 /// </summary>
@@ -46,13 +46,8 @@ public static class ExportCommand
             if (model != setup.Model && setup.Model is IDistillationModel distillation)
                 PpclsLog.Info($"Arch.infer_model_name: exporting {distillation.InferModel.Name} of the {c.Arch.Name}");
             var embedding = model as IEmbeddingModel;
-            TopkPostProcess? topk = null;
-            if (embedding is null)
-            {
-                var topkSettings = InferCommand.ReadTopk(infer);
-                topk = topkSettings.Build();
-                topk.CheckClassCount(c.Arch.ClassNum, $"Infer.PostProcess.class_id_map_file ({topkSettings.ClassIdMapFile})", $"Arch.class_num is {c.Arch.ClassNum}; use the label map of the training data");
-            }
+            IPostProcess? postProcess = null;
+            if (embedding is null) postProcess = InferCommand.ReadPostProcess(infer, c.Arch.ClassNum);
             else PpclsLog.Info($"{c.Arch.Name}: exporting the features output (the embedding) without Softmax or Topk, as PaddleClas's infer_output_key: features");
 
             string dir = c.Global.SaveInferenceDir;
@@ -62,11 +57,12 @@ public static class ExportCommand
 
             // inference.yml first: the real-image check preprocesses through what it says, as predict will.
             var transforms = (ConfigList)((ConfigMap)c.Tree["Infer"]!)["transforms"]!;
-            AtomicFile.WriteAllText(yamlPath, ConfigYamlWriter.Write(InferenceYaml.Build(c.Arch.Name, transforms, topk?.Topk, topk?.Labels)));
+            AtomicFile.WriteAllText(yamlPath, ConfigYamlWriter.Write(InferenceYaml.Build(c.Arch.Name, transforms, postProcess)));
             var deploy = DeployConfig.Read(YamlConfigReader.ReadFile(yamlPath), yamlPath, _ => { });
             var preprocessor = DeployOps.Build(deploy.TransformOps ?? [], $"{yamlPath}: PreProcess.transform_ops", PpclsLog.Info);
 
-            var exporter = new OnnxExporter(embedding?.Embedding() ?? model, ModelFusion.Fuse, c.Arch.Name, channels, height, width, embedding is not null);
+            var activation = postProcess?.Activation ?? OutputActivation.Softmax;
+            var exporter = new OnnxExporter(embedding?.Embedding() ?? model, ModelFusion.Fuse, c.Arch.Name, channels, height, width, embedding is not null, activation);
             var inputs = exporter.RandomInputs().ToList();
             if (RealImages(setup, infer.InferImgs, preprocessor) is { } real) inputs.Add(real);
             else PpclsLog.Warn("no real images to check the export on (DataLoader.Eval list or Infer.infer_imgs); checked on random inputs only");
@@ -74,7 +70,9 @@ public static class ExportCommand
             var metadata = new Dictionary<string, string> { ["model_name"] = c.Arch.Name };
             if (embedding is null) metadata["class_num"] = c.Arch.ClassNum.ToString();
             var (fused, checks) = exporter.Export(onnxPath, c.Arch.ClassNum, inputs, metadata);
-            string output = embedding is null ? $"softmax output over {c.Arch.ClassNum} classes" : $"features output [-1, {exporter.OutputWidth}]";
+            string output = embedding is null
+                ? $"{(activation == OutputActivation.Sigmoid ? "sigmoid" : "softmax")} output over {c.Arch.ClassNum} classes for {postProcess!.Name}"
+                : $"features output [-1, {exporter.OutputWidth}]";
             PpclsLog.Info($"fused {fused} block(s) into the inference form; wrote {onnxPath} (opset {OnnxGraph.Opset}, input x [-1, {channels}, {height}, {width}], {output})");
             foreach (var check in checks) PpclsLog.Info(check.ToString());
             var worst = checks.FirstOrDefault(k => !k.Passed) ?? checks.MaxBy(k => k.MaxAbsDifference)!;

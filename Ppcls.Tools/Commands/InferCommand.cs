@@ -14,7 +14,8 @@ namespace Ppcls.Tools.Commands;
 /// <summary>
 /// `ppcls infer -c CONFIG -o Global.pretrained_model=PATH`: PaddleClas's `tools/infer.py`. The
 /// images of `Infer.infer_imgs` go through `Infer.transforms` in batches of `Infer.batch_size`;
-/// each batch's Topk results are logged as one Python list, as PaddleClas logs them.
+/// each batch's post-processed results (Topk, ThreshOutput, MultiLabelThreshOutput, the attribute
+/// post-processes) are logged as one Python list, as PaddleClas logs them.
 /// </summary>
 public static class InferCommand
 {
@@ -31,20 +32,18 @@ public static class InferCommand
             var c = setup.Config;
             var infer = RequireInfer(c.Infer);
             setup.LoadTrainedWeights();
-            var topkSettings = ReadTopk(infer);
-            var topk = topkSettings.Build();
-            topk.CheckClassCount(c.Arch.ClassNum, $"Infer.PostProcess.class_id_map_file ({topkSettings.ClassIdMapFile})", $"Arch.class_num is {c.Arch.ClassNum}; use the label map of the training data");
+            var postProcess = ReadPostProcess(infer, c.Arch.ClassNum);
             var images = ImageList.Collect(infer.InferImgs ?? throw new PpclsUserException("Infer.infer_imgs: not set; pass -o Infer.infer_imgs=IMAGE_OR_FOLDER"), "Infer.infer_imgs");
             var preprocessor = ImagePreprocessor.FromTransforms(infer.Transforms, "Infer.transforms", PpclsLog.Info);
             if (infer.SaveDir is not null) PpclsLog.Info("Infer.save_dir: results are logged, not saved to a file, in Ppcls");
             var model = InferenceModel.Of(setup.Model);
             model.eval();
 
-            var classifier = new BatchClassifier(preprocessor, (batch, shape) => OnnxExporter.Probabilities(model, batch, shape), topk, infer.BatchSize);
+            var classifier = new BatchClassifier(preprocessor, (batch, shape) => OnnxExporter.Probabilities(model, batch, shape, postProcess.Activation), postProcess, infer.BatchSize);
             int done = 0, skipped = 0;
             foreach (var batch in classifier.Run(images, message => { skipped++; PpclsLog.Warn($"{message}; skipped"); }))
             {
-                PpclsLog.Info(ClassResult.BatchRepr(batch));
+                PpclsLog.Info(PythonRepr.Batch(batch));
                 done += batch.Count;
             }
             PpclsLog.Info($"infer done: {done} image(s) classified{(skipped > 0 ? $", {skipped} unreadable image(s) skipped" : "")}");
@@ -59,12 +58,16 @@ public static class InferCommand
             ? infer
             : throw new PpclsUserException("Infer: missing or without transforms; add an Infer section (infer_imgs, batch_size, transforms, PostProcess) as in configs/quick_start/PPLCNet_x0_25_demo.yaml");
 
-    /// <summary>`Infer.PostProcess`: PaddleClas's Topk (topk, class_id_map_file, delimiter); no section means top-1 without names.</summary>
-    public static TopkSettings ReadTopk(InferConfig infer)
+    /// <summary>
+    /// `Infer.PostProcess` by its `name` (<see cref="PostProcessFactory"/>), checked against the
+    /// model's <paramref name="classNum"/>; no section means top-1 without names.
+    /// </summary>
+    public static IPostProcess ReadPostProcess(InferConfig infer, int classNum)
     {
-        if (infer.PostProcess is null) return new TopkSettings(1, null, " ", null, "Infer.PostProcess");
-        if (infer.PostProcessName != "Topk")
-            throw new PpclsUserException($"Infer.PostProcess.name: '{infer.PostProcessName}' is not available in Ppcls; use Topk");
-        return DeployConfig.ReadTopk(infer.PostProcess, PpclsLog.Info);
+        var postProcess = infer.PostProcess is { } section
+            ? PostProcessFactory.Read(infer.PostProcessName!, section, section.KeyPath("name"), section.Map["name"]?.Location, PpclsLog.Info)
+            : new TopkPostProcess(1, null);
+        postProcess.CheckClassCount(classNum, $"Arch.class_num is {classNum}; use the label map of the training data");
+        return postProcess;
     }
 }

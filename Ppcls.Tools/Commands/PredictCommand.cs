@@ -12,7 +12,7 @@ namespace Ppcls.Tools.Commands;
 /// <summary>
 /// `ppcls predict -c configs/inference_cls.yaml -o Global.inference_model_dir=DIR -o Global.infer_imgs=PATH`:
 /// PaddleClas's deploy predictor (`deploy/python/predict_cls.py`) on ONNX Runtime. Needs only the
-/// exported folder: inference.onnx and inference.yml (preprocessing, Topk, class names); the
+/// exported folder: inference.onnx and inference.yml (preprocessing, the post-process, class names); the
 /// config's own PreProcess / PostProcess, where present, replace the folder's.
 /// </summary>
 public static class PredictCommand
@@ -44,8 +44,8 @@ public static class PredictCommand
 
             var (ops, opsSource) = deploy.TransformOps is { } own ? (own, "PreProcess.transform_ops") : (exported.TransformOps, $"{yamlPath}: PreProcess.transform_ops");
             if (ops is null) throw new PpclsUserException($"{yamlPath}: PreProcess.transform_ops is missing; export again or add PreProcess to the config");
-            var topkSettings = deploy.Topk ?? exported.Topk ?? new TopkSettings(1, null, " ", null, "PostProcess.Topk");
-            var topk = topkSettings.Build();
+            var postProcess = deploy.PostProcess ?? exported.PostProcess ?? new TopkPostProcess(1, null);
+            string postSource = deploy.PostProcess is not null ? $"PostProcess.{postProcess.Name}" : $"{yamlPath}: PostProcess.{postProcess.Name}";
             var images = ImageList.Collect(deploy.InferImgs ?? throw new PpclsUserException("Global.infer_imgs: not set; pass -o Global.infer_imgs=IMAGE_OR_FOLDER"), "Global.infer_imgs");
             var preprocessor = DeployOps.Build(ops, opsSource, Notice);
 
@@ -53,9 +53,10 @@ public static class PredictCommand
             if (model.OutputName == OnnxClassifierExport.FeaturesOutputName)
                 throw new PpclsUserException($"{onnxPath} outputs embeddings (features) of a recognition model, not class probabilities; " +
                     "predict classifies images, so export a classifier, or compare the features with your own gallery");
+            CheckActivation(model, postProcess, onnxPath, postSource);
             if (model.Classes > 0)
-                topk.CheckClassCount(model.Classes, deploy.Topk is not null ? "PostProcess.Topk" : $"{yamlPath}: PostProcess.Topk", "use the label list of the exported model's training data");
-            var classifier = new BatchClassifier(preprocessor, (batch, shape) => Run(model, onnxPath, opsSource, batch, shape), topk, deploy.BatchSize);
+                postProcess.CheckClassCount(model.Classes, $"use the label list of the exported model's training data ({postSource})");
+            var classifier = new BatchClassifier(preprocessor, (batch, shape) => Run(model, onnxPath, opsSource, batch, shape), postProcess, deploy.BatchSize);
             int done = 0;
             foreach (var batch in classifier.Run(images, message => error.WriteLine($"warning: {message}; skipped")))
             {
@@ -66,6 +67,25 @@ public static class PredictCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>
+    /// A model exported by Ppcls ends in the activation its post-process reads (output `softmax` or
+    /// `sigmoid`); thresholds meant for sigmoid scores on softmax probabilities (or the reverse)
+    /// would give quietly wrong results, so a mismatch is refused.
+    /// </summary>
+    static void CheckActivation(OnnxClassifier model, IPostProcess postProcess, string onnxPath, string postSource)
+    {
+        OutputActivation? exported = model.OutputName switch
+        {
+            OnnxClassifierExport.OutputName => OutputActivation.Softmax,
+            OnnxClassifierExport.SigmoidOutputName => OutputActivation.Sigmoid,
+            _ => null,
+        };
+        if (exported is { } a && a != postProcess.Activation)
+            throw new PpclsUserException(
+                $"{postSource}: {postProcess.Name} reads {postProcess.Activation.ToString().ToLowerInvariant()} scores but {onnxPath} outputs {a.ToString().ToLowerInvariant()} scores; " +
+                "use the post-process the model was exported with (its inference.yml), or export again with this one in Infer.PostProcess");
     }
 
     /// <summary>One batch through ONNX Runtime, after checking the images have the size the model was exported for.</summary>

@@ -26,6 +26,11 @@ public sealed class RegistryNamesTests
         ["TimmAutoAugment"] = "{}",
         ["RandAugment"] = "{}",
         ["AutoAugment"] = "{}",
+        ["BlurImage"] = "{}",
+        ["RandomRot90"] = "{}",
+        ["Padv2"] = "{size: [16, 12]}",
+        ["RandomCropImage"] = "{size: 4}",
+        ["Cutout"] = "{length: 4, fill_value: none}",
     };
 
     static readonly Dictionary<string, string> BatchOptions = new()
@@ -72,6 +77,7 @@ public sealed class RegistryNamesTests
             ["ImageNetDataset"] = listYaml,
             [DataCatalog.MultiScaleDatasetName] = listYaml,
             ["ClassFolderDataset"] = $"{{image_root: '{folders}'}}",
+            ["CustomLabelDataset"] = $"{{image_root: '{listed}', sample_list_path: '{Path.Combine(listed, "list.txt")}', label_key: blur_image, delimiter: ' '}}",
         };
 
         Assert.That(Registry.Datasets.Names, Is.EquivalentTo(options.Keys));

@@ -63,7 +63,7 @@ public sealed class DeployOnlyClassifierTests
         Assert.That(batches.Select(b => b.Count), Is.EqualTo(new[] { 2, 1 }), "a, b | c (broken.png skipped between b and c)");
         Assert.That(batches.SelectMany(b => b).Select(r => r.FileName), Is.EqualTo(files));
         Assert.That(skipped.Single(), Does.StartWith($"cannot decode image {Path.Combine(_dir, "images", "broken.png")}"));
-        foreach (var (file, result) in files.Zip(batches.SelectMany(b => b)))
+        foreach (var (file, result) in files.Zip(batches.SelectMany(b => b).Cast<ClassResult>()))
         {
             var (chw, c, h, w) = preprocess.Load(file);
             var alone = topk.Apply(model.Run(chw, [1, c, h, w]), file);
@@ -71,6 +71,6 @@ public sealed class DeployOnlyClassifierTests
             Assert.That(result.Scores, Is.EqualTo(alone.Scores).Within(1e-5), file);
             Assert.That(result.LabelNames, Is.EqualTo(result.ClassIds.Select(i => "xyz"[i].ToString())), file);
         }
-        Assert.That(batches.SelectMany(b => b).Select(r => r.ClassIds.Count), Is.All.EqualTo(2));
+        Assert.That(batches.SelectMany(b => b).Cast<ClassResult>().Select(r => r.ClassIds.Count), Is.All.EqualTo(2));
     }
 }

@@ -49,7 +49,7 @@ public sealed class PostProcessTests
             var labels = TopkPostProcess.ReadLabelMap(path, "Infer.PostProcess.class_id_map_file");
             Assert.That(labels, Is.EqualTo(new[] { "tench", "great white shark" }));
 
-            var e = Assert.Throws<UserInputException>(() => new TopkPostProcess(1, labels).CheckClassCount(5, path, "use the training data's map"));
+            var e = Assert.Throws<UserInputException>(() => new TopkPostProcess(1, labels, path).CheckClassCount(5, "use the training data's map"));
             Assert.That(e!.Message, Is.EqualTo($"{path}: names 2 classes but the model predicts 5; use the training data's map"));
 
             File.WriteAllText(path, "0 tench\nx goldfish\n");

@@ -37,7 +37,7 @@ public sealed record GlobalConfig
     public static readonly string[] PaddleOnlyKeys =
     [
         "use_visualdl", "to_static", "use_dali", "distributed", "print_mem_info", "export_for_fd",
-        "train_mode", "iter_per_epoch", "warmup_iter", "image_channel", "sim_block_size", "infer_imgs", "class_num",
+        "iter_per_epoch", "warmup_iter", "image_channel", "sim_block_size", "infer_imgs", "class_num",
     ];
 
     public static GlobalConfig Read(ConfigSection s, Action<string> notice)
@@ -78,6 +78,9 @@ public sealed record GlobalConfig
         if (s.Bool("use_multilabel", false))
             throw ConfigException.At(s.KeyPath("use_multilabel"), s.Raw("use_multilabel")?.Location,
                 "multi-label training is not supported yet; remove the key or set it to False");
+        if (s.OptionalString("train_mode") is { } trainMode)
+            throw ConfigException.At(s.KeyPath("train_mode"), s.Raw("train_mode")?.Location,
+                $"'{trainMode}' training (PaddleClas's train_epoch_{trainMode}) is not supported in Ppcls, which trains supervised epochs only; remove the key");
         s.Finish(notice, PaddleOnlyKeys);
         return config;
     }

@@ -1,6 +1,6 @@
 namespace Ppcls.Core.Config.Sections;
 
-/// <summary>`Infer`: images to predict, their transforms, and the post-process (`Topk`, read by its registry).</summary>
+/// <summary>`Infer`: images to predict, their transforms, and the post-process (`Topk`, `ThreshOutput`, ..., read by <c>PostProcessFactory</c>).</summary>
 public sealed record InferConfig(
     string? InferImgs,
     int BatchSize,

@@ -225,4 +225,38 @@ public sealed class PpclsConfigTests
         Assert.That(config.Arch.PretrainedPath, Is.EqualTo("weights/best"));
         Assert.That(config.Arch.Options.Map.Keys, Is.EquivalentTo(new[] { "class_num", "scale" }));
     }
+    [Test]
+    public void A_train_mode_other_than_plain_supervised_training_is_refused_naming_the_key()
+    {
+        var e = LoadFails(ConfigTestFiles.Minimal.Replace("  epochs: 3\n", "  epochs: 3\n  train_mode: fixmatch\n"));
+
+        Assert.That(e.Message, Does.StartWith("Global.train_mode ("));
+        Assert.That(e.Message, Does.EndWith("'fixmatch' training (PaddleClas's train_epoch_fixmatch) is not supported in Ppcls, which trains supervised epochs only; remove the key"));
+        Assert.That(Load(ConfigTestFiles.Minimal, "Global.train_mode=null").Global.Epochs, Is.EqualTo(3));
+    }
+
+    [TestCase("SSL:\n  tempture: 1\n", "SSL", "semi-supervised training (SSL) is not supported")]
+    [TestCase("UnLabelLoss:\n  Train:\n    - CELoss:\n        weight: 1.0\n", "UnLabelLoss", "remove the UnLabelLoss section")]
+    [TestCase("Slim:\n  quant:\n    name: pact\n", "Slim", "quantization-aware training (quant: pact) and pruning are not supported in Ppcls; remove the Slim section")]
+    public void Sections_that_change_what_is_trained_are_refused_not_ignored(string section, string key, string message)
+    {
+        var e = LoadFails(ConfigTestFiles.Minimal + "\n" + section);
+
+        Assert.That(e.Message, Does.StartWith($"{key} ("));
+        Assert.That(e.Message, Does.Contain(message));
+        Assert.That(e.Message, Does.Not.Contain("\n"));
+    }
+
+    [Test]
+    public void The_multi_optimizer_list_form_is_refused_with_one_line()
+    {
+        string yaml = ConfigTestFiles.Minimal[..ConfigTestFiles.Minimal.IndexOf("Optimizer:", StringComparison.Ordinal)]
+            + "Optimizer:\n  - Momentum:\n      scope: RecModel\n      lr: {name: Cosine, learning_rate: 0.1}\n"
+            + ConfigTestFiles.Minimal[ConfigTestFiles.Minimal.IndexOf("DataLoader:", StringComparison.Ordinal)..];
+
+        var e = LoadFails(yaml);
+
+        Assert.That(e.Message, Does.StartWith("Optimizer ("));
+        Assert.That(e.Message, Does.EndWith("the list form (one optimizer per parameter scope) is not supported in Ppcls; give one Optimizer mapping (name, momentum, lr, regularizer) for the whole model"));
+    }
 }

@@ -7,11 +7,12 @@ public sealed class LabelSummaryTests
     const string Key = "DataLoader.Train.dataset.cls_label_path";
 
     [Test]
-    public void Counts_distinct_labels_and_the_largest()
+    public void Counts_distinct_labels_the_largest_and_the_images_per_label()
     {
-        var summary = LabelSummary.Of("train_list.txt", [3, 0, 3, 7, 0]);
+        var summary = LabelSummary.Of("train_list.txt", [3, 0, 3, 7, 0, 3]);
 
-        Assert.That(summary, Is.EqualTo(new LabelSummary("train_list.txt", 3, 7)));
+        Assert.That((summary.ListPath, summary.DistinctLabels, summary.MaxLabel, summary.Unlabeled), Is.EqualTo(("train_list.txt", 3, 7L, false)));
+        Assert.That(summary.ClassCounts, Is.EquivalentTo(new Dictionary<long, long> { [0] = 2, [3] = 3, [7] = 1 }));
     }
 
     [Test]

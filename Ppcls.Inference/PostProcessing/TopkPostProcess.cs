@@ -8,39 +8,41 @@ namespace Ppcls.Inference;
 /// the class count), highest first, scores rounded to 5 decimals as numpy's `around`, and their
 /// names from the label map (`id name` lines, split at the first <c>delimiter</c>).
 /// </summary>
-public sealed class TopkPostProcess
+public sealed class TopkPostProcess : IPostProcess
 {
-    public TopkPostProcess(int topk, IReadOnlyList<string>? labels)
+    /// <param name="labelSource">Names the label map in messages (its key and file).</param>
+    public TopkPostProcess(int topk, IReadOnlyList<string>? labels, string labelSource = "the label map")
     {
         if (topk < 1) throw new UserInputException($"Topk: topk must be at least 1, got {topk}");
         Topk = topk;
         Labels = labels;
+        LabelSource = labelSource;
     }
+
+    public string Name => "Topk";
+    public OutputActivation Activation => OutputActivation.Softmax;
 
     public int Topk { get; }
 
     /// <summary>Class names by id; null without a label map.</summary>
     public IReadOnlyList<string>? Labels { get; }
 
-    /// <summary>Checks that every class the model can predict has a name; <paramref name="source"/> names the map in the message.</summary>
-    public void CheckClassCount(int classes, string source, string fix)
-    {
-        if (Labels is not null && Labels.Count < classes)
-            throw new UserInputException(
-                $"{source}: names {Labels.Count} classes but the model predicts {classes}; {fix}");
-    }
+    public string LabelSource { get; }
+
+    /// <summary>Checks that every class the model can predict has a name.</summary>
+    public void CheckClassCount(int classes, string fix) => ClassScores.CheckLabels(Labels, LabelSource, classes, fix);
+
+    public IReadOnlyList<KeyValuePair<string, object>> DeployOptions =>
+        Labels is null ? [new("topk", Topk)] : [new("topk", Topk), new("label_list", Labels)];
+
+    IPredictionResult IPostProcess.Apply(ReadOnlySpan<float> scores, string fileName) => Apply(scores, fileName);
 
     /// <summary>The top-k of one image's probabilities.</summary>
     public ClassResult Apply(ReadOnlySpan<float> probabilities, string fileName)
     {
-        int k = Math.Min(Topk, probabilities.Length);
-        var order = new int[probabilities.Length];
-        for (int i = 0; i < order.Length; i++) order[i] = i;
         var probs = probabilities.ToArray();
-        // Descending; ties take the higher index first, as numpy's argsort()[-k:][::-1] does.
-        Array.Sort(order, (a, b) => probs[b] != probs[a] ? probs[b].CompareTo(probs[a]) : b.CompareTo(a));
-        var ids = order.Take(k).ToArray();
-        var scores = ids.Select(i => Math.Round(probs[i] * 1e5, MidpointRounding.ToEven) / 1e5).ToArray();
+        var ids = ClassScores.Descending(probs).Take(Math.Min(Topk, probs.Length)).ToArray();
+        var scores = ids.Select(i => ClassScores.Round5(probs[i])).ToArray();
         var names = Labels is null ? [] : ids.Select(i => i < Labels.Count ? Labels[i] : "").ToArray();
         return new ClassResult(ids, scores, fileName, names);
     }
