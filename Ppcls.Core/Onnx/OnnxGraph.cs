@@ -247,6 +247,15 @@ public sealed class OnnxGraph
     public string MaxPool(string x, long kernel, long stride, long[] pads) =>
         Node("MaxPool", [x], a => a.Ints("kernel_shape", [kernel, kernel]).Ints("strides", [stride, stride]).Ints("pads", pads));
 
+    /// <summary>
+    /// Average pooling over square windows with symmetric <paramref name="pad"/>; with
+    /// <paramref name="countIncludePad"/> false the divisor counts only input pixels (Paddle's
+    /// `exclusive=True`), and <paramref name="ceilMode"/> keeps a last, partial window.
+    /// </summary>
+    public string AveragePool(string x, long kernel, long stride, long pad, bool ceilMode, bool countIncludePad) =>
+        Node("AveragePool", [x], a => a.Ints("kernel_shape", [kernel, kernel]).Ints("strides", [stride, stride]).Ints("pads", [pad, pad, pad, pad])
+            .Int("ceil_mode", ceilMode ? 1 : 0).Int("count_include_pad", countIncludePad ? 1 : 0));
+
     /// <summary>Pads the spatial axes of an NCHW value by [top, left, bottom, right] in <paramref name="mode"/> (constant, edge, reflect).</summary>
     public string Pad(string x, long[] pads, string mode)
     {
