@@ -82,7 +82,7 @@ public sealed class Res2NetBottleneckBlock : ScopedBlock, IOnnxExportable
         var outputs = new List<string>();
         for (int s = 0; s < _branches.Count; s++)
             outputs.Add(graph.Module(_branches[s], _branchNames[s], s == 0 || _stride == 2 ? groups[s] : graph.Add(groups[s], outputs[^1])));
-        outputs.Add(_stride == 1 ? groups[^1] : graph.AveragePool(groups[^1], 3, _stride, 1, ceilMode: false, countIncludePad: false));
+        outputs.Add(_stride == 1 ? groups[^1] : graph.AveragePool(groups[^1], 3, _stride, 1, countIncludePad: false));
         y = graph.Module(conv2, "conv2", graph.Concat(outputs));
         return graph.Relu(graph.Add(y, @short is null ? input : graph.Module(@short, "short", input)));
     }

@@ -21,10 +21,10 @@ public sealed class ResNetBasicBlock : ScopedBlock, IOnnxExportable
     readonly VdConvBN conv1;
     readonly VdConvBN? @short;
 
-    public ResNetBasicBlock(long inChannels, long filters, long stride, bool projection, bool poolShortcut) : base(nameof(ResNetBasicBlock))
+    public ResNetBasicBlock(long inChannels, long filters, Stride2d stride, bool projection, bool poolShortcut) : base(nameof(ResNetBasicBlock))
     {
         conv0 = new VdConvBN(inChannels, filters, 3, stride, relu: true);
-        conv1 = new VdConvBN(filters, filters, 3);
+        conv1 = new VdConvBN(filters, filters, 3, 1);
         if (projection) @short = new VdConvBN(inChannels, filters, 1, stride, poolFirst: poolShortcut);
         RegisterComponents();
     }
@@ -50,11 +50,11 @@ public sealed class ResNetBottleneckBlock : ScopedBlock, IOnnxExportable
     readonly VdConvBN conv2;
     readonly VdConvBN? @short;
 
-    public ResNetBottleneckBlock(long inChannels, long filters, long stride, bool projection, bool poolShortcut) : base(nameof(ResNetBottleneckBlock))
+    public ResNetBottleneckBlock(long inChannels, long filters, Stride2d stride, bool projection, bool poolShortcut) : base(nameof(ResNetBottleneckBlock))
     {
-        conv0 = new VdConvBN(inChannels, filters, 1, relu: true);
+        conv0 = new VdConvBN(inChannels, filters, 1, 1, relu: true);
         conv1 = new VdConvBN(filters, filters, 3, stride, relu: true);
-        conv2 = new VdConvBN(filters, filters * 4, 1);
+        conv2 = new VdConvBN(filters, filters * 4, 1, 1);
         if (projection) @short = new VdConvBN(inChannels, filters * 4, 1, stride, poolFirst: poolShortcut);
         RegisterComponents();
     }
@@ -86,19 +86,23 @@ public sealed class ResNetVd : ClassifierNetwork, ILearningRateMultipliers
     readonly Sequential stem;
     readonly Sequential blocks;
     Linear fc;
+    readonly Stride2d _maxPoolStride;
     readonly Dictionary<string, double> _lrMultipliers = [];
 
     public ResNetVd(Variant variant, ResNetVdOptions options) : base(nameof(ResNetVd))
     {
         var lrMults = options.LrMultList ?? [1.0, 1.0, 1.0, 1.0, 1.0];
+        var strides = options.StrideList ?? [2, 2, 2, 2, 2];
         if (lrMults.Count != 5) throw new ArgumentException($"lr_mult_list needs 5 entries, got {lrMults.Count}", nameof(options));
+        if (strides.Count != 5) throw new ArgumentException($"stride_list needs 5 entries, got {strides.Count}", nameof(options));
+        _maxPoolStride = strides[1];
         Definition = variant;
 
         long channels = options.InputChannels;
         var stemLayers = new List<nn.Module<Tensor, Tensor>>();
         for (int i = 0; i < StemWidths.Count; i++)
         {
-            stemLayers.Add(new VdConvBN(channels, StemWidths[i], 3, i == 0 ? 2 : 1, relu: options.StemRelu));
+            stemLayers.Add(new VdConvBN(channels, StemWidths[i], 3, i == 0 ? strides[0] : 1, relu: options.StemRelu));
             channels = StemWidths[i];
         }
         stem = nn.Sequential(stemLayers.ToArray());
@@ -108,7 +112,7 @@ public sealed class ResNetVd : ClassifierNetwork, ILearningRateMultipliers
         for (int s = 0; s < variant.Depths.Count; s++)
             for (int b = 0; b < variant.Depths[s]; b++)
             {
-                long stride = b == 0 && s > 0 ? 2 : 1;
+                Stride2d stride = b == 0 && s > 0 ? strides[s + 1] : 1;
                 bool first = b == 0;
                 bool pool = first && s > 0;
                 blockList.Add(variant.Bottleneck
@@ -136,7 +140,8 @@ public sealed class ResNetVd : ClassifierNetwork, ILearningRateMultipliers
     /// <summary>lr_mult_list: the stem at entry 0, the four stages at entries 1 .. 4; fc at the base rate.</summary>
     public IReadOnlyDictionary<string, double> LearningRateMultipliers() => _lrMultipliers;
 
-    public override Tensor ForwardFeatures(Tensor x) => blocks.call(nn.functional.max_pool2d(stem.call(x), 3, 2, 1));
+    public override Tensor ForwardFeatures(Tensor x) =>
+        blocks.call(nn.functional.max_pool2d(stem.call(x), [3, 3], [_maxPoolStride.Height, _maxPoolStride.Width], [1, 1]));
 
     public override Tensor ForwardHead(Tensor features, bool preLogits = false)
     {
@@ -147,7 +152,7 @@ public sealed class ResNetVd : ClassifierNetwork, ILearningRateMultipliers
     public override string FeaturesToOnnx(OnnxGraph graph, string input)
     {
         var y = graph.Module(stem, "stem", input);
-        y = graph.Child("max_pool", () => graph.MaxPool(y, kernel: 3, stride: 2, pads: [1, 1, 1, 1]));
+        y = graph.Child("max_pool", () => graph.MaxPool(y, 3, _maxPoolStride.Height, _maxPoolStride.Width, [1, 1, 1, 1]));
         return graph.Module(blocks, "blocks", y);
     }
 
@@ -180,7 +185,7 @@ public sealed class ResNetVd : ClassifierNetwork, ILearningRateMultipliers
 
     /// <summary>
     /// The constructor options PaddleClas's configs pass, validated with the key in every message. What
-    /// would build another network (stride_list, layer_type DiverseBranchBlock, use_first_short_conv: False)
+    /// would build another network (layer_type DiverseBranchBlock, use_first_short_conv: False)
     /// is refused; data_format and use_ssld change nothing here (ModelBuilder accepts them with a notice).
     /// </summary>
     public static ResNetVdOptions ReadOptions(ConfigSection section)
@@ -190,9 +195,9 @@ public sealed class ResNetVd : ClassifierNetwork, ILearningRateMultipliers
             throw ConfigException.At(section.KeyPath("lr_mult_list"), section.Raw("lr_mult_list")?.Location ?? section.Location,
                 $"needs 5 multipliers (stem, the four stages), got {lrMults.Count}; e.g. lr_mult_list: [0.1, 0.1, 0.2, 0.2, 0.3]");
         var strides = ArchOptions.StrideList(section, "stride_list");
-        if (strides is not null && (strides.Count != 5 || strides.Any(s => s != new Stride2d(2, 2))))
+        if (strides is not null && strides.Count != 5)
             throw ConfigException.At(section.KeyPath("stride_list"), section.Raw("stride_list")?.Location ?? section.Location,
-                "only the default [2, 2, 2, 2, 2] is supported for ResNet_vd; remove the key");
+                $"needs 5 strides (stem, max pool, stages 2 .. 4), got {strides.Count}; e.g. stride_list: [2, [2, 1], [2, 1], [2, 1], [2, 1]]");
         if (section.String("layer_type", "ConvBNLayer") != "ConvBNLayer")
             throw ConfigException.At(section.KeyPath("layer_type"), section.Raw("layer_type")?.Location ?? section.Location,
                 "only ConvBNLayer is supported (DiverseBranchBlock is not); remove the key");
@@ -203,6 +208,7 @@ public sealed class ResNetVd : ClassifierNetwork, ILearningRateMultipliers
         return new ResNetVdOptions(
             ClassNum: ArchOptions.PositiveInt(section, "class_num", 1000),
             LrMultList: lrMults,
+            StrideList: strides,
             StemRelu: stemRelu,
             InputChannels: ArchOptions.PositiveInt(section, "input_image_channel", 3));
     }
@@ -210,4 +216,10 @@ public sealed class ResNetVd : ClassifierNetwork, ILearningRateMultipliers
 
 /// <summary>The options PaddleClas's `ResNet` constructor takes that Ppcls builds (the depth comes from the variant).</summary>
 /// <param name="StemRelu">stem_act: PaddleClas applies ReLU for `relu` and none for null.</param>
-public sealed record ResNetVdOptions(int ClassNum = 1000, IReadOnlyList<double>? LrMultList = null, bool StemRelu = true, int InputChannels = 3);
+/// <param name="StrideList">The stem conv's, the max pool's and the first strides of stages 2 .. 4 (default all 2).</param>
+public sealed record ResNetVdOptions(
+    int ClassNum = 1000,
+    IReadOnlyList<double>? LrMultList = null,
+    IReadOnlyList<Stride2d>? StrideList = null,
+    bool StemRelu = true,
+    int InputChannels = 3);

@@ -22,7 +22,7 @@ public static class ModelBuilder
         {
             var entry = registry.Get(arch.Name, arch.Options.KeyPath("name"), arch.NameLocation);
             var module = entry.Create(arch.Options);
-            ReturnLayerOutputs(arch.Options, module);
+            ReturnLayerOutputs(arch.Options, module, notice);
             built = new BuiltModel(module, entry.Preset);
         }
         arch.Options.Finish(notice, PaddleOnlyArchKeys);
@@ -31,16 +31,23 @@ public static class ModelBuilder
 
     /// <summary>
     /// PaddleClas's TheseusLayer options: <c>return_patterns</c> names layers whose outputs the model
-    /// returns beside its logits (<see cref="ILayerOutputs"/>); <c>return_stages</c> (stage indices) is refused.
+    /// returns beside its logits (<see cref="ILayerOutputs"/>). <c>return_stages</c> (stage indices, or True
+    /// for all) is ignored beside <c>return_patterns</c>, as PaddleClas ignores it, and refused alone.
     /// </summary>
-    static void ReturnLayerOutputs(ConfigSection options, nn.Module<Tensor, Tensor> model)
+    static void ReturnLayerOutputs(ConfigSection options, nn.Module<Tensor, Tensor> model, Action<string> notice)
     {
+        var patternsNode = options.Raw("return_patterns");
+        bool hasPatterns = patternsNode is not (null or ConfigScalar { IsNull: true } or ConfigScalar { Text: "False" or "false" });
         if (options.Raw("return_stages") is { } stages and not (ConfigScalar { IsNull: true } or ConfigScalar { Text: "False" or "false" }))
-            throw ConfigException.At(options.KeyPath("return_stages"), stages.Location ?? options.Location,
-                "returning stages by index is not supported; name the layers with return_patterns instead, e.g. return_patterns: [blocks3, blocks4]");
-        if (options.Raw("return_patterns") is null or ConfigScalar { IsNull: true } or ConfigScalar { Text: "False" or "false" }) return;
+        {
+            if (!hasPatterns)
+                throw ConfigException.At(options.KeyPath("return_stages"), stages.Location ?? options.Location,
+                    "returning stages by index is not supported; name the layers with return_patterns instead, e.g. return_patterns: [blocks3, blocks4]");
+            notice($"{options.KeyPath("return_stages")} is ignored beside return_patterns, as in PaddleClas");
+        }
+        if (!hasPatterns) return;
         var patterns = options.OptionalStringList("return_patterns")!;
-        var where = options.Raw("return_patterns")!.Location ?? options.Location;
+        var where = patternsNode!.Location ?? options.Location;
         if (model is not ILayerOutputs layers)
             throw ConfigException.At(options.KeyPath("return_patterns"), where, $"{model.GetType().Name} cannot return intermediate outputs; remove this key");
         try

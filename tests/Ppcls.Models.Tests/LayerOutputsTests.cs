@@ -115,10 +115,27 @@ public sealed class LayerOutputsTests
     }
 
     [Test]
-    public void Return_stages_is_refused_pointing_to_return_patterns()
+    public void Return_stages_alone_is_refused_pointing_to_return_patterns()
     {
-        var ex = Assert.Throws<ConfigException>(() => Build("PPLCNet_x0_25", "PPLCNet_x0_25", "[blocks3]", "[blocks3]\n        return_stages: [1, 2]"));
-        Assert.That(ex!.Message, Does.Contain("return_stages").And.Contain("return_patterns"));
+        var ex = Assert.Throws<ConfigException>(() => Build("PPLCNet_x0_25", "PPLCNet_x0_25", "[blocks3]", "null\n        return_stages: [1, 2]"));
+        Assert.That(ex!.Message, Does.Contain("Student.return_stages").And.Contain("return_patterns"));
+    }
+
+    /// <summary>PaddleClas's safety-helmet config sets both; TheseusLayer then ignores return_stages (with a warning).</summary>
+    [Test]
+    public void Return_stages_beside_return_patterns_is_ignored_with_a_notice()
+    {
+        var notices = new List<string>();
+        string yaml = """
+            Arch:
+              name: PPLCNet_x0_25
+              return_stages: True
+              return_patterns: [blocks4]
+            """;
+        var root = new ConfigSection(YamlConfigReader.Read(new StringReader(yaml), "t.yaml"), "");
+        using var model = ModelBuilder.Build(ArchConfig.Read(root.RequiredSection("Arch", "")), ModelZoo.CreateRegistry(), notices.Add);
+        Assert.That(((ILayerOutputs)model).ReturnedLayers, Is.EqualTo(new[] { "blocks4" }));
+        Assert.That(notices, Has.One.Contains("Arch.return_stages is ignored"));
     }
 
     [Test]

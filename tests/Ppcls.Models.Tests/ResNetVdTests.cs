@@ -154,29 +154,36 @@ public sealed class ResNetVdTests
 
     // ---- the vd shortcut and Res2Net's hierarchical groups, numerically --------------------------
 
-    /// <summary>Paddle's AvgPool2D(2, 2, "SAME", ceil_mode, exclusive) by loops, in float64: each window averages the pixels it covers.</summary>
-    static double[,] ExclusiveAvgPool2x2(double[,] x)
+    /// <summary>
+    /// Paddle's AvgPool2D(2, [sh, sw], "SAME", exclusive) by loops, in float64: ceil(n / s) windows per axis,
+    /// the odd padding pixel after, each window averaging the input pixels it covers.
+    /// </summary>
+    static double[,] ExclusiveSameAvgPool2x2(double[,] x, int sh, int sw)
     {
-        int h = x.GetLength(0), w = x.GetLength(1), oh = (h + 1) / 2, ow = (w + 1) / 2;
+        int h = x.GetLength(0), w = x.GetLength(1), oh = (h + sh - 1) / sh, ow = (w + sw - 1) / sw;
+        int top = Math.Max((oh - 1) * sh + 2 - h, 0) / 2, left = Math.Max((ow - 1) * sw + 2 - w, 0) / 2;
         var y = new double[oh, ow];
         for (int i = 0; i < oh; i++)
             for (int j = 0; j < ow; j++)
             {
                 double sum = 0;
                 int n = 0;
-                for (int a = 2 * i; a < Math.Min(2 * i + 2, h); a++)
-                    for (int b = 2 * j; b < Math.Min(2 * j + 2, w); b++) { sum += x[a, b]; n++; }
+                for (int a = i * sh - top; a < i * sh - top + 2; a++)
+                    for (int b = j * sw - left; b < j * sw - left + 2; b++)
+                        if (a >= 0 && a < h && b >= 0 && b < w) { sum += x[a, b]; n++; }
                 y[i, j] = sum / n;
             }
         return y;
     }
 
-    [TestCase(8)]
-    [TestCase(7)]
-    public void The_vd_shortcut_averages_each_covered_window_then_applies_the_1x1_conv_and_BN(int size)
+    [TestCase(8, 2, 2)]
+    [TestCase(7, 2, 2)]
+    [TestCase(8, 2, 1)]
+    [TestCase(7, 2, 1)]
+    public void The_vd_shortcut_averages_each_covered_window_then_applies_the_1x1_conv_and_BN(int size, int sh, int sw)
     {
         manual_seed(3);
-        using var unit = new VdConvBN(2, 3, 1, 2, poolFirst: true);
+        using var unit = new VdConvBN(2, 3, 1, new Stride2d(sh, sw), poolFirst: true);
         ModelFusionTests.Randomize(unit);
         unit.eval();
         using var scope = NewDisposeScope();
@@ -193,18 +200,32 @@ public sealed class ResNetVdTests
         {
             var plane = new double[size, size];
             for (int i = 0; i < size; i++) for (int j = 0; j < size; j++) plane[i, j] = x[0, c, i, j].item<double>();
-            return ExclusiveAvgPool2x2(plane);
+            return ExclusiveSameAvgPool2x2(plane, sh, sw);
         }).ToArray();
-        int side = (size + 1) / 2;
-        Assert.That(y.shape, Is.EqualTo(new long[] { 1, 3, side, side }));
+        int oh = (size + sh - 1) / sh, ow = (size + sw - 1) / sw;
+        Assert.That(y.shape, Is.EqualTo(new long[] { 1, 3, oh, ow }));
         for (int o = 0; o < 3; o++)
-            for (int i = 0; i < side; i++)
-                for (int j = 0; j < side; j++)
+            for (int i = 0; i < oh; i++)
+                for (int j = 0; j < ow; j++)
                 {
                     double conv = w[o * 2] * pooled[0][i, j] + w[o * 2 + 1] * pooled[1][i, j];
                     double expected = (conv - mean[o]) / Math.Sqrt(variance[o] + bn.Epsilon) * gamma[o] + beta[o];
                     Assert.That(y[0, o, i, j].item<double>(), Is.EqualTo(expected).Within(1e-9), $"[{o}, {i}, {j}]");
                 }
+    }
+
+    /// <summary>PULC's text-line teacher: ResNet101_vd with stride_list [2, [2, 1], [2, 1], [2, 1], [2, 1]] keeps the width from the max pool on.</summary>
+    [Test]
+    public void A_stride_list_of_height_only_strides_keeps_the_width_after_the_stem()
+    {
+        manual_seed(4);
+        using var model = Build("ResNet18_vd", "class_num: 3\nstride_list: [2, [2, 1], [2, 1], [2, 1], [2, 1]]");
+        model.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var features = ((IClassifierModel)model).ForwardFeatures(randn(1, 3, 64, 64));
+        Assert.That(features.shape, Is.EqualTo(new long[] { 1, 512, 64 / 32, 64 / 2 }), "height / 32, width / 2 (the stem only)");
+        Assert.That(model.call(randn(1, 3, 48, 64)).shape, Is.EqualTo(new long[] { 1, 3 }));
     }
 
     /// <summary>
@@ -268,7 +289,7 @@ public sealed class ResNetVdTests
     }
 
     [TestCase("lr_mult_list: [1.0, 1.0]", "Arch.lr_mult_list", "5 multipliers")]
-    [TestCase("stride_list: [2, 2, 2, 2, 1]", "Arch.stride_list", "[2, 2, 2, 2, 2]")]
+    [TestCase("stride_list: [2, 2, 2]", "Arch.stride_list", "5 strides")]
     [TestCase("layer_type: DiverseBranchBlock", "Arch.layer_type", "ConvBNLayer")]
     [TestCase("use_first_short_conv: False", "Arch.use_first_short_conv", "True")]
     [TestCase("stem_act: hardswish", "Arch.stem_act", "relu")]
