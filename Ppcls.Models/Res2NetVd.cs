@@ -188,6 +188,6 @@ public sealed class Res2NetVd : ClassifierNetwork
 
     /// <summary>The factory reads class_num (PaddleClas's Res2Net_vd takes no other option; the rest of its keys are refused as unknown).</summary>
     public static void Register(ModelRegistry registry) =>
-        registry.Register("Res2Net_vd", Variants, v => v.Name, _ => Preset,
+        registry.Register("Res2Net", Variants, v => v.Name, _ => Preset,
             (v, section) => new Res2NetVd(v, ArchOptions.PositiveInt(section, "class_num", 1000)));
 }

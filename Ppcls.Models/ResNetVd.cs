@@ -181,7 +181,7 @@ public sealed class ResNetVd : ClassifierNetwork, ILearningRateMultipliers
     public static readonly ModelPreset Preset = ModelPreset.ImageNet("stem.0.conv.weight", "fc.weight");
 
     public static void Register(ModelRegistry registry) =>
-        registry.Register("ResNet_vd", Variants, v => v.Name, _ => Preset, (v, section) => new ResNetVd(v, ReadOptions(section)));
+        registry.Register("ResNet", Variants, v => v.Name, _ => Preset, (v, section) => new ResNetVd(v, ReadOptions(section)));
 
     /// <summary>
     /// The constructor options PaddleClas's configs pass, validated with the key in every message. What
