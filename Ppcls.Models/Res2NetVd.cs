@@ -109,7 +109,6 @@ public sealed class Res2NetVd : ClassifierNetwork
 
     public Res2NetVd(Variant variant, int classNum = 1000) : base(nameof(Res2NetVd))
     {
-        Definition = variant;
         conv1_1 = Res2NetBottleneckBlock.Unit(3, 32, 3, 2, relu: true);
         conv1_2 = Res2NetBottleneckBlock.Unit(32, 32, 3, 1, relu: true);
         conv1_3 = Res2NetBottleneckBlock.Unit(32, 64, 3, 1, relu: true);
@@ -139,8 +138,6 @@ public sealed class Res2NetVd : ClassifierNetwork
         variant.Depths[2] > 6 && stage == 2
             ? (index == 0 ? "res4a" : $"res4b{index}")
             : $"res{stage + 2}{(char)('a' + index)}";
-
-    public Variant Definition { get; }
 
     public override Linear Classifier { get => @out; protected set => @out = value; }
 

@@ -96,7 +96,6 @@ public sealed class ResNetVd : ClassifierNetwork, ILearningRateMultipliers
         if (lrMults.Count != 5) throw new ArgumentException($"lr_mult_list needs 5 entries, got {lrMults.Count}", nameof(options));
         if (strides.Count != 5) throw new ArgumentException($"stride_list needs 5 entries, got {strides.Count}", nameof(options));
         _maxPoolStride = strides[1];
-        Definition = variant;
 
         long channels = options.InputChannels;
         var stemLayers = new List<nn.Module<Tensor, Tensor>>();
@@ -132,8 +131,6 @@ public sealed class ResNetVd : ClassifierNetwork, ILearningRateMultipliers
                 _lrMultipliers[name] = lrMults[blockStage[int.Parse(name.Split('.')[1], System.Globalization.CultureInfo.InvariantCulture)] + 1];
         }
     }
-
-    public Variant Definition { get; }
 
     public override Linear Classifier { get => fc; protected set => fc = value; }
 
