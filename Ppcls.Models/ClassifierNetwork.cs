@@ -13,8 +13,10 @@ namespace Ppcls.Models;
 /// classifier is the family's own Linear field (its state-dict name, <c>fc</c> or <c>out</c>, comes from
 /// where it is registered), the last module the network registers.
 /// </summary>
-public abstract class ClassifierNetwork : ScopedBlock, IClassifierModel, IOnnxExportable
+public abstract class ClassifierNetwork : ScopedBlock, IClassifierModel, IOnnxExportable, ILayerOutputs
 {
+    LayerOutputCapture? _capture;
+
     protected ClassifierNetwork(string name) : base(name)
     {
     }
@@ -46,6 +48,18 @@ public abstract class ClassifierNetwork : ScopedBlock, IClassifierModel, IOnnxEx
     public abstract string FeaturesToOnnx(OnnxGraph graph, string input);
 
     public abstract string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false);
+
+    public IReadOnlyList<string> ReturnedLayers => _capture?.Patterns ?? [];
+
+    /// <summary>PaddleClas's `return_patterns`, the same for every family (<see cref="LayerOutputCapture"/>); set once.</summary>
+    public void ReturnLayerOutputs(IReadOnlyList<string> patterns)
+    {
+        if (_capture is not null) throw new InvalidOperationException("the returned layers are already set");
+        if (patterns.Count > 0) _capture = new LayerOutputCapture(this, patterns);
+    }
+
+    /// <summary>The logits (key `logits`) and, with <see cref="ReturnLayerOutputs"/>, the named layers' outputs.</summary>
+    public ModelOutput ForwardOutputs(Tensor x) => _capture is { } capture ? capture.Run(() => call(x)) : ModelOutput.Single(call(x));
 
     public void ResetClassifier(int classNum)
     {

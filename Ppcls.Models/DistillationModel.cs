@@ -53,7 +53,9 @@ public sealed class DistillationModel : nn.Module<Tensor, Tensor>, IDistillation
             if (model.Module is IMultiOutputModel multi)
             {
                 var inner = Frozen(model, () => multi.ForwardOutputs(x));
-                foreach (var (key, value) in inner.Tensors) outputs[$"{model.Name}.{key}"] = value;
+                // A classifier's logits are the sub-model's own output (`Student`; ModelOutput.Get reads `Student.logits` as it).
+                foreach (var (key, value) in inner.Tensors.Where(t => !(t.Key == ModelOutput.LogitsKey && t.Key == inner.PrimaryKey)))
+                    outputs[$"{model.Name}.{key}"] = value;
                 outputs[model.Name] = inner.Primary;
             }
             else outputs[model.Name] = Run(model, x);

@@ -177,7 +177,6 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
     /// <summary>The constructor options from the Arch section, validated with the key's name in every message.</summary>
     public static PPLCNetOptions ReadOptions(Variant variant, ConfigSection section)
     {
-        ArchOptions.RejectFeatureReturns(section);
         var strides = ArchOptions.StrideList(section, "stride_list");
         if (strides is not null && strides.Count != 5)
             throw ConfigException.At(section.KeyPath("stride_list"), section.Location,

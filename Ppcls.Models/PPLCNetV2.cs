@@ -142,7 +142,6 @@ public sealed class PPLCNetV2 : ClassifierNetwork
     /// </summary>
     public static PPLCNetV2Options ReadOptions(Variant variant, ConfigSection section)
     {
-        ArchOptions.RejectFeatureReturns(section);
         return new PPLCNetV2Options(
             Scale: variant.Scale,
             Depths: variant.Depths,

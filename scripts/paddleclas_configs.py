@@ -24,7 +24,8 @@ import tempfile
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PPCLS = os.path.join(ROOT, "ppcls")
 # A config is one of ours when any `name:` in it names one of our families.
-OUR_FAMILIES = re.compile(r"^\s+name:\s*[\"']?(PPLCNet|PPLCNetV2|PPHGNet|PPHGNetV2|MobileNetV2)", re.M)
+OUR_FAMILIES = re.compile(
+    r"^\s+name:\s*[\"']?(PPLCNet|PPLCNetV2|PPHGNet|PPHGNetV2|MobileNetV2|ResNet(18|34|50|101|152|200)_vd\b|Res2Net(50|101|200)_vd_26w_4s)", re.M)
 PATH_KEYS = ("image_root", "cls_label_path", "sample_list_path")
 
 

@@ -1,3 +1,4 @@
+using Ppcls.Core.Config;
 using Ppcls.Core.Config.Sections;
 using static TorchSharp.torch;
 
@@ -20,9 +21,42 @@ public static class ModelBuilder
         else
         {
             var entry = registry.Get(arch.Name, arch.Options.KeyPath("name"), arch.NameLocation);
-            built = new BuiltModel(entry.Create(arch.Options), entry.Preset);
+            var module = entry.Create(arch.Options);
+            ReturnLayerOutputs(arch.Options, module, notice);
+            built = new BuiltModel(module, entry.Preset);
         }
         arch.Options.Finish(notice, PaddleOnlyArchKeys);
         return built;
+    }
+
+    /// <summary>
+    /// PaddleClas's TheseusLayer options: <c>return_patterns</c> names layers whose outputs the model
+    /// returns beside its logits (<see cref="ILayerOutputs"/>). <c>return_stages</c> (stage indices, or True
+    /// for all) is ignored beside <c>return_patterns</c>, as PaddleClas ignores it, and refused alone.
+    /// </summary>
+    static void ReturnLayerOutputs(ConfigSection options, nn.Module<Tensor, Tensor> model, Action<string> notice)
+    {
+        var patternsNode = options.Raw("return_patterns");
+        bool hasPatterns = patternsNode is not (null or ConfigScalar { IsNull: true } or ConfigScalar { Text: "False" or "false" });
+        if (options.Raw("return_stages") is { } stages and not (ConfigScalar { IsNull: true } or ConfigScalar { Text: "False" or "false" }))
+        {
+            if (!hasPatterns)
+                throw ConfigException.At(options.KeyPath("return_stages"), stages.Location ?? options.Location,
+                    "returning stages by index is not supported; name the layers with return_patterns instead, e.g. return_patterns: [blocks3, blocks4]");
+            notice($"{options.KeyPath("return_stages")} is ignored beside return_patterns, as in PaddleClas");
+        }
+        if (!hasPatterns) return;
+        var patterns = options.OptionalStringList("return_patterns")!;
+        var where = patternsNode!.Location ?? options.Location;
+        if (model is not ILayerOutputs layers)
+            throw ConfigException.At(options.KeyPath("return_patterns"), where, $"{model.GetType().Name} cannot return intermediate outputs; remove this key");
+        try
+        {
+            layers.ReturnLayerOutputs(patterns);
+        }
+        catch (ArgumentException e)
+        {
+            throw ConfigException.At(options.KeyPath("return_patterns"), where, e.Message.Split(" (Parameter")[0]);
+        }
     }
 }

@@ -244,8 +244,27 @@ public sealed class OnnxGraph
     public string Softmax(string x, long axis = -1, string? outputName = null) => Node("Softmax", [x], a => a.Int("axis", axis), outputName);
 
     /// <summary>Max pooling; pads [top, left, bottom, right] never win the max (as torch and Paddle pad).</summary>
-    public string MaxPool(string x, long kernel, long stride, long[] pads) =>
-        Node("MaxPool", [x], a => a.Ints("kernel_shape", [kernel, kernel]).Ints("strides", [stride, stride]).Ints("pads", pads));
+    public string MaxPool(string x, long kernel, long stride, long[] pads) => MaxPool(x, kernel, stride, stride, pads);
+
+    /// <summary>The same with the height and width strides apart (PaddleClas's `[2, 1]` strides).</summary>
+    public string MaxPool(string x, long kernel, long strideHeight, long strideWidth, long[] pads) =>
+        Node("MaxPool", [x], a => a.Ints("kernel_shape", [kernel, kernel]).Ints("strides", [strideHeight, strideWidth]).Ints("pads", pads));
+
+    /// <summary>
+    /// Average pooling over square windows with symmetric <paramref name="pad"/>; with
+    /// <paramref name="countIncludePad"/> false the divisor counts only input pixels (Paddle's `exclusive=True`).
+    /// </summary>
+    public string AveragePool(string x, long kernel, long stride, long pad, bool countIncludePad) =>
+        Node("AveragePool", [x], a => a.Ints("kernel_shape", [kernel, kernel]).Ints("strides", [stride, stride]).Ints("pads", [pad, pad, pad, pad])
+            .Int("count_include_pad", countIncludePad ? 1 : 0));
+
+    /// <summary>
+    /// Paddle's `AvgPool2D(padding="SAME", exclusive=True)`: ceil(size / stride) windows per axis, the odd
+    /// pixel of padding after, and each window averaging only the input pixels it covers.
+    /// </summary>
+    public string AveragePoolSameUpper(string x, long kernel, long strideHeight, long strideWidth) =>
+        Node("AveragePool", [x], a => a.Ints("kernel_shape", [kernel, kernel]).Ints("strides", [strideHeight, strideWidth])
+            .String("auto_pad", "SAME_UPPER").Int("count_include_pad", 0));
 
     /// <summary>Pads the spatial axes of an NCHW value by [top, left, bottom, right] in <paramref name="mode"/> (constant, edge, reflect).</summary>
     public string Pad(string x, long[] pads, string mode)

@@ -6,21 +6,6 @@ namespace Ppcls.Models.Layers;
 public static class ArchOptions
 {
     /// <summary>
-    /// PaddleClas's TheseusLayer options `return_patterns` / `return_stages` make a backbone
-    /// return intermediate features; Ppcls models return logits only, so a set value is an error.
-    /// </summary>
-    public static void RejectFeatureReturns(ConfigSection section)
-    {
-        foreach (var key in new[] { "return_patterns", "return_stages" })
-        {
-            var node = section.Raw(key);
-            if (node is null or ConfigScalar { IsNull: true } or ConfigScalar { Text: "False" or "false" }) continue;
-            throw ConfigException.At(section.KeyPath(key), node.Location ?? section.Location,
-                "returning intermediate features is not supported in Ppcls (the model returns logits only); remove this key");
-        }
-    }
-
-    /// <summary>
     /// A list of strides, each a positive integer or an `[h, w]` pair of them (as PaddleClas's
     /// `stride_list: [2, [2, 1], [2, 1], [2, 1], [2, 1]]`); null when the key is absent.
     /// </summary>

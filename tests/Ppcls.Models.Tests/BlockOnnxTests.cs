@@ -66,4 +66,38 @@ public sealed class BlockOnnxTests
         long outSide = (size + stride - 1) / stride;
         Assert.That(width, Is.EqualTo(6 * outSide * outSide), "SAME keeps ceil(size / stride) pixels per side");
     }
+
+    /// <summary>
+    /// The vd shortcut's SAME, exclusive 2x2 average pool before the 1x1 conv (ResNet_vd), on even and
+    /// odd sizes, with the BN written and folded.
+    /// </summary>
+    [TestCase(8, 2, 2, false)]
+    [TestCase(7, 2, 2, false)]
+    [TestCase(7, 2, 2, true)]
+    [TestCase(7, 2, 1, true)]
+    public void A_vd_shortcut_unit_matches_in_onnx_runtime(int size, int sh, int sw, bool fused)
+    {
+        manual_seed(6);
+        var unit = new VdConvBN(4, 6, 1, new Stride2d(sh, sw), poolFirst: true);
+
+        var (checks, width) = Export(unit, 4, size, fused ? ModelFusion.Fuse : _ => 0);
+
+        foreach (var check in checks) Assert.That(check.Passed, Is.True, check.ToString());
+        Assert.That(width, Is.EqualTo(6 * ((size + sh - 1) / sh) * ((size + sw - 1) / sw)), "SAME keeps the last, partial window");
+    }
+
+    /// <summary>Res2Net_vd's block: the split into groups (Slice), the hierarchical adds, the pooled last group at stride 2, the vd projection.</summary>
+    [TestCase(1, 8)]
+    [TestCase(2, 7)]
+    public void A_Res2Net_block_matches_in_onnx_runtime(int stride, int size)
+    {
+        manual_seed(7);
+        var block = new Res2NetBottleneckBlock("res3a", 8, 16, 8, stride, 4, projection: true, poolShortcut: stride == 2);
+
+        var (checks, width) = Export(block, 8, size, ModelFusion.Fuse);
+
+        foreach (var check in checks) Assert.That(check.Passed, Is.True, check.ToString());
+        long outSide = (size + stride - 1) / stride;
+        Assert.That(width, Is.EqualTo(16 * outSide * outSide));
+    }
 }

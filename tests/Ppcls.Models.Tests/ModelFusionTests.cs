@@ -14,7 +14,7 @@ namespace Ppcls.Models.Tests;
 /// </summary>
 public sealed class ModelFusionTests
 {
-    public static readonly string[] OnePerFamily = ["PPLCNet_x0_25", "PPLCNetV2_small", "PPHGNet_tiny", "PPHGNetV2_B0", "MobileNetV2_x0_25"];
+    public static readonly string[] OnePerFamily = ["PPLCNet_x0_25", "PPLCNetV2_small", "PPHGNet_tiny", "PPHGNetV2_B0", "MobileNetV2_x0_25", "ResNet18_vd", "Res2Net50_vd_26w_4s"];
 
     public static IEnumerable<string> AllVariants => ModelZoo.CreateRegistry().Names;
 

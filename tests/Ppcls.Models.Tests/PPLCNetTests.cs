@@ -163,13 +163,6 @@ public class PPLCNetTests
     }
 
     [Test]
-    public void Return_patterns_is_rejected_with_a_clear_message()
-    {
-        var ex = Assert.Throws<ConfigException>(() => Build("PPLCNet_x1_0", "return_patterns: [blocks4, blocks6]"));
-        Assert.That(ex!.Message, Does.StartWith("Arch.return_patterns").And.Contain("not supported"));
-    }
-
-    [Test]
     public void Lr_mult_list_scales_each_stage_and_leaves_the_head_at_the_base_rate()
     {
         using var model = (PPLCNet)Build("PPLCNet_x0_25", "lr_mult_list: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]");

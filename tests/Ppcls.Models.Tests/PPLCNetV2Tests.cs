@@ -122,13 +122,6 @@ public class PPLCNetV2Tests
         Assert.That(section.UnreadKeys, Is.EqualTo(new[] { "dropout_prob" }));
     }
 
-    [Test]
-    public void Return_patterns_is_rejected_with_a_clear_message()
-    {
-        var ex = Assert.Throws<ConfigException>(() => Build("PPLCNetV2_base", "return_stages: [1, 2]"));
-        Assert.That(ex!.Message, Does.StartWith("Arch.return_stages").And.Contain("not supported"));
-    }
-
     [TestCase(1, 16, false, false)]
     [TestCase(1, 16, true, true)]
     [TestCase(2, 32, true, true)]

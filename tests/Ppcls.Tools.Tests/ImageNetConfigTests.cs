@@ -62,7 +62,7 @@ public sealed class ImageNetConfigTests
             .ToList();
 
         Assert.That(missing, Is.Empty, "models without configs/ImageNet/<Family>/<Model>.yaml");
-        Assert.That(ConfigFiles().Count(), Is.EqualTo(27 + 2 + 3), "27 models plus PP-LCNet x1.0's two 'ultra' recipes and three SSLD distillation recipes");
+        Assert.That(ConfigFiles().Count(), Is.EqualTo(36 + 2 + 3), "36 models plus PP-LCNet x1.0's two 'ultra' recipes and three SSLD distillation recipes");
     }
 
     [TestCaseSource(nameof(ConfigFiles))]
@@ -97,6 +97,7 @@ public sealed class ImageNetConfigTests
         yield return new TestCaseData("PPHGNet/PPHGNet_tiny.yaml", Batch8.Concat(TimmSize32).ToArray());
         yield return new TestCaseData("PPHGNetV2/PPHGNetV2_B0.yaml", Batch8.Concat(TimmSize32).ToArray());
         yield return new TestCaseData("MobileNetV2/MobileNetV2_x0_25.yaml", Batch8);
+        yield return new TestCaseData("ResNet/ResNet18_vd.yaml", Batch8);
     }
 
     [TestCaseSource(nameof(FamilyRuns))]
