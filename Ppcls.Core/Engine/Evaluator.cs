@@ -55,8 +55,8 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
                     meter.EndForward();
                     if (losses is not null)
                         foreach (var (name, value) in losses) values[name] = value.item<float>();
-                    if (metrics is not null && !batch.SoftLabels)
-                        foreach (var (name, value) in metrics.Compute(output, labels))
+                    if (metrics is not null)
+                        foreach (var (name, value) in metrics.Compute(output, labels, batch.SoftLabels))
                         {
                             values[name] = value;
                             if (!metricNames.Contains(name)) metricNames.Add(name);
@@ -84,15 +84,22 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
         }
         var reduced = communicator is { Size: > 1 } world ? OverRanks(averages, world) : averages.Averages;
         var result = reduced.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        var texts = new List<string>();
+        bool alone = false;
         foreach (var metric in metrics?.DatasetMetrics ?? [])
-            foreach (var (name, value) in metric.Result(communicator ?? SingleProcess.Instance))
+        {
+            var own = metric.Result(communicator ?? SingleProcess.Instance);
+            foreach (var (name, value) in own)
             {
                 result[name] = value;
                 metricNames.Add(name);
             }
-        PpclsLog.Info(TrainLog.EvalAverage(epoch, result));
+            texts.Add(metric.AverageText(own) ?? TrainLog.Values(own));
+            alone |= metric.AverageTextAlone;
+        }
+        PpclsLog.Info(TrainLog.EvalAverage(epoch, alone ? [] : reduced, texts));
         observer?.OnEpochFinished(new EpochFinished(RunPhase.Eval, epoch, result));
-        return EvalResult.Of(result, metricNames);
+        return EvalResult.Of(result, metricNames, metrics?.LowerIsBetter);
     }
 
     /// <summary>Every rank's meters added up: sum of value x batch size over sum of batch sizes (every rank has the same names, in the same order).</summary>

@@ -61,6 +61,8 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
                 $"but {trainLoader.LabelSummary!.ListKey} ({trainLoader.LabelSummary.ListPath}) lists images without labels; use losses that learn from a teacher (DistillationCELoss, DistillationDMLLoss, DistillationKLDivLoss) or a labelled list");
         var trainMetrics = MetricFactory.Build(config.Metric.Train, PpclsLog.Info, PpclsLog.Warn);
         var evalMetrics = MetricFactory.Build(config.Metric.Eval, PpclsLog.Info, PpclsLog.Warn, _global.Retrieval);
+        MultiLabelMode.Check(_global.UseMultilabel, trainLoader.LabelSummary, "DataLoader.Train", trainMetrics, "Metric.Train");
+        if (evalLoader is not null) MultiLabelMode.Check(_global.UseMultilabel, evalLoader.LabelSummary, "DataLoader.Eval", evalMetrics, "Metric.Eval");
 
         int updateFreq = _global.UpdateFreq;
         if (trainLoader.BatchCount < updateFreq)

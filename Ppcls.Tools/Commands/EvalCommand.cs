@@ -33,6 +33,7 @@ public static class EvalCommand
             using var loader = setup.DataLoaders().Build(evalConfig, c.Arch.ClassNum, c.Global.Seed, PpclsLog.Info);
             var loss = LossFactory.Build(c.Loss.Eval, PpclsLog.Info);
             var metrics = MetricFactory.Build(c.Metric.Eval, PpclsLog.Info, PpclsLog.Warn);
+            MultiLabelMode.Check(c.Global.UseMultilabel, loader.LabelSummary, "DataLoader.Eval", metrics, "Metric.Eval");
             var names = ClassNames.ForEval(c, PpclsLog.Warn);
             var confusion = new ConfusionMatrix(c.Arch.ClassNum);
             var result = ProgressDisplay.Run(ProgressDisplay.For(parse.InvocationConfiguration.Output), observer =>
