@@ -13,8 +13,8 @@ public static class DataCatalog
     static readonly string[] PendingTransformOps =
     [
         "RandAugmentV2", "RandAugmentV3", "RandAugmentV4", "ColorJitter", "RandomRotation", "Pad",
-        "RandomCropImage", "RandCropImageV2", "CropWithPadding", "RandomGrayscale", "AugMix", "GridMask", "HideAndSeek",
-        "RandomResizedCrop", "ResizeImageV2", "Padv2",
+        "RandCropImageV2", "CropWithPadding", "RandomGrayscale", "AugMix", "GridMask", "HideAndSeek",
+        "RandomResizedCrop", "ResizeImageV2",
     ];
 
     static readonly string[] PendingBatchOps = ["FmixOperator", "MixupCutmixHybrid"];
@@ -48,6 +48,9 @@ public static class DataCatalog
         ops.Register("TimmAutoAugment", (s, _) => TimmAutoAugment.Create(s));
         ops.Register("RandAugment", (s, _) => RandAugment.Create(s));
         ops.Register("AutoAugment", (_, _) => new AutoAugment());
+        ops.Register("Padv2", (s, c) => Padv2.Create(s, c.Notice));
+        ops.Register("RandomCropImage", (s, c) => RandomCropImage.Create(s, c.Notice));
+        ops.Register("Cutout", (s, c) => Cutout.Create(s, c.Notice));
         foreach (var name in PendingTransformOps) ops.Register(name, (s, _) => throw Pending(s, name));
 
         var batch = registry.BatchOps;

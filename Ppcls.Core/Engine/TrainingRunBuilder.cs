@@ -64,6 +64,9 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
         MultiLabelMode.Check(_global.UseMultilabel, trainLoader.LabelSummary, "DataLoader.Train", trainMetrics, "Metric.Train");
         if (evalLoader is not null) MultiLabelMode.Check(_global.UseMultilabel, evalLoader.LabelSummary, "DataLoader.Eval", evalMetrics, "Metric.Eval");
 
+        if (trainLoader.BatchCount == 0)
+            throw new PpclsUserException($"DataLoader.Train: the {trainLoader.SampleCount} images of the list make no full batch of DataLoader.Train.sampler.batch_size ({trainConfig.Sampler.BatchSize}) " +
+                "with drop_last: True; lower the batch size, set drop_last: False, or add images");
         int updateFreq = _global.UpdateFreq;
         if (trainLoader.BatchCount < updateFreq)
         {
