@@ -17,5 +17,6 @@ public static class ModelZoo
         PPHGNet.Register(registry); PPHGNetV2.Register(registry);
         PPLCNet.Register(registry); PPLCNetV2.Register(registry); MobileNetV2.Register(registry);
         DistillationModel.Register(registry); RecModel.Register(registry);
+        Heads.MLDecoderHead.Register(registry);
     }
 }
