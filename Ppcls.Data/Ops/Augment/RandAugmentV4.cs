@@ -37,12 +37,17 @@ public sealed class RandAugmentV4 : IImageOp
             return;
         }
         var image = sample.RequireImage(Name);
-        int pad = (int)magnitude, h = image.Height, w = image.Width;
-        int cy = rng.RandInt(0, h), cx = rng.RandInt(0, w);
-        int top = Math.Max(0, cy - pad), bottom = Math.Min(h, cy + pad);
-        int left = Math.Max(0, cx - pad), right = Math.Min(w, cx + pad);
-        if (bottom > top && right > left)
-            using (var box = image[new Rect(left, top, right - left, bottom - top)])
-                box.SetTo(Scalar.All(0));
+        int cy = rng.RandInt(0, image.Height), cx = rng.RandInt(0, image.Width);
+        ZeroBox(image, cy, cx, (int)magnitude);
+    }
+
+    /// <summary>PaddleClas's randaugment cutout: zeroes rows cy-pad .. cy+pad-1 and columns cx-pad .. cx+pad-1, clipped to the image.</summary>
+    public static void ZeroBox(Mat image, int cy, int cx, int pad)
+    {
+        int top = Math.Max(0, cy - pad), bottom = Math.Min(image.Height, cy + pad);
+        int left = Math.Max(0, cx - pad), right = Math.Min(image.Width, cx + pad);
+        if (bottom <= top || right <= left) return;
+        using var box = image[new Rect(left, top, right - left, bottom - top)];
+        box.SetTo(Scalar.All(0));
     }
 }
