@@ -34,6 +34,8 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
         var metricNames = new List<string>();
         int iter = 0, iters = loader.BatchCount;
         observer?.OnEpochStarted(new EpochStarted(RunPhase.Eval, epoch, 0, iters));
+        // ATTRMetric: PaddleClas logs neither losses nor metrics on the iteration lines, and only its evalres on [Avg].
+        bool alone = metrics?.DatasetMetrics.Any(m => m.AverageTextAlone) == true;
         foreach (var metric in metrics?.DatasetMetrics ?? []) metric.Reset();
         try
         {
@@ -69,7 +71,7 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
                 if (printBatchStep > 0 && iter % printBatchStep == 0)
                 {
                     var (batchCost, readerCost) = meter.TakeWindow();
-                    PpclsLog.Step(TrainLog.EvalStep(epoch, iter, iters, values, batchCost, readerCost, count));
+                    PpclsLog.Step(TrainLog.EvalStep(epoch, iter, iters, alone ? [] : values, batchCost, readerCost, count));
                 }
                 var timing = meter.EndStep();
                 observer?.OnIterationFinished(new IterationFinished(RunPhase.Eval, epoch, iter, iters, count,
@@ -85,7 +87,6 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
         var reduced = communicator is { Size: > 1 } world ? OverRanks(averages, world) : averages.Averages;
         var result = reduced.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         var texts = new List<string>();
-        bool alone = false;
         foreach (var metric in metrics?.DatasetMetrics ?? [])
         {
             var own = metric.Result(communicator ?? SingleProcess.Instance);
@@ -95,7 +96,6 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
                 metricNames.Add(name);
             }
             texts.Add(metric.AverageText(own) ?? TrainLog.Values(own));
-            alone |= metric.AverageTextAlone;
         }
         PpclsLog.Info(TrainLog.EvalAverage(epoch, alone ? [] : reduced, texts));
         observer?.OnEpochFinished(new EpochFinished(RunPhase.Eval, epoch, result));

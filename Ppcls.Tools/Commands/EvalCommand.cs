@@ -38,7 +38,9 @@ public static class EvalCommand
             var confusion = new ConfusionMatrix(c.Arch.ClassNum);
             var result = ProgressDisplay.Run(ProgressDisplay.For(parse.InvocationConfiguration.Output), observer =>
                 new Evaluator(loader, loss, metrics, setup.Device, c.Global.PrintBatchStep, observer).Run(setup.Model, epoch: 0, confusion));
-            WriteReport(Path.Combine(c.Global.OutputDir, c.Arch.Name), EvalReport.Create(c.Arch.Name, file, confusion, names, result.Values), confusion);
+            if (c.Global.UseMultilabel)
+                PpclsLog.Info("eval report: a multi-label model has no class confusion matrix; the [Eval] lines above hold its metrics");
+            else WriteReport(Path.Combine(c.Global.OutputDir, c.Arch.Name), EvalReport.Create(c.Arch.Name, file, confusion, names, result.Values), confusion);
             return 0;
         });
         return command;
