@@ -68,7 +68,7 @@ def dataset_blocks(text):
 
 
 def class_count(text):
-    match = re.search(r"^\s+class_num:\s*(\d+)", text, re.M)
+    match = re.search(r"^\s+class_num:\s*(?:&\w+\s+)?(\d+)", text, re.M)
     return int(match.group(1)) if match else 2
 
 

@@ -22,7 +22,8 @@ public static class LossFactory
         t.Register("MixCELoss", o => new ClassificationTerm(new MixCrossEntropyLoss(o.OptionalDouble("epsilon"), Reduction(o))));
         t.Register("DistillationCELoss", o => new DistillationCELoss(ModelPair.Read(o), o.OptionalDouble("epsilon"), Key(o)));
         t.Register("DistillationGTCELoss", o => new DistillationGTCELoss(ModelPair.ReadNames(o), o.OptionalDouble("epsilon"), Key(o)));
-        t.Register("DistillationDMLLoss", o => new DistillationDMLLoss(ModelPair.Read(o), Activation(o, "softmax"), o.Bool("sum_across_class_dim", false), Key(o)));
+        t.Register("DistillationDMLLoss", o => new DistillationDMLLoss(ModelPair.Read(o), Activation(o, "softmax"), o.Bool("sum_across_class_dim", false), Key(o),
+            o.Bool("weight_ratio", false)));
         t.Register("DistillationKLDivLoss", o => new DistillationKLDivLoss(ModelPair.Read(o), Positive(o, "temperature", 4), Key(o)));
         t.Register("TripletLoss", o => new TripletLoss(o.Double("margin", 1.0)));
         t.Register("TripletLossV2", o => new TripletLoss(o.Double("margin", 0.5), o.Bool("normalize_feature", true), o.String("feature_from", "features"), "TripletLossV2"));

@@ -36,13 +36,17 @@ public sealed class MultiLabelLoss(double? epsilon, bool sizeSum, bool weightRat
             throw new PpclsUserException($"MultiLabelLoss: the model gives {classes} outputs per image but the labels have {labels.shape[^1]}; set Arch.class_num to the number of labels per line");
         if (Epsilon is { } eps) labels = SoftTargets.Smooth(labels, eps, classes);
         var cost = nn.functional.binary_cross_entropy_with_logits(logits, labels, reduction: nn.Reduction.None);
-        if (WeightRatio)
-        {
-            var ratio = target.select(1, 1).to_type(logits.dtype);
-            var positive = labels.gt(0.5).to_type(logits.dtype);
-            var weight = (positive * (1 - ratio) + (1 - positive) * ratio).exp() * labels.gt(-1).to_type(logits.dtype);
-            cost = cost * weight;
-        }
+        if (WeightRatio) cost = cost * RatioWeights(labels, target.select(1, 1).to_type(logits.dtype));
         return SizeSum ? cost.sum(1).mean() : cost.mean();
+    }
+
+    /// <summary>
+    /// PaddleClas's ratio2weight: exp(1 - r) for a positive label (&gt; 0.5), exp(r) for a negative one,
+    /// 0 where the label is -1 or less (ignored), r the label's positive ratio.
+    /// </summary>
+    public static Tensor RatioWeights(Tensor labels, Tensor ratio)
+    {
+        var positive = labels.gt(0.5).to_type(ratio.dtype);
+        return (positive * (1 - ratio) + (1 - positive) * ratio).exp() * labels.gt(-1).to_type(ratio.dtype);
     }
 }

@@ -120,4 +120,31 @@ public sealed class MultiLabelLossTests
         Assert.That(values["MultiLabelLoss_Teacher"].item<float>(), Is.EqualTo(Expected(2)).Within(Tol));
         Assert.That(values["loss"].item<float>(), Is.EqualTo(Expected(1) + Expected(2)).Within(Tol));
     }
+    [Test]
+    public void DistillationDMLLoss_with_weight_ratio_weighs_each_symmetric_KL_element_by_the_label_ratio_weight()
+    {
+        using var scope = NewDisposeScope();
+        var student = Logits();
+        var teacher = Logits() * 0.5 + 0.3;
+        var output = new ModelOutput(new Dictionary<string, Tensor> { ["Student"] = student, ["Teacher"] = teacher }, "Student");
+        var loss = Build("Train:\n  - DistillationDMLLoss:\n      weight: 1.0\n      weight_ratio: True\n      model_name_pairs: [[\"Student\", \"Teacher\"]]\n");
+
+        double[] Softmax(double[] row) => [.. row.Select(v => Math.Exp(v) / row.Sum(Math.Exp))];
+        double expected = 0;
+        for (int i = 0; i < 2; i++)
+        {
+            var p = Softmax(X[i]);
+            var q = Softmax([.. X[i].Select(v => v * 0.5 + 0.3)]);
+            for (int j = 0; j < 3; j++)
+            {
+                double kl(double a, double b) => b * Math.Log((b + 1e-12) / (a + 1e-12)) * 3;
+                double weight = Math.Exp(T[i][j] == 1 ? 1 - Ratio[j] : Ratio[j]);
+                expected += (kl(p[j], q[j]) + kl(q[j], p[j])) / 2 * weight;
+            }
+        }
+        expected /= 6;
+
+        Assert.That(loss.Terms.Single().Term.UsesLabels, Is.True);
+        Assert.That(loss.Compute(output, TargetsWithRatio())["DMLLoss_Student_Teacher_0"].item<float>(), Is.EqualTo(expected).Within(Tol));
+    }
 }
