@@ -112,4 +112,57 @@ public sealed class MultiLabelCliTests
         Assert.That(run.Error.TrimEnd(), Does.Not.Contain("\n"));
         Assert.That(run.Error, Does.Contain("DataLoader.Train.dataset.name: Global.use_multilabel is True, but this data set gives one class id per image; use MultiLabelDataset"));
     }
+    [Test]
+    public void Attribute_distillation_checks_the_teacher_by_MultiLabelMAP_and_sums_the_ratio_weighted_losses()
+    {
+        // PaddleClas's PULC attribute distillation recipe (DistillationMultiLabelLoss + DistillationDMLLoss with weight_ratio) on the demo config.
+        string config = Path.Combine(_demo.Root, "attr_distill.yaml");
+        string text = File.ReadAllText(AttributeConfig);
+        text = text[..text.IndexOf("Arch:", StringComparison.Ordinal)] + """
+            Arch:
+              name: DistillationModel
+              class_num: &class_num 3
+              freeze_params_list: [True, False]
+              models:
+                - Teacher:
+                    name: PPLCNet_x0_25
+                    class_num: *class_num
+                - Student:
+                    name: PPLCNet_x0_25
+                    class_num: *class_num
+              infer_model_name: Student
+
+            Loss:
+              Train:
+                - DistillationMultiLabelLoss:
+                    weight: 1.0
+                    model_names: ["Student"]
+                    weight_ratio: True
+                    size_sum: True
+                - DistillationDMLLoss:
+                    weight: 1.0
+                    weight_ratio: True
+                    model_name_pairs: [["Student", "Teacher"]]
+              Eval:
+                - MultiLabelLoss:
+                    weight: 1.0
+                    weight_ratio: True
+                    size_sum: True
+
+            """ + text[text.IndexOf("Optimizer:", StringComparison.Ordinal)..];
+        File.WriteAllText(config, text);
+        string output = _demo.NewOutput();
+
+        var train = CliRun.Of(["train", .. Overrides(config, output, "-o", "Global.epochs=1",
+            "-o", "DataLoader.Train.dataset.transform_ops.1.ResizeImage.size=[32,32]", "-o", "DataLoader.Train.dataset.transform_ops.2.Padv2.size=[36,36]",
+            "-o", "DataLoader.Train.dataset.transform_ops.3.RandomCropImage.size=[32,32]", "-o", "DataLoader.Eval.dataset.transform_ops.1.ResizeImage.size=[32,32]")]);
+
+        Assert.That(train.ExitCode, Is.EqualTo(0), train.Error);
+        string log = File.ReadAllText(Path.Combine(output, "DistillationModel", "train.log"));
+        Assert.That(log, Does.Match(@"frozen model Teacher before training: MultiLabelMAP \d\.\d{5} on the eval set \(8 images\)"));
+        var avg = Regex.Match(log, @"\[Train\]\[Epoch 1/1\]\[Avg\]MultiLabelLoss_Student: (?<mll>\d+\.\d{5}), DMLLoss_Student_Teacher_0: (?<dml>\d+\.\d{5}), loss: (?<loss>\d+\.\d{5})");
+        Assert.That(avg.Success, Is.True, log);
+        Assert.That(Number(avg, "loss"), Is.EqualTo(Number(avg, "mll") + Number(avg, "dml")).Within(2e-5));
+        Assert.That(log, Does.Match(@"\[Eval\]\[Epoch 1\]\[Avg\]evalres: ma: \d\.\d{5}"));
+    }
 }
