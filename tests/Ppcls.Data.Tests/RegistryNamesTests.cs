@@ -26,6 +26,10 @@ public sealed class RegistryNamesTests
         ["TimmAutoAugment"] = "{}",
         ["RandAugment"] = "{}",
         ["AutoAugment"] = "{}",
+        ["Padv2"] = "{size: 8}",
+        ["RandomCropImage"] = "{size: 4}",
+        ["Cutout"] = "{length: 4}",
+        ["RandAugmentV4"] = "{}",
     };
 
     static readonly Dictionary<string, string> BatchOptions = new()
@@ -72,7 +76,9 @@ public sealed class RegistryNamesTests
             ["ImageNetDataset"] = listYaml,
             [DataCatalog.MultiScaleDatasetName] = listYaml,
             ["ClassFolderDataset"] = $"{{image_root: '{folders}'}}",
+            ["MultiLabelDataset"] = $"{{image_root: '{listed}', cls_label_path: '{Path.Combine(listed, "multi.txt")}'}}",
         };
+        File.WriteAllLines(Path.Combine(listed, "multi.txt"), Enumerable.Range(0, 4).Select(i => $"images/{i}.png\t{i % 2},{1 - i % 2}"));
 
         Assert.That(Registry.Datasets.Names, Is.EquivalentTo(options.Keys));
         foreach (var (name, yaml) in options)
