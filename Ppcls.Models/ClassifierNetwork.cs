@@ -33,7 +33,11 @@ public abstract class ClassifierNetwork : ScopedBlock, IClassifierModel, IOnnxEx
 
     string ClassifierName => _decoderName ?? named_children().First(c => ReferenceEquals(c.module, Classifier)).name;
 
-    /// <summary>The ML-Decoder head in the classifier's place (Arch.use_ml_decoder), null without one.</summary>
+    /// <summary>
+    /// The ML-Decoder head in the classifier's place (Arch.use_ml_decoder), null without one. With it,
+    /// <see cref="Classifier"/> is the replaced Linear, kept (unregistered, untrained) only for its widths:
+    /// <see cref="ClassNum"/> and <see cref="FeatureSize"/>.
+    /// </summary>
     public MLDecoder? Decoder => _decoder;
 
     /// <summary>

@@ -12,6 +12,17 @@ namespace Ppcls.Core.Engine;
 /// </summary>
 public static class MultiLabelMode
 {
+    /// <summary>
+    /// ATTRMetric and MultiLabelMAP are measured over the whole eval set; listed under Metric.Train
+    /// they would never be computed (PaddleClas fails on them there), so they are refused.
+    /// </summary>
+    public static void CheckTrainMetrics(MetricSet? metrics)
+    {
+        if (metrics is null || !metrics.DatasetMetrics.Any(m => m.MultiLabel)) return;
+        throw ConfigException.At("Metric.Train", null,
+            $"{string.Join(", ", metrics.LabelKinds.MultiLabel.Where(n => n is "ATTRMetric" or "MultiLabelMAP"))} is measured over the whole eval set; list it under Metric.Eval (HammingDistance and AccuracyScore work in Metric.Train)");
+    }
+
     public static void Check(bool useMultilabel, LabelSummary? labels, string loaderKey, MetricSet? metrics, string metricKey)
     {
         bool vectors = labels?.MultiLabel == true;

@@ -62,6 +62,7 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
         var trainMetrics = MetricFactory.Build(config.Metric.Train, PpclsLog.Info, PpclsLog.Warn);
         var evalMetrics = MetricFactory.Build(config.Metric.Eval, PpclsLog.Info, PpclsLog.Warn, _global.Retrieval);
         MultiLabelMode.Check(_global.UseMultilabel, trainLoader.LabelSummary, "DataLoader.Train", trainMetrics, "Metric.Train");
+        MultiLabelMode.CheckTrainMetrics(trainMetrics);
         if (evalLoader is not null) MultiLabelMode.Check(_global.UseMultilabel, evalLoader.LabelSummary, "DataLoader.Eval", evalMetrics, "Metric.Eval");
 
         if (trainLoader.BatchCount == 0)

@@ -177,4 +177,11 @@ public sealed class MultiLabelMetricTests
         var multi = Assert.Throws<ConfigException>(() => MultiLabelMode.Check(true, null, "DataLoader.Eval", Build("Eval:\n  - TopkAcc:\n      topk: [1, 5]\n"), "Metric.Eval"))!;
         Assert.That(multi.Message, Does.StartWith("Metric.Eval: TopkAcc reads class ids, but Global.use_multilabel is True"));
     }
+    [Test]
+    public void Whole_set_multi_label_metrics_are_refused_in_Metric_Train()
+    {
+        var error = Assert.Throws<ConfigException>(() => MultiLabelMode.CheckTrainMetrics(Build("Eval:\n  - HammingDistance:\n  - ATTRMetric:\n")))!;
+        Assert.That(error.Message, Is.EqualTo("Metric.Train: ATTRMetric is measured over the whole eval set; list it under Metric.Eval (HammingDistance and AccuracyScore work in Metric.Train)"));
+        Assert.DoesNotThrow(() => MultiLabelMode.CheckTrainMetrics(Build("Eval:\n  - HammingDistance:\n  - AccuracyScore:\n")));
+    }
 }
