@@ -20,7 +20,7 @@ public static class MLDecoderHead
     static void Attach(nn.Module<Tensor, Tensor> model, ConfigSection s, ModelRegistry.ArchConfigView arch)
     {
         if (model is not ClassifierNetwork { TakesMlDecoder: true } network)
-            throw ConfigException.At(arch.UseKeyPath, null, $"{arch.Name} has no global-pool head that the ML-Decoder can replace; use PPHGNetV2, PPLCNet or PPLCNetV2");
+            throw ConfigException.At(arch.UseKeyPath, null, $"{arch.Name} has no global-pool head that the ML-Decoder can replace; use PPHGNet, PPHGNetV2, PPLCNet or PPLCNetV2");
         int classNum = s.Int("class_num", arch.ClassNum);
         if (classNum != arch.ClassNum)
             throw ConfigException.At(s.KeyPath("class_num"), s.Raw("class_num")?.Location, $"is {classNum} but Arch.class_num is {arch.ClassNum}; the head's outputs are the classes, set both to the same value");

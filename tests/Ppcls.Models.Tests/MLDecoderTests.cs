@@ -98,6 +98,8 @@ public sealed class MLDecoderTests
 
     [TestCase("PPLCNet_x0_25", 1280)]
     [TestCase("PPHGNetV2_B0", 2048)]
+    [TestCase("PPLCNetV2_small", 1280)]
+    [TestCase("PPHGNet_tiny", 2048)]
     public void The_network_with_its_ML_Decoder_exports_to_ONNX_and_matches_in_onnx_runtime(string name, int inChannels)
     {
         manual_seed(5);
@@ -122,7 +124,7 @@ public sealed class MLDecoderTests
     public void A_family_without_a_pooled_head_and_a_deeper_decoder_are_refused_with_the_key()
     {
         var family = Assert.Throws<ConfigException>(() => Build("MobileNetV2_x0_25", 1280))!;
-        Assert.That(family.Message, Does.StartWith("Arch.use_ml_decoder").And.Contain("use PPHGNetV2, PPLCNet or PPLCNetV2"));
+        Assert.That(family.Message, Does.StartWith("Arch.use_ml_decoder").And.Contain("use PPHGNet, PPHGNetV2, PPLCNet or PPLCNetV2"));
         var depth = Assert.Throws<ConfigException>(() => Build("PPLCNet_x0_25", 1280, "{in_channels: 1280, depth: 2}"))!;
         Assert.That(depth.Message, Does.StartWith("MLDecoder.depth").And.Contain("set depth: 1"));
     }
