@@ -165,4 +165,14 @@ public sealed class MultiLabelCliTests
         Assert.That(Number(avg, "loss"), Is.EqualTo(Number(avg, "mll") + Number(avg, "dml")).Within(2e-5));
         Assert.That(log, Does.Match(@"\[Eval\]\[Epoch 1\]\[Avg\]evalres: ma: \d\.\d{5}"));
     }
+    [Test]
+    public void The_train_benchmark_runs_a_label_ratio_config_on_the_loaders_own_targets()
+    {
+        var run = CliRun.Of(["benchmark", "train", .. Overrides(AttributeConfig, _demo.NewOutput(),
+            "-o", "DataLoader.Train.dataset.transform_ops.1.ResizeImage.size=[32,32]", "-o", "DataLoader.Train.dataset.transform_ops.2.Padv2.size=[36,36]",
+            "-o", "DataLoader.Train.dataset.transform_ops.3.RandomCropImage.size=[32,32]"), "--iters", "2", "--warmup", "1"]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        Assert.That(run.Output, Does.Contain("\"phase\":\"synthetic\"").And.Contain("\"phase\":\"real\""));
+    }
 }
