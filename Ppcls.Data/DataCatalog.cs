@@ -48,9 +48,9 @@ public static class DataCatalog
         ops.Register("TimmAutoAugment", (s, _) => TimmAutoAugment.Create(s));
         ops.Register("RandAugment", (s, _) => RandAugment.Create(s));
         ops.Register("AutoAugment", (_, _) => new AutoAugment());
-        ops.Register("Padv2", (s, c) => Padv2.Create(s, c.Notice));
+        ops.Register("Padv2", (s, _) => Padv2.Create(s));
         ops.Register("RandomCropImage", (s, c) => RandomCropImage.Create(s, c.Notice));
-        ops.Register("Cutout", (s, c) => Cutout.Create(s, c.Notice));
+        ops.Register("Cutout", (s, _) => Cutout.Create(s));
         ops.Register("RandAugmentV4", (s, c) =>
         {
             s.Finish(c.Notice);

@@ -5,14 +5,12 @@ using Ppcls.Data.Imaging;
 namespace Ppcls.Data.Ops;
 
 /// <summary>
-/// PaddleClas <c>RandomCropImage</c>: a <c>size</c> ([w, h] or square) window at a uniformly random
-/// position (top row and left column each drawn from 0..(image - window) inclusive), no resize. An
-/// image smaller than the window is an error naming it.
+/// `RandomCropImage` (PULC attributes, after Padv2): a `size` ([w, h] or square) window at a
+/// uniformly random position, no resizing; an image smaller than the window is an error.
 /// </summary>
 public sealed class RandomCropImage(Size size) : IGeometricOp
 {
     public string Name => "RandomCropImage";
-    public Size Size { get; } = size;
 
     public static RandomCropImage Create(ConfigSection s, Action<string> notice)
     {
@@ -24,11 +22,12 @@ public sealed class RandomCropImage(Size size) : IGeometricOp
     public void Apply(ImageSample sample, Random rng)
     {
         var image = sample.RequireImage(Name);
-        if (image.Height < Size.Height || image.Width < Size.Width)
-            throw new InvalidOperationException($"RandomCropImage: the image is {image.Width}x{image.Height}, smaller than the {Size.Width}x{Size.Height} window; pad or resize it first");
-        int top = rng.RandInt(0, image.Height - Size.Height);
-        int left = rng.RandInt(0, image.Width - Size.Width);
-        using var window = image[new Rect(left, top, Size.Width, Size.Height)];
+        int imageW = image.Width, imageH = image.Height;
+        if (imageW < size.Width || imageH < size.Height)
+            throw new InvalidOperationException($"RandomCropImage: the image is {imageW}x{imageH}, smaller than the {size.Width}x{size.Height} window; pad (Padv2) or resize it first");
+        int y = rng.RandInt(0, imageH - size.Height);
+        int x = rng.RandInt(0, imageW - size.Width);
+        using var window = new Mat(image, new Rect(x, y, size.Width, size.Height));
         sample.SetImage(window.Clone());
     }
 }

@@ -26,9 +26,9 @@ public sealed class RegistryNamesTests
         ["TimmAutoAugment"] = "{}",
         ["RandAugment"] = "{}",
         ["AutoAugment"] = "{}",
-        ["Padv2"] = "{size: 8}",
+        ["Padv2"] = "{size: [16, 12]}",
         ["RandomCropImage"] = "{size: 4}",
-        ["Cutout"] = "{length: 4}",
+        ["Cutout"] = "{length: 4, fill_value: none}",
         ["RandAugmentV4"] = "{}",
     };
 
