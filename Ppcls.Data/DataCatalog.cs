@@ -12,7 +12,7 @@ public static class DataCatalog
     /// <summary>PaddleClas ops not built yet: named so a config using one gets a clear message, not "unknown".</summary>
     static readonly string[] PendingTransformOps =
     [
-        "RandAugmentV2", "RandAugmentV3", "RandAugmentV4", "ColorJitter", "RandomRotation", "Pad",
+        "RandAugmentV2", "RandAugmentV3", "ColorJitter", "RandomRotation", "Pad",
         "RandCropImageV2", "CropWithPadding", "RandomGrayscale", "AugMix", "GridMask", "HideAndSeek",
         "RandomResizedCrop", "ResizeImageV2",
     ];
@@ -35,6 +35,7 @@ public static class DataCatalog
         registry.Datasets.Register("ClassFolderDataset", ClassFolderDataset.Create);
         registry.Datasets.Register(MultiScaleDatasetName, ImageNetDataset.Create);
         registry.Datasets.Register("CustomLabelDataset", CustomLabelDataset.Create);
+        registry.Datasets.Register("MultiLabelDataset", MultiLabelDataset.Create);
 
         var ops = registry.TransformOps;
         ops.Register("DecodeImage", (s, c) => DecodeImage.Create(s, c.Notice));
@@ -53,6 +54,11 @@ public static class DataCatalog
         ops.Register("Padv2", (s, _) => Padv2.Create(s));
         ops.Register("RandomCropImage", (s, c) => RandomCropImage.Create(s, c.Notice));
         ops.Register("Cutout", (s, _) => Cutout.Create(s));
+        ops.Register("RandAugmentV4", (s, c) =>
+        {
+            s.Finish(c.Notice);
+            return new RandAugmentV4();
+        });
         foreach (var name in PendingTransformOps) ops.Register(name, (s, _) => throw Pending(s, name));
 
         var batch = registry.BatchOps;

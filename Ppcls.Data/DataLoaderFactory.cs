@@ -1,6 +1,7 @@
 using Ppcls.Core.Config;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Data;
+using Ppcls.Data.Datasets;
 using Ppcls.Data.Loading;
 using Ppcls.Data.Ops;
 
@@ -47,6 +48,9 @@ public sealed class DataLoaderFactory(DataRegistry registry) : IDataLoaderBuilde
         var dataset = factory(s, context);
         s.Finish(notice);
         CheckLabelKey(dataset, ops, s, classNum);
+        if (batchOps.Count > 0 && dataset is IMultiLabelDataset)
+            throw ConfigException.At(s.KeyPath("batch_transform_ops"), s.Location,
+                $"{config.DatasetName} gives 0/1 label vectors, which the batch ops (mixup, cutmix) do not mix in Ppcls or PaddleClas; remove batch_transform_ops");
         if (shard is { IsWhole: false } && config.Sampler.Kind == SamplerKind.Batch)
         {
             notice($"{config.KeyPath}.sampler.name is BatchSampler: each of the {shard.Count} ranks reads the whole list (as in PaddleClas); " +

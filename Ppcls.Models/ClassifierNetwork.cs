@@ -1,5 +1,6 @@
 using Ppcls.Core.Models;
 using Ppcls.Core.Onnx;
+using Ppcls.Models.Heads;
 using Ppcls.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -16,6 +17,8 @@ namespace Ppcls.Models;
 public abstract class ClassifierNetwork : ScopedBlock, IClassifierModel, IOnnxExportable, ILayerOutputs
 {
     LayerOutputCapture? _capture;
+    MLDecoder? _decoder;
+    string? _decoderName;
 
     protected ClassifierNetwork(string name) : base(name)
     {
@@ -29,7 +32,42 @@ public abstract class ClassifierNetwork : ScopedBlock, IClassifierModel, IOnnxEx
 
     public string ClassifierKey => ClassifierName + ".weight";
 
-    string ClassifierName => named_children().First(c => ReferenceEquals(c.module, Classifier)).name;
+    string ClassifierName => _decoderName ?? named_children().First(c => ReferenceEquals(c.module, Classifier)).name;
+
+    /// <summary>
+    /// The ML-Decoder head in the classifier's place (Arch.use_ml_decoder), null without one. With it,
+    /// <see cref="Classifier"/> is the replaced Linear, kept (unregistered, untrained) only for its widths:
+    /// <see cref="ClassNum"/> and <see cref="FeatureSize"/>.
+    /// </summary>
+    public MLDecoder? Decoder => _decoder;
+
+    /// <summary>
+    /// Whether the family's head is global pool, per-position layers, flatten and classifier, so that
+    /// PaddleClas's use_ml_decoder (avg_pool and flatten made Identity, fc replaced) applies: then
+    /// <see cref="ForwardNeck"/> and <see cref="NeckToOnnx"/> run those per-position layers on the map.
+    /// </summary>
+    public virtual bool TakesMlDecoder => false;
+
+    /// <summary>The head's layers between pool and flatten on the [N, C, H, W] features; [N, <see cref="FeatureSize"/>, H, W] out.</summary>
+    protected virtual Tensor ForwardNeck(Tensor features) => throw new NotSupportedException($"{GetType().Name} takes no ML-Decoder head");
+
+    protected virtual string NeckToOnnx(OnnxGraph graph, string features) => throw new NotSupportedException($"{GetType().Name} takes no ML-Decoder head");
+
+    /// <summary>
+    /// Puts <paramref name="decoder"/> where the classifier was registered (its keys become
+    /// <c>fc.input_proj.weight</c>, ...), as PaddleClas's add_ml_decoder_head does; the model's
+    /// forward is then decoder(neck(features)) without global pooling.
+    /// </summary>
+    public void UseMlDecoder(MLDecoder decoder)
+    {
+        if (!TakesMlDecoder) throw new NotSupportedException($"{GetType().Name} takes no ML-Decoder head");
+        if (decoder.Options.InChannels != FeatureSize)
+            throw new ArgumentException($"the ML-Decoder reads {decoder.Options.InChannels} channels but the head gives {FeatureSize}", nameof(decoder));
+        string name = ClassifierName;
+        register_module(name, null!);
+        register_module(name, decoder);
+        (_decoder, _decoderName) = (decoder, name);
+    }
 
     /// <summary>
     /// The head applied to the features, in the network's own dispose scope (<see cref="ScopedBlock"/>):
@@ -37,9 +75,13 @@ public abstract class ClassifierNetwork : ScopedBlock, IClassifierModel, IOnnxEx
     /// soon as it has used it. (With the step's scope alone every intermediate lived to the step's end:
     /// peak RSS of a MobileNetV2 train step at batch 32 rose from 2.9 to 3.4 GB.)
     /// </summary>
-    protected sealed override Tensor ForwardInScope(Tensor x) => ForwardHead(ForwardFeatures(x));
+    protected sealed override Tensor ForwardInScope(Tensor x) =>
+        _decoder is null ? ForwardHead(ForwardFeatures(x)) : _decoder.call(ForwardNeck(ForwardFeatures(x)));
 
-    public string ToOnnx(OnnxGraph graph, string input) => HeadToOnnx(graph, FeaturesToOnnx(graph, input));
+    public string ToOnnx(OnnxGraph graph, string input) =>
+        _decoder is null
+            ? HeadToOnnx(graph, FeaturesToOnnx(graph, input))
+            : graph.Module(_decoder, _decoderName!, NeckToOnnx(graph, FeaturesToOnnx(graph, input)));
 
     public abstract Tensor ForwardFeatures(Tensor x);
 
@@ -64,6 +106,7 @@ public abstract class ClassifierNetwork : ScopedBlock, IClassifierModel, IOnnxEx
     public void ResetClassifier(int classNum)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(classNum);
+        if (_decoder is not null) throw new NotSupportedException("the classifier is an ML-Decoder head; its class count is set by MLDecoder.class_num when the model is built");
         var old = Classifier;
         string name = ClassifierName;
         var fresh = PaddleInit.Linear(old.in_features, classNum);

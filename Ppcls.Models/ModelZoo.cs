@@ -18,5 +18,6 @@ public static class ModelZoo
         PPLCNet.Register(registry); PPLCNetV2.Register(registry); MobileNetV2.Register(registry);
         ResNetVd.Register(registry); Res2NetVd.Register(registry);
         DistillationModel.Register(registry); RecModel.Register(registry);
+        Heads.MLDecoderHead.Register(registry);
     }
 }

@@ -133,11 +133,17 @@ public sealed class PPHGNet : ClassifierNetwork
     /// <summary>Global average pool, then (with use_last_conv) the 1x1 expansion, ReLU and dropout, flatten, fc.</summary>
     public override Tensor ForwardHead(Tensor features, bool preLogits = false)
     {
-        var y = nn.functional.adaptive_avg_pool2d(features, [1, 1]);
-        if (last_conv is not null) y = dropout!.call(nn.functional.relu(last_conv.call(y)));
-        y = y.flatten(1);
+        var y = ForwardNeck(nn.functional.adaptive_avg_pool2d(features, [1, 1])).flatten(1);
         return preLogits ? y : fc.call(y);
     }
+
+    public override bool TakesMlDecoder => true;
+
+    /// <summary>(With use_last_conv) the 1x1 expansion, ReLU and dropout, on any spatial size.</summary>
+    protected override Tensor ForwardNeck(Tensor y) => last_conv is null ? y : dropout!.call(nn.functional.relu(last_conv.call(y)));
+
+    protected override string NeckToOnnx(OnnxGraph graph, string y) =>
+        last_conv is null ? y : graph.Module(dropout!, "dropout", graph.Relu(graph.Module(last_conv, "last_conv", y)));
 
     public override string FeaturesToOnnx(OnnxGraph graph, string input)
     {
@@ -148,10 +154,7 @@ public sealed class PPHGNet : ClassifierNetwork
 
     public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
     {
-        var y = graph.GlobalAveragePool(features);
-        if (last_conv is not null)
-            y = graph.Module(dropout!, "dropout", graph.Relu(graph.Module(last_conv, "last_conv", y)));
-        y = graph.Flatten(y);
+        var y = graph.Flatten(NeckToOnnx(graph, graph.GlobalAveragePool(features)));
         return preLogits ? y : graph.Module(fc, "fc", y);
     }
 

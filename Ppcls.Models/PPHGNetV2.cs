@@ -231,15 +231,27 @@ public sealed class PPHGNetV2 : ClassifierNetwork, ILearningRateMultipliers
     /// <summary>Global average pool, then (with use_last_conv) the 1x1 expansion, ReLU, LAB and dropout, flatten, fc.</summary>
     public override Tensor ForwardHead(Tensor features, bool preLogits = false)
     {
-        var y = nn.functional.adaptive_avg_pool2d(features, [1, 1]);
-        if (last_conv is not null)
-        {
-            y = nn.functional.relu(last_conv.call(y));
-            if (lab is not null) y = lab.call(y);
-            y = dropout!.call(y);
-        }
-        y = y.flatten(1);
+        var y = ForwardNeck(nn.functional.adaptive_avg_pool2d(features, [1, 1])).flatten(1);
         return preLogits ? y : fc.call(y);
+    }
+
+    public override bool TakesMlDecoder => true;
+
+    /// <summary>(With use_last_conv) the 1x1 expansion, ReLU, LAB and dropout, on any spatial size.</summary>
+    protected override Tensor ForwardNeck(Tensor y)
+    {
+        if (last_conv is null) return y;
+        y = nn.functional.relu(last_conv.call(y));
+        if (lab is not null) y = lab.call(y);
+        return dropout!.call(y);
+    }
+
+    protected override string NeckToOnnx(OnnxGraph graph, string y)
+    {
+        if (last_conv is null) return y;
+        y = graph.Relu(graph.Module(last_conv, "last_conv", y));
+        if (lab is not null) y = graph.Module(lab, "lab", y);
+        return graph.Module(dropout!, "dropout", y);
     }
 
     public override string FeaturesToOnnx(OnnxGraph graph, string input) =>
@@ -247,14 +259,7 @@ public sealed class PPHGNetV2 : ClassifierNetwork, ILearningRateMultipliers
 
     public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
     {
-        var y = graph.GlobalAveragePool(features);
-        if (last_conv is not null)
-        {
-            y = graph.Relu(graph.Module(last_conv, "last_conv", y));
-            if (lab is not null) y = graph.Module(lab, "lab", y);
-            y = graph.Module(dropout!, "dropout", y);
-        }
-        y = graph.Flatten(y);
+        var y = graph.Flatten(NeckToOnnx(graph, graph.GlobalAveragePool(features)));
         return preLogits ? y : graph.Module(fc, "fc", y);
     }
 

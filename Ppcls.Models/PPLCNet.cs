@@ -145,6 +145,12 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
         return graph.Module(blocks6, "blocks6", y);
     }
 
+    public override bool TakesMlDecoder => true;
+
+    protected override Tensor ForwardNeck(Tensor features) => _head.Neck(features);
+
+    protected override string NeckToOnnx(OnnxGraph graph, string features) => _head.NeckToOnnx(graph, features);
+
     public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
     {
         var y = _head.ToOnnx(graph, features);

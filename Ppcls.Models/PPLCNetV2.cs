@@ -106,6 +106,12 @@ public sealed class PPLCNetV2 : ClassifierNetwork
     public override string FeaturesToOnnx(OnnxGraph graph, string input) =>
         LayerChain.Run(graph, graph.Module(stem, "stem", input), stages, "stages");
 
+    public override bool TakesMlDecoder => true;
+
+    protected override Tensor ForwardNeck(Tensor features) => _head.Neck(features);
+
+    protected override string NeckToOnnx(OnnxGraph graph, string features) => _head.NeckToOnnx(graph, features);
+
     public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
     {
         var y = _head.ToOnnx(graph, features);

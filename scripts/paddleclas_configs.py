@@ -72,8 +72,13 @@ def dataset_blocks(text):
 
 
 def class_count(text):
-    match = re.search(r"^\s+class_num:\s*(\d+)", text, re.M)
+    match = re.search(r"^\s+class_num:\s*(?:&\w+\s+)?(\d+)", text, re.M)
     return int(match.group(1)) if match else 2
+
+
+def largest_batch(text):
+    sizes = [int(m) for m in re.findall(r"^\s+batch_size:\s*(\d+)", text, re.M)]
+    return max(sizes, default=1)
 
 
 def list_lines(dataset, images, classes):
@@ -98,6 +103,8 @@ def make_workdir(config, checkout, demo_images):
     with open(config, encoding="utf-8") as f:
         text = f.read()
     classes = class_count(text)
+    # Enough lines for one full batch (drop_last: True), cycling through the demo images.
+    rows = max(len(demo_images), largest_batch(text))
     for dataset in dataset_blocks(text):
         root = os.path.join(work, dataset.get("image_root", "."))
         os.makedirs(root, exist_ok=True)
@@ -105,6 +112,7 @@ def make_workdir(config, checkout, demo_images):
         for i, source in enumerate(demo_images):
             names.append(f"img{i}.jpg")
             shutil.copyfile(source, os.path.join(root, names[-1]))
+        names = [names[i % len(names)] for i in range(rows)]
         list_key = "sample_list_path" if "sample_list_path" in dataset else "cls_label_path"
         if list_key in dataset:
             list_path = os.path.join(work, dataset[list_key])

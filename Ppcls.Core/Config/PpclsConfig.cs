@@ -25,7 +25,7 @@ public sealed record PpclsConfig
     /// <summary>Top-level sections PaddleClas has for tools Ppcls does not provide (search, retrieval indexing...), which change nothing trained.</summary>
     static readonly string[] PaddleOnlySections =
     [
-        "MLDecoder", "IndexProcess", "base_config_file", "distill_config_file",
+        "IndexProcess", "base_config_file", "distill_config_file",
         "gpus", "search_times", "search_dict", "teacher", "final_replace",
     ];
 
@@ -55,7 +55,7 @@ public sealed record PpclsConfig
             SourcePath = sourcePath,
             Tree = tree,
             Global = GlobalConfig.Read(root.RequiredSection("Global", "{epochs: 10, output_dir: ./output/}"), notice),
-            Arch = ArchConfig.Read(root.RequiredSection("Arch", "{name: PPLCNet_x1_0, class_num: 1000}")),
+            Arch = ArchConfig.Read(root.RequiredSection("Arch", "{name: PPLCNet_x1_0, class_num: 1000}")) with { MlDecoder = root.OptionalSection("MLDecoder") },
             Loss = root.OptionalSection("Loss") is { } loss ? NamedListPair.Read(loss, notice) : NamedListPair.None,
             Metric = root.OptionalSection("Metric") is { } metric ? NamedListPair.Read(metric, notice) : NamedListPair.None,
             Optimizer = root.OptionalSection("Optimizer") is { } opt ? OptimizerConfig.Read(opt, notice) : null,
@@ -69,6 +69,8 @@ public sealed record PpclsConfig
                 "DataLoader.Eval has Gallery/Query loaders, which only retrieval evaluation reads; set Global.eval_mode: retrieval");
         if (config.Amp is { UseAmp: true })
             notice("AMP.use_amp is on, but Ppcls trains in float32 on the CPU; AMP settings are ignored");
+        if (config.Arch is { UseMlDecoder: false, MlDecoder: { } unused })
+            notice($"{unused.Path} is read only with Arch.use_ml_decoder: True (as in PaddleClas); ignored");
         root.Finish(notice, PaddleOnlySections);
         return config;
     }

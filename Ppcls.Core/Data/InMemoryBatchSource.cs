@@ -38,6 +38,16 @@ public sealed class InMemoryBatchSource : IBatchSource
         return new InMemoryBatchSource(images, labels, classNum, batchCount);
     }
 
+    /// <summary>
+    /// Random images (standard normal) beside <paramref name="labels"/>, a real batch's labels of any kind
+    /// (class ids, mixed soft targets, multi-label vectors with or without label_ratio), which this source owns.
+    /// </summary>
+    public static InMemoryBatchSource RandomImages(long[] imageShape, Tensor labels, int classNum, int batchCount, long seed)
+    {
+        var generator = new Generator((ulong)seed);
+        return new InMemoryBatchSource(randn(imageShape, generator: generator), labels, classNum, batchCount);
+    }
+
     static Tensor SoftTargets(long n, int classNum, Generator generator)
     {
         using var raw = rand([n, classNum], generator: generator);

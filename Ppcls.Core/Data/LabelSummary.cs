@@ -13,6 +13,8 @@ public sealed record LabelSummary(string ListPath, int DistinctLabels, long MaxL
 
     /// <summary>Images per label (CELoss's class_weights: auto).</summary>
     public IReadOnlyDictionary<long, long> ClassCounts { get; init; } = new Dictionary<long, long>();
+    /// <summary>Whether each image has a 0/1 vector of <see cref="DistinctLabels"/> labels (MultiLabelDataset) rather than a class id.</summary>
+    public bool MultiLabel { get; init; }
 
     /// <summary>The config key that points at the list (`DataLoader.Train.dataset.cls_label_path`), set by the data set that read it.</summary>
     public string ListKey { get; init; } = "the list file";
@@ -33,7 +35,7 @@ public sealed record LabelSummary(string ListPath, int DistinctLabels, long MaxL
     /// </summary>
     public string? FewClassesWarning(int classNum)
     {
-        if (DistinctLabels == 0 || DistinctLabels * 2L >= classNum) return null;
+        if (MultiLabel || DistinctLabels == 0 || DistinctLabels * 2L >= classNum) return null;
         long needed = MaxLabel + 1;
         string fix = needed == DistinctLabels
             ? $"-o Arch.class_num={DistinctLabels}"

@@ -18,10 +18,14 @@ public sealed record EvalResult(IReadOnlyDictionary<string, double> Values, stri
     /// <summary>The primary metric's value; null when the pass had neither a metric nor a loss.</summary>
     public double? Metric => MetricName is null ? null : Values[MetricName];
 
-    /// <summary>The result of values whose metric names are <paramref name="metricNames"/> (in the order the config lists them).</summary>
-    public static EvalResult Of(IReadOnlyDictionary<string, double> values, IEnumerable<string> metricNames)
+    /// <summary>
+    /// The result of values whose metric names are <paramref name="metricNames"/> (in the order the
+    /// config lists them); names in <paramref name="lowerIsBetter"/> (HammingDistance) are better when smaller.
+    /// </summary>
+    public static EvalResult Of(IReadOnlyDictionary<string, double> values, IEnumerable<string> metricNames, IReadOnlySet<string>? lowerIsBetter = null)
     {
-        if (metricNames.FirstOrDefault(values.ContainsKey) is { } metric) return new EvalResult(values, metric, MetricDirection.HigherIsBetter);
+        if (metricNames.FirstOrDefault(values.ContainsKey) is { } metric)
+            return new EvalResult(values, metric, lowerIsBetter?.Contains(metric) == true ? MetricDirection.LowerIsBetter : MetricDirection.HigherIsBetter);
         return values.ContainsKey(CombinedLoss.TotalKey)
             ? new EvalResult(values, CombinedLoss.TotalKey, MetricDirection.LowerIsBetter)
             : new EvalResult(values, null, MetricDirection.HigherIsBetter);

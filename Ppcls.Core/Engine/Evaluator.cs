@@ -34,6 +34,8 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
         var metricNames = new List<string>();
         int iter = 0, iters = loader.BatchCount;
         observer?.OnEpochStarted(new EpochStarted(RunPhase.Eval, epoch, 0, iters));
+        // ATTRMetric: PaddleClas logs neither losses nor metrics on the iteration lines, and only its evalres on [Avg].
+        bool alone = metrics?.DatasetMetrics.Any(m => m.AverageTextAlone) == true;
         foreach (var metric in metrics?.DatasetMetrics ?? []) metric.Reset();
         try
         {
@@ -55,8 +57,8 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
                     meter.EndForward();
                     if (losses is not null)
                         foreach (var (name, value) in losses) values[name] = value.item<float>();
-                    if (metrics is not null && !batch.SoftLabels)
-                        foreach (var (name, value) in metrics.Compute(output, labels))
+                    if (metrics is not null)
+                        foreach (var (name, value) in metrics.Compute(output, labels, batch.SoftLabels))
                         {
                             values[name] = value;
                             if (!metricNames.Contains(name)) metricNames.Add(name);
@@ -69,7 +71,7 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
                 if (printBatchStep > 0 && iter % printBatchStep == 0)
                 {
                     var (batchCost, readerCost) = meter.TakeWindow();
-                    PpclsLog.Step(TrainLog.EvalStep(epoch, iter, iters, values, batchCost, readerCost, count));
+                    PpclsLog.Step(TrainLog.EvalStep(epoch, iter, iters, alone ? [] : values, batchCost, readerCost, count));
                 }
                 var timing = meter.EndStep();
                 observer?.OnIterationFinished(new IterationFinished(RunPhase.Eval, epoch, iter, iters, count,
@@ -84,15 +86,20 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
         }
         var reduced = communicator is { Size: > 1 } world ? OverRanks(averages, world) : averages.Averages;
         var result = reduced.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        var texts = new List<string>();
         foreach (var metric in metrics?.DatasetMetrics ?? [])
-            foreach (var (name, value) in metric.Result(communicator ?? SingleProcess.Instance))
+        {
+            var own = metric.Result(communicator ?? SingleProcess.Instance);
+            foreach (var (name, value) in own)
             {
                 result[name] = value;
                 metricNames.Add(name);
             }
-        PpclsLog.Info(TrainLog.EvalAverage(epoch, result));
+            texts.Add(metric.AverageText(own) ?? TrainLog.Values(own));
+        }
+        PpclsLog.Info(TrainLog.EvalAverage(epoch, alone ? [] : reduced, texts));
         observer?.OnEpochFinished(new EpochFinished(RunPhase.Eval, epoch, result));
-        return EvalResult.Of(result, metricNames);
+        return EvalResult.Of(result, metricNames, metrics?.LowerIsBetter);
     }
 
     /// <summary>Every rank's meters added up: sum of value x batch size over sum of batch sizes (every rank has the same names, in the same order).</summary>

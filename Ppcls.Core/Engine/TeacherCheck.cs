@@ -9,11 +9,13 @@ namespace Ppcls.Core.Engine;
 /// <summary>
 /// Before a distillation run trains, each frozen model (the teacher) is evaluated once on the
 /// eval set and its top-1 logged; a teacher near chance (a random one is a mistake users make:
-/// PaddleClas's <c>pretrained: True</c> downloads weights, Ppcls does not) gets a warning.
+/// PaddleClas's <c>pretrained: True</c> downloads weights, Ppcls does not) gets a warning. On a
+/// multi-label eval set (0/1 label vectors) its MultiLabelMAP is logged instead, without a chance
+/// level (that depends on how often each label is positive).
 /// </summary>
 public static class TeacherCheck
 {
-    /// <summary>Each frozen model's eval top-1, by name (empty when the model is no distillation model).</summary>
+    /// <summary>Each frozen model's eval top-1 (multi-label: MultiLabelMAP), by name (empty when the model is no distillation model).</summary>
     public static IReadOnlyDictionary<string, double> Run(nn.Module<Tensor, Tensor> model, IBatchSource? evalLoader, int classNum, Device device)
     {
         var result = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -23,6 +25,17 @@ public static class TeacherCheck
         if (evalLoader is null)
         {
             PpclsLog.Warn($"the frozen model(s) {string.Join(", ", frozen.Select(m => m.Name))} could not be checked: no eval set (DataLoader.Eval, Global.eval_during_train)");
+            return result;
+        }
+        if (evalLoader.LabelSummary?.MultiLabel == true)
+        {
+            var map = new Evaluator(evalLoader, null, new MetricSet([], [new MultiLabelMap()]), device, printBatchStep: 0);
+            foreach (var teacher in frozen)
+            {
+                double value = map.Run(teacher.Module, epoch: 0)[MultiLabelMap.Name];
+                result[teacher.Name] = value;
+                PpclsLog.Info($"frozen model {teacher.Name} before training: MultiLabelMAP {value:F5} on the eval set ({evalLoader.SampleCount} images)");
+            }
             return result;
         }
         var metrics = new MetricSet([new TopkAccuracy([1], PpclsLog.Warn)]);

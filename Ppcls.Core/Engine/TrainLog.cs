@@ -35,6 +35,10 @@ public static class TrainLog
     public static string EvalAverage(int epoch, IEnumerable<KeyValuePair<string, double>> values) =>
         $"[Eval][Epoch {epoch}][Avg]{Values(values)}";
 
+    /// <summary>The `[Avg]` line with the whole-set metrics' own texts after the averaged values (`..., MultiLabelMAP(integral): 0.512`).</summary>
+    public static string EvalAverage(int epoch, IEnumerable<KeyValuePair<string, double>> values, IEnumerable<string> metricTexts) =>
+        $"[Eval][Epoch {epoch}][Avg]{string.Join(", ", new[] { Values(values) }.Concat(metricTexts).Where(t => t.Length > 0))}";
+
     public static string BestMetric(int epoch, double? best) => $"[Eval][Epoch {epoch}][best metric: {Best(best)}]";
 
     public static string BestMetricEma(int epoch, double? best) => $"[Eval][Epoch {epoch}][best metric ema: {Best(best)}]";

@@ -225,8 +225,8 @@ public sealed class Trainer
                     meter.EndOptimizer();
                 }
                 foreach (var (name, value) in losses) values[name] = name == CombinedLoss.TotalKey ? totalValue : value.item<float>();
-                if (metrics is not null && !batch.SoftLabels && run.TrainLabelled)
-                    foreach (var (name, value) in metrics.Compute(output, labels)) values[name] = value;
+                if (metrics is not null && run.TrainLabelled)
+                    foreach (var (name, value) in metrics.Compute(output, labels, batch.SoftLabels)) values[name] = value;
             }
             window.Update(values, count);
             epochAverages.Update(values, count);

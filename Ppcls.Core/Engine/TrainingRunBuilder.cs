@@ -62,7 +62,13 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
                 $"but {trainLoader.LabelSummary!.ListKey} ({trainLoader.LabelSummary.ListPath}) lists images without labels; use losses that learn from a teacher (DistillationCELoss, DistillationDMLLoss, DistillationKLDivLoss) or a labelled list");
         var trainMetrics = MetricFactory.Build(config.Metric.Train, PpclsLog.Info, PpclsLog.Warn);
         var evalMetrics = MetricFactory.Build(config.Metric.Eval, PpclsLog.Info, PpclsLog.Warn, _global.Retrieval);
+        MultiLabelMode.Check(_global.UseMultilabel, trainLoader.LabelSummary, "DataLoader.Train", trainMetrics, "Metric.Train");
+        MultiLabelMode.CheckTrainMetrics(trainMetrics);
+        if (evalLoader is not null) MultiLabelMode.Check(_global.UseMultilabel, evalLoader.LabelSummary, "DataLoader.Eval", evalMetrics, "Metric.Eval");
 
+        if (trainLoader.BatchCount == 0)
+            throw new PpclsUserException($"DataLoader.Train: the {trainLoader.SampleCount} images of the list make no full batch of DataLoader.Train.sampler.batch_size ({trainConfig.Sampler.BatchSize}) " +
+                "with drop_last: True; lower the batch size, set drop_last: False, or add images");
         int updateFreq = _global.UpdateFreq;
         if (trainLoader.BatchCount < updateFreq)
         {

@@ -22,7 +22,8 @@ public static class LossFactory
         t.Register("MixCELoss", (o, _) => new ClassificationTerm(new MixCrossEntropyLoss(o.OptionalDouble("epsilon"), Reduction(o))));
         t.Register("DistillationCELoss", (o, _) => new DistillationCELoss(ModelPair.Read(o), o.OptionalDouble("epsilon"), Key(o)));
         t.Register("DistillationGTCELoss", (o, _) => new DistillationGTCELoss(ModelPair.ReadNames(o), o.OptionalDouble("epsilon"), Key(o)));
-        t.Register("DistillationDMLLoss", (o, _) => new DistillationDMLLoss(ModelPair.Read(o), Activation(o, "softmax"), o.Bool("sum_across_class_dim", false), Key(o)));
+        t.Register("DistillationDMLLoss", (o, _) => new DistillationDMLLoss(ModelPair.Read(o), Activation(o, "softmax"), o.Bool("sum_across_class_dim", false), Key(o),
+            o.Bool("weight_ratio", false)));
         t.Register("DistillationKLDivLoss", (o, _) => new DistillationKLDivLoss(ModelPair.Read(o), Positive(o, "temperature", 4), Key(o)));
         t.Register("TripletLoss", (o, _) => new TripletLoss(o.Double("margin", 1.0)));
         t.Register("TripletLossV2", (o, _) => new TripletLoss(o.Double("margin", 0.5), o.Bool("normalize_feature", true), o.String("feature_from", "features"), "TripletLossV2"));
@@ -30,8 +31,16 @@ public static class LossFactory
             o.Double("margin", 0.5), o.Bool("normalize_feature", true), Reduction(o), o.Bool("add_absolute", false),
             o.Double("absolute_loss_weight", 1.0), o.Double("ap_value", 0.9), o.Double("an_value", 0.5), o.String("feature_from", "features"))));
         t.Register("DistillationDistanceLoss", (o, _) => new DistillationDistanceLoss(ModelPair.Read(o), o.Choice("mode", "l2", "l1", "l2", "smooth_l1"), Activation(o, null), Key(o)));
+        t.Register("MultiLabelLoss", (o, _) => new ClassificationTerm(MultiLabel(o)));
+        t.Register("DistillationMultiLabelLoss", (o, _) => new DistillationMultiLabelLoss(ModelPair.ReadNames(o), MultiLabel(o), Key(o)));
+        t.Register("MultiLabelAsymmetricLoss", (o, _) => new ClassificationTerm(new MultiLabelAsymmetricLoss(new AsymmetricLossOptions(
+            o.Double("gamma_pos", 1), o.Double("gamma_neg", 4), o.Double("clip", 0.05), o.Double("epsilon", 1e-8),
+            o.Bool("disable_focal_loss_grad", true), LossReductionExtensions.Parse(o.Choice("reduction", "sum", "mean", "sum", "none"))))));
         return t;
     }
+
+    static MultiLabelLoss MultiLabel(ConfigSection o) =>
+        new(o.OptionalDouble("epsilon"), o.Bool("size_sum", false), o.Bool("weight_ratio", false));
 
     /// <summary>PaddleClas keys that only rename log entries or select modes Ppcls does not have; accepted with a notice.</summary>
     static readonly string[] PaddleOnlyKeys = ["name"];

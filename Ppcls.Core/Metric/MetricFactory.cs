@@ -14,7 +14,7 @@ public static class MetricFactory
         public Action<string> Notice { get; } = notice;
         public Action<string> Warn { get; } = warn;
         public RetrievalOptions? Retrieval { get; } = retrieval;
-        public List<TopkAccuracy> Metrics { get; } = [];
+        public List<IBatchMetric> Metrics { get; } = [];
         public List<IDatasetMetric> DatasetMetrics { get; } = [];
     }
 
@@ -60,6 +60,27 @@ public static class MetricFactory
             c.DatasetMetrics.Add(new TprAtFpr(o.Double("max_fpr", 0.001)));
             o.Finish(c.Notice, DescendingKey);
         });
+        t.Register("ATTRMetric", (o, c) =>
+        {
+            c.DatasetMetrics.Add(new AttrMetric(o.Double("threshold", 0.5)));
+            o.Finish(c.Notice);
+        });
+        t.Register("MultiLabelMAP", (o, c) =>
+        {
+            c.DatasetMetrics.Add(new MultiLabelMap(o.Choice("map_type", "integral", "integral", "11point")));
+            o.Finish(c.Notice);
+        });
+        t.Register("HammingDistance", (o, c) =>
+        {
+            o.Finish(c.Notice);
+            c.Metrics.Add(new HammingDistance());
+        });
+        t.Register("AccuracyScore", (o, c) =>
+        {
+            bool perSample = o.Choice("base", "label", "sample", "label") == "sample";
+            o.Finish(c.Notice);
+            c.Metrics.Add(new AccuracyScore(perSample));
+        });
         return t;
     }
 
@@ -70,9 +91,16 @@ public static class MetricFactory
     {
         if (entries.Count == 0) return null;
         var context = new Context(notice, warn, retrieval);
+        List<string> multiLabel = [], singleLabel = [];
         foreach (var entry in entries)
-            Metrics.Get(entry.Name, entry.Options.Path, entry.Options.Location)(entry.Options, context);
-        return new MetricSet(context.Metrics, context.DatasetMetrics);
+        {
+            var build = Metrics.Get(entry.Name, entry.Options.Path, entry.Options.Location);
+            int metrics = context.Metrics.Count, datasetMetrics = context.DatasetMetrics.Count;
+            build(entry.Options, context);
+            bool readsVectors = context.Metrics.Skip(metrics).Any(m => m.MultiLabel) || context.DatasetMetrics.Skip(datasetMetrics).Any(m => m.MultiLabel);
+            (readsVectors ? multiLabel : singleLabel).Add(entry.Name);
+        }
+        return new MetricSet(context.Metrics, context.DatasetMetrics) { LabelKinds = (multiLabel, singleLabel) };
     }
 
     static IReadOnlyList<int> Topk(ConfigSection o)

@@ -1,3 +1,4 @@
+using Ppcls.Core.Engine;
 using static TorchSharp.torch;
 
 namespace Ppcls.Core.Metric;
@@ -10,7 +11,7 @@ namespace Ppcls.Core.Metric;
 /// <c>DistillationTopkAcc</c> it reads the output of <see cref="ModelKey"/> (and
 /// <see cref="FeatureKey"/>); otherwise the model's primary output.
 /// </summary>
-public sealed class TopkAccuracy
+public sealed class TopkAccuracy : IBatchMetric
 {
     readonly Action<string> _warn;
     bool _warned;
@@ -31,6 +32,8 @@ public sealed class TopkAccuracy
 
     /// <summary>The names the values are logged under, in order: top1, top5, ...</summary>
     public IEnumerable<string> Names => Topk.Select(Name);
+    public bool MultiLabel => false;
+    public MetricDirection Direction => MetricDirection.HigherIsBetter;
 
     public static string Name(int k) => $"top{k}";
 

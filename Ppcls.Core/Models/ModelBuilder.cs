@@ -26,6 +26,7 @@ public static class ModelBuilder
             built = new BuiltModel(module, entry.Preset);
         }
         arch.Options.Finish(notice, PaddleOnlyArchKeys);
+        if (arch.UseMlDecoder) AttachMlDecoder(arch, registry, built);
         return built;
     }
 
@@ -58,5 +59,14 @@ public static class ModelBuilder
         {
             throw ConfigException.At(options.KeyPath("return_patterns"), where, e.Message.Split(" (Parameter")[0]);
         }
+    }
+
+    static void AttachMlDecoder(ArchConfig arch, ModelRegistry registry, BuiltModel built)
+    {
+        string key = arch.Options.KeyPath("use_ml_decoder");
+        if (registry.Composite(arch.Name) is not null || registry.MlDecoder is not { } attach)
+            throw ConfigException.At(key, null, $"the ML-Decoder head replaces a single network's classifier; {arch.Name} is not one (name a backbone such as PPHGNetV2_B0 or PPLCNet_x1_0 in Arch.name)");
+        var section = arch.MlDecoder ?? new ConfigSection(new ConfigMap(), "MLDecoder");
+        attach(built.Module, section, new ModelRegistry.ArchConfigView(arch.Name, arch.ClassNum, key));
     }
 }

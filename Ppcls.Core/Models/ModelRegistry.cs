@@ -7,6 +7,18 @@ namespace Ppcls.Core.Models;
 /// <summary>name -> model factory. Filled by Ppcls.Models through one explicit call; an unknown name lists the valid ones.</summary>
 public sealed class ModelRegistry
 {
+    /// <summary>
+    /// Replaces a built model's classifier by the ML-Decoder head (Arch.use_ml_decoder) from the
+    /// `MLDecoder` section (<paramref name="section"/>, empty where absent); set by Ppcls.Models.
+    /// </summary>
+    public delegate void MlDecoderAttach(nn.Module<Tensor, Tensor> model, ConfigSection section, ArchConfigView arch);
+
+    /// <summary>What the ML-Decoder needs from Arch: the model name (for messages), class_num, and the key of use_ml_decoder.</summary>
+    public sealed record ArchConfigView(string Name, int ClassNum, string UseKeyPath);
+
+    /// <summary>The ML-Decoder attachment, registered with the families (null: none registered).</summary>
+    public MlDecoderAttach? MlDecoder { get; set; }
+
     readonly NameTable<ModelEntry> _models = new("model", listCommand: "ppcls models list");
     // Composites build their parts from _models, so they are kept apart: a part cannot be one.
     readonly NameTable<CompositeModelEntry> _composites = new("model");

@@ -151,5 +151,5 @@ public sealed class ImageNetDataset : IDataset
         return (pathOnly, labelled);
     }
 
-    static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";
+    internal static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";
 }

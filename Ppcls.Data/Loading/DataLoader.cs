@@ -211,7 +211,8 @@ public sealed class DataLoader : IBatchSource
     TransformedBatch Transform(int[] indices, SamplePipeline pipeline, int epoch, int batchIndex, Func<long[], Memory<float>> allocate)
     {
         var skipped = new List<string>();
-        var labels = new List<long>(indices.Length);
+        var kept = new List<int>(indices.Length);
+        var labels = new List<long>(indices.Length); // a class id, or the label an op set (label_key)
         Memory<float> pixels = default;
         int c = 0, h = 0, w = 0;
         foreach (int index in indices)
@@ -230,13 +231,14 @@ public sealed class DataLoader : IBatchSource
                     throw new PpclsUserException($"cannot read image {source}: {e.Message}");
                 }
                 using var sample = pipeline.Run(bytes, source, rng);
-                if (labels.Count == 0)
+                if (kept.Count == 0)
                 {
                     (c, h, w) = SamplePipeline.Shape(sample.Image!);
                     pixels = allocate([indices.Length, c, h, w]);
                 }
                 int length = c * h * w;
-                _pipeline.WriteChw(sample.Image!, pixels.Span.Slice(labels.Count * length, length), source);
+                _pipeline.WriteChw(sample.Image!, pixels.Span.Slice(kept.Count * length, length), source);
+                kept.Add(index);
                 labels.Add(_dataset.LabelKey is { } key ? sample.OpLabels[key] : _dataset.Label(index));
             }
             catch (BadImageException e)
@@ -254,9 +256,21 @@ public sealed class DataLoader : IBatchSource
                 throw new PpclsUserException($"{source}: transform_ops failed: {e.Message}");
             }
         }
-        if (labels.Count == 0) return new TransformedBatch([], null, skipped);
-        int n = labels.Count;
-        return new TransformedBatch([n, c, h, w], LabelTensor(pixels[..(n * c * h * w)], n, c, h, w, [.. labels], epoch, batchIndex), skipped);
+        if (kept.Count == 0) return new TransformedBatch([], null, skipped);
+        int n = kept.Count;
+        var targets = _dataset is IMultiLabelDataset multiLabel
+            ? MultiLabelTensor(multiLabel, kept)
+            : LabelTensor(pixels[..(n * c * h * w)], n, c, h, w, [.. labels], epoch, batchIndex);
+        return new TransformedBatch([n, c, h, w], targets, skipped);
+    }
+
+    /// <summary>The items' float targets stacked: [N, ..TargetShape] (multi-label data sets take no batch ops).</summary>
+    static Tensor MultiLabelTensor(IMultiLabelDataset dataset, List<int> indices)
+    {
+        int width = (int)dataset.TargetShape.Aggregate(1L, (a, b) => a * b);
+        var values = new float[indices.Count * width];
+        for (int i = 0; i < indices.Count; i++) dataset.WriteTarget(indices[i], values.AsSpan(i * width, width));
+        return tensor(values, [indices.Count, .. dataset.TargetShape], ScalarType.Float32);
     }
 
     /// <summary>Applies the batch ops to the written images and returns the labels tensor (soft labels when there are batch ops).</summary>

@@ -12,22 +12,19 @@ namespace Ppcls.Models.Layers;
 /// </summary>
 public sealed class LastConvHead(AdaptiveAvgPool2d avgPool, Conv2d? lastConv, nn.Module<Tensor, Tensor>? act, DownscaleInInferDropout? dropout, Flatten flatten)
 {
-    public Tensor Forward(Tensor features)
-    {
-        var y = avgPool.call(features);
-        if (lastConv is not null) y = dropout!.call(act!.call(lastConv.call(y)));
-        return flatten.call(y);
-    }
+    public Tensor Forward(Tensor features) => flatten.call(Neck(avgPool.call(features)));
 
-    public string ToOnnx(OnnxGraph graph, string features)
+    /// <summary>The layers between pool and flatten (last conv, act, dropout; none without use_last_conv), on any spatial size.</summary>
+    public Tensor Neck(Tensor y) => lastConv is null ? y : dropout!.call(act!.call(lastConv.call(y)));
+
+    public string ToOnnx(OnnxGraph graph, string features) =>
+        graph.Module(flatten, "flatten", NeckToOnnx(graph, graph.Module(avgPool, "avg_pool", features)));
+
+    public string NeckToOnnx(OnnxGraph graph, string y)
     {
-        var y = graph.Module(avgPool, "avg_pool", features);
-        if (lastConv is not null)
-        {
-            y = graph.Module(lastConv, "last_conv", y);
-            y = graph.Module(act!, "act", y);
-            y = graph.Module(dropout!, "dropout", y);
-        }
-        return graph.Module(flatten, "flatten", y);
+        if (lastConv is null) return y;
+        y = graph.Module(lastConv, "last_conv", y);
+        y = graph.Module(act!, "act", y);
+        return graph.Module(dropout!, "dropout", y);
     }
 }

@@ -39,14 +39,14 @@ public static class DistributedBenchmark
         var trainer = setup.Trainer(steps);
         using var run = current = trainer.Prepare();
         long[] shape = [];
-        bool softLabels = false;
+        Tensor? labels = null;
         foreach (var batch in run.TrainLoader.Epoch(0))
         {
-            using (batch) (shape, softLabels) = (batch.Images.shape, batch.SoftLabels);
+            using (batch) (shape, labels) = (batch.Images.shape, batch.Labels.clone());
             break;
         }
         if (shape.Length == 0) throw new PpclsUserException("DataLoader.Train: no batch to time; add images or lower the batch size");
-        using var synthetic = InMemoryBatchSource.Random(shape, softLabels, setup.Config.Arch.ClassNum, warmup + iterations, run.Seed + world.Rank);
+        using var synthetic = InMemoryBatchSource.RandomImages(shape, labels!, setup.Config.Arch.ClassNum, warmup + iterations, run.Seed + world.Rank);
         if (warmup > 0) trainer.TrainEpoch(run, 1, synthetic, warmup);
         steps.Timed.Clear();
         trainer.TrainEpoch(run, 2, synthetic, iterations);

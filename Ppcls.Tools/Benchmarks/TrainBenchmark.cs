@@ -47,15 +47,15 @@ public static class TrainBenchmark
         using var run = trainer.Prepare();
         if (run.ItersPerEpoch < 1) throw new PpclsUserException("DataLoader.Train: no full batch to train on; lower the batch size");
 
-        // The synthetic batch takes the real loader's batch shape and label kind.
+        // The synthetic batch takes the real loader's batch shape and its first batch's labels (any kind: ids, soft, multi-label).
         long[] shape = [];
-        bool softLabels = false;
+        Tensor? labels = null;
         foreach (var batch in run.TrainLoader.Epoch(0))
         {
             using (batch)
             {
                 shape = batch.Images.shape;
-                softLabels = batch.SoftLabels;
+                labels = batch.Labels.clone();
             }
             break;
         }
@@ -63,7 +63,7 @@ public static class TrainBenchmark
         string model = setup.Config.Arch.Name;
         int steps = warmup + iterations;
 
-        using (var synthetic = InMemoryBatchSource.Random(shape, softLabels, setup.Config.Arch.ClassNum, steps, run.Seed))
+        using (var synthetic = InMemoryBatchSource.RandomImages(shape, labels!, setup.Config.Arch.ClassNum, steps, run.Seed))
             trainer.TrainEpoch(run, 1, synthetic, steps);
         var floor = new Phase("synthetic", [.. collector.Iterations.Skip(warmup).Select(i => i.Timing)], batchSize);
 

@@ -33,11 +33,14 @@ public static class EvalCommand
             using var loader = setup.DataLoaders().Build(evalConfig, c.Arch.ClassNum, c.Global.Seed, PpclsLog.Info);
             var loss = LossFactory.Build(c.Loss.Eval, PpclsLog.Info, new LossContext(c.Arch.ClassNum, null, "the training list", PpclsLog.Info));
             var metrics = MetricFactory.Build(c.Metric.Eval, PpclsLog.Info, PpclsLog.Warn);
+            MultiLabelMode.Check(c.Global.UseMultilabel, loader.LabelSummary, "DataLoader.Eval", metrics, "Metric.Eval");
             var names = ClassNames.ForEval(c, PpclsLog.Warn);
             var confusion = new ConfusionMatrix(c.Arch.ClassNum);
             var result = ProgressDisplay.Run(ProgressDisplay.For(parse.InvocationConfiguration.Output), observer =>
                 new Evaluator(loader, loss, metrics, setup.Device, c.Global.PrintBatchStep, observer).Run(setup.Model, epoch: 0, confusion));
-            WriteReport(Path.Combine(c.Global.OutputDir, c.Arch.Name), EvalReport.Create(c.Arch.Name, file, confusion, names, result.Values), confusion);
+            if (c.Global.UseMultilabel)
+                PpclsLog.Info("eval report: a multi-label model has no class confusion matrix; the [Eval] lines above hold its metrics");
+            else WriteReport(Path.Combine(c.Global.OutputDir, c.Arch.Name), EvalReport.Create(c.Arch.Name, file, confusion, names, result.Values), confusion);
             return 0;
         });
         return command;

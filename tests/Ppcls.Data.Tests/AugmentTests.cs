@@ -78,10 +78,42 @@ public sealed class AugmentTests
         Assert.That(AutoAugment.Magnitude("rotate", 9), Is.EqualTo(30));
     }
 
+    [Test]
+    public void RandAugmentV4_cutout_bins_are_numpy_round_of_linspace_0_20_and_the_box_spans_centre_minus_to_plus_pad()
+    {
+        Assert.That(Enumerable.Range(1, 9).Select(b => RandAugmentV4.Magnitude("cutout", b)), Is.EqualTo(new double[] { 2, 4, 7, 9, 11, 13, 16, 18, 20 }));
+        Assert.That(RandAugmentV4.Magnitude("rotate", 9), Is.EqualTo(AutoAugment.Magnitude("rotate", 9)));
+
+        using var image = new Mat(10, 12, MatType.CV_8UC3, Scalar.All(7));
+        RandAugmentV4.ZeroBox(image, cy: 1, cx: 10, pad: 3);
+        for (int y = 0; y < 10; y++)
+            for (int x = 0; x < 12; x++)
+                Assert.That(image.Get<Vec3b>(y, x).Item0, Is.EqualTo(y < 4 && x >= 7 ? 0 : 7), $"({x}, {y})");
+    }
+
+    [Test]
+    public void RandAugmentV4_applies_each_of_its_two_ops_with_probability_one_half()
+    {
+        var op = Op("RandAugmentV4", "{}");
+        int untouched = 0;
+        const int runs = 400;
+        for (int seed = 0; seed < runs; seed++)
+        {
+            using var original = TestData.Image(16, 12, (x, y, c) => (byte)(x * 13 + y * 17 + c * 40));
+            using var sample = new ImageSample([], "a.png");
+            sample.SetImage(original.Clone());
+            op.Apply(sample, new Random(seed));
+            if (Cv2.Norm(original, sample.Image!) == 0) untouched++;
+        }
+        // Both ops skipped: 1/4 of the draws (100 of 400); a few applied ops leave this image as it is.
+        Assert.That(untouched, Is.InRange(70, 150));
+    }
+
     [TestCase("TimmAutoAugment", "{config_str: rand-m9-mstd0.5-inc1, img_size: 16}")]
     [TestCase("TimmAutoAugment", "{config_str: rand-n3-m7-w0, interpolation: random}")]
     [TestCase("RandAugment", "{num_layers: 3, magnitude: 9}")]
     [TestCase("AutoAugment", "{}")]
+    [TestCase("RandAugmentV4", "{}")]
     public void Augment_policies_keep_the_size_and_repeat_for_a_seed(string name, string yaml)
     {
         var op = Op(name, yaml);

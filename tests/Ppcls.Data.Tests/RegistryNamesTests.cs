@@ -31,6 +31,7 @@ public sealed class RegistryNamesTests
         ["Padv2"] = "{size: [16, 12]}",
         ["RandomCropImage"] = "{size: 4}",
         ["Cutout"] = "{length: 4, fill_value: none}",
+        ["RandAugmentV4"] = "{}",
     };
 
     static readonly Dictionary<string, string> BatchOptions = new()
@@ -78,7 +79,9 @@ public sealed class RegistryNamesTests
             [DataCatalog.MultiScaleDatasetName] = listYaml,
             ["ClassFolderDataset"] = $"{{image_root: '{folders}'}}",
             ["CustomLabelDataset"] = $"{{image_root: '{listed}', sample_list_path: '{Path.Combine(listed, "list.txt")}', label_key: blur_image, delimiter: ' '}}",
+            ["MultiLabelDataset"] = $"{{image_root: '{listed}', cls_label_path: '{Path.Combine(listed, "multi.txt")}'}}",
         };
+        File.WriteAllLines(Path.Combine(listed, "multi.txt"), Enumerable.Range(0, 4).Select(i => $"images/{i}.png\t{i % 2},{1 - i % 2}"));
 
         Assert.That(Registry.Datasets.Names, Is.EquivalentTo(options.Keys));
         foreach (var (name, yaml) in options)

@@ -10,6 +10,15 @@ public sealed record ArchConfig(string Name, SourceLocation? NameLocation, strin
     /// <summary>Ppcls addition: train only the classifier (see BackboneFreeze).</summary>
     public bool FreezeBackbone { get; init; }
 
+    /// <summary>`infer_add_softmax` (default true): whether export appends Softmax to a single-label model (read for the export side).</summary>
+    public bool InferAddSoftmax { get; init; } = true;
+
+    /// <summary>`use_ml_decoder`: the classifier is replaced by the ML-Decoder head the top-level `MLDecoder` section describes.</summary>
+    public bool UseMlDecoder { get; init; }
+
+    /// <summary>The top-level `MLDecoder` section (PaddleClas keeps it beside Arch), null where absent.</summary>
+    public ConfigSection? MlDecoder { get; init; }
+
     public int ClassNum => Options.Map["class_num"] is ConfigScalar s && s.TryLong(out long v) ? (int)v : 1000;
 
     public static ArchConfig Read(ConfigSection s)
@@ -26,9 +35,11 @@ public sealed record ArchConfig(string Name, SourceLocation? NameLocation, strin
         else if (pretrained is not null and not ConfigScalar)
             throw ConfigException.At(s.KeyPath("pretrained"), pretrained.Location, "expected false, true or a weights path");
         bool freeze = s.Bool("freeze_backbone", false);
+        bool addSoftmax = s.Bool("infer_add_softmax", true);
+        bool mlDecoder = s.Bool("use_ml_decoder", false);
         // The rest of the mapping belongs to the model's constructor.
         var options = new ConfigMap { Location = s.Location };
         foreach (var key in s.UnreadKeys.ToList()) options[key] = s.Raw(key)!;
-        return new ArchConfig(name, s.Map["name"]?.Location, path, fromHub, new ConfigSection(options, s.Path)) { FreezeBackbone = freeze };
+        return new ArchConfig(name, s.Map["name"]?.Location, path, fromHub, new ConfigSection(options, s.Path)) { FreezeBackbone = freeze, InferAddSoftmax = addSoftmax, UseMlDecoder = mlDecoder };
     }
 }

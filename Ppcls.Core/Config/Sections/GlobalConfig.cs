@@ -32,6 +32,8 @@ public sealed record GlobalConfig
     /// <summary>Weights that do not fit the model (missing, unexpected or mis-shaped keys) are an error unless false.</summary>
     public bool StrictLoad { get; init; } = true;
     public SaveFormat SaveFormat { get; init; } = SaveFormat.Safetensors;
+    /// <summary>`use_multilabel`: labels are 0/1 vectors (MultiLabelDataset), losses and metrics are multi-label ones.</summary>
+    public bool UseMultilabel { get; init; }
 
     /// <summary>Keys PaddleClas has that change nothing in Ppcls (accepted with a notice).</summary>
     public static readonly string[] PaddleOnlyKeys =
@@ -68,6 +70,7 @@ public sealed record GlobalConfig
             UseTensorboard = s.Bool("use_tensorboard", false),
             StrictLoad = s.Bool("strict_load", true),
             SaveFormat = s.Choice("save_format", SaveFormat.Safetensors),
+            UseMultilabel = s.Bool("use_multilabel", false),
         };
         if (config.ImageShape.Count != 3)
             throw ConfigException.At(s.KeyPath("image_shape"), s.Raw("image_shape")?.Location,
@@ -75,9 +78,6 @@ public sealed record GlobalConfig
         if (s.Bool("re_ranking", false))
             throw ConfigException.At(s.KeyPath("re_ranking"), s.Raw("re_ranking")?.Location,
                 "k-reciprocal re-ranking is not built in Ppcls; set it to False (retrieval ranks by the plain similarity)");
-        if (s.Bool("use_multilabel", false))
-            throw ConfigException.At(s.KeyPath("use_multilabel"), s.Raw("use_multilabel")?.Location,
-                "multi-label training is not supported yet; remove the key or set it to False");
         if (s.OptionalString("train_mode") is { } trainMode)
             throw ConfigException.At(s.KeyPath("train_mode"), s.Raw("train_mode")?.Location,
                 $"'{trainMode}' training (PaddleClas's train_epoch_{trainMode}) is not supported in Ppcls, which trains supervised epochs only; remove the key");

@@ -28,6 +28,9 @@ public sealed class RegistryNamesTests
         ["TripletLoss"] = "",
         ["TripletLossV2"] = "",
         ["TripletAngularMarginLoss"] = "",
+        ["MultiLabelLoss"] = "",
+        ["MultiLabelAsymmetricLoss"] = "",
+        ["DistillationMultiLabelLoss"] = "      model_names: [\"Student\"]\n",
     };
 
     /// <summary>Metric name -> its options and whether it is measured over the whole eval set.</summary>
@@ -38,6 +41,10 @@ public sealed class RegistryNamesTests
         ["Recallk"] = ("", true),
         ["mAP"] = ("", true),
         ["TprAtFpr"] = ("", true),
+        ["ATTRMetric"] = ("", true),
+        ["MultiLabelMAP"] = ("", true),
+        ["HammingDistance"] = ("", false),
+        ["AccuracyScore"] = ("", false),
     };
 
     static readonly Dictionary<string, string> ScheduleOptions = new()

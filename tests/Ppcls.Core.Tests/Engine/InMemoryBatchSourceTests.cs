@@ -31,4 +31,18 @@ public sealed class InMemoryBatchSourceTests
         Assert.That(batch.Labels.shape, Is.EqualTo(new long[] { 4, 6 }));
         Assert.That(batch.Labels.sum(1).allclose(ones(4)), Is.True);
     }
+    [Test]
+    public void Random_images_keep_a_real_batchs_labels_of_any_kind()
+    {
+        // A label_ratio multi-label target [N, 2, C]: what the train benchmark copies from the loader's first batch.
+        var labels = stack([tensor(new float[] { 1, 0, 1, 0, 1, 1 }).reshape(2, 3), full(2, 3, 0.5f)], 1);
+        using var source = InMemoryBatchSource.RandomImages([2, 3, 4, 4], labels.clone(), classNum: 3, batchCount: 2, seed: 1);
+
+        using var batch = source.Epoch(1).First();
+
+        Assert.That(batch.Images.shape, Is.EqualTo(new long[] { 2, 3, 4, 4 }));
+        Assert.That(batch.Labels.data<float>().ToArray(), Is.EqualTo(labels.data<float>().ToArray()));
+        Assert.That(batch.Labels.shape, Is.EqualTo(new long[] { 2, 2, 3 }));
+        Assert.That(batch.SoftLabels, Is.True);
+    }
 }

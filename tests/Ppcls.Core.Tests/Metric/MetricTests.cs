@@ -77,7 +77,7 @@ public sealed class MetricTests
     {
         var e = Assert.Throws<ConfigException>(() => Build("Eval:\n  - TopKAcc:\n      topk: [1, 5]\n"))!;
 
-        Assert.That(e.Message, Is.EqualTo("Metric.Eval.0.TopKAcc (t.yaml:3): unknown metric 'TopKAcc'; did you mean 'TopkAcc'? use one of: DistillationTopkAcc, Recallk, TopkAcc, TprAtFpr, mAP"));
+        Assert.That(e.Message, Is.EqualTo("Metric.Eval.0.TopKAcc (t.yaml:3): unknown metric 'TopKAcc'; did you mean 'TopkAcc'? use one of: ATTRMetric, AccuracyScore, DistillationTopkAcc, HammingDistance, MultiLabelMAP, Recallk, TopkAcc, TprAtFpr, mAP"));
     }
 
     [Test]
