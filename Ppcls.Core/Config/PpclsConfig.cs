@@ -36,6 +36,8 @@ public sealed record PpclsConfig
     /// <summary>Top-level sections that change what PaddleClas trains and that Ppcls does not implement: refused, never ignored.</summary>
     static readonly Dictionary<string, string> UnsupportedSections = new()
     {
+        ["ARCHITECTURE"] = "this is a PaddleClas 1.x static-graph config (ARCHITECTURE, TRAIN, VALID, LEARNING_RATE), which PaddleClas 2.x's tools/train.py does not read either; " +
+            "port it to the Arch / DataLoader / Optimizer schema (e.g. configs/ImageNet/ResNet/ResNet50_vd.yaml)",
         ["SSL"] = "semi-supervised training (SSL) is not supported in Ppcls; remove the SSL section and train on the labelled list",
         ["UnLabelLoss"] = "the loss on unlabelled images belongs to semi-supervised training, which Ppcls does not support; remove the UnLabelLoss section",
         ["Slim"] = "PaddleSlim quantization-aware training (quant: pact) and pruning are not supported in Ppcls; remove the Slim section to train and export the float model",

@@ -248,6 +248,16 @@ public sealed class PpclsConfigTests
     }
 
     [Test]
+    public void A_PaddleClas_1_x_config_is_named_as_such_instead_of_missing_Arch()
+    {
+        var e = LoadFails("mode: 'train'\nARCHITECTURE:\n    name: 'ResNet50_vd'\nclasses_num: 102\nTRAIN:\n    batch_size: 20\n");
+
+        Assert.That(e.Message, Does.StartWith("ARCHITECTURE ("));
+        Assert.That(e.Message, Does.Contain("PaddleClas 1.x static-graph config"));
+        Assert.That(e.Message, Does.EndWith("port it to the Arch / DataLoader / Optimizer schema (e.g. configs/ImageNet/ResNet/ResNet50_vd.yaml)"));
+    }
+
+    [Test]
     public void The_multi_optimizer_list_form_is_refused_with_one_line()
     {
         string yaml = ConfigTestFiles.Minimal[..ConfigTestFiles.Minimal.IndexOf("Optimizer:", StringComparison.Ordinal)]
