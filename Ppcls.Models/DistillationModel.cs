@@ -45,14 +45,14 @@ public sealed class DistillationModel : nn.Module<Tensor, Tensor>, IDistillation
 
     public override Tensor forward(Tensor x) => Run(InferModel, x);
 
-    public ModelOutput ForwardOutputs(Tensor x)
+    public ModelOutput ForwardOutputs(Tensor x, Tensor? labels = null)
     {
         var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var model in _models)
         {
             if (model.Module is IMultiOutputModel multi)
             {
-                var inner = Frozen(model, () => multi.ForwardOutputs(x));
+                var inner = Frozen(model, () => multi.ForwardOutputs(x, model.Frozen ? null : labels));
                 foreach (var (key, value) in inner.Tensors) outputs[$"{model.Name}.{key}"] = value;
                 outputs[model.Name] = inner.Primary;
             }

@@ -24,6 +24,9 @@ public interface IDataset
 
     /// <summary>The labels' list file, distinct count and maximum (null where the data set has no list file).</summary>
     LabelSummary? LabelSummary => null;
+
+    /// <summary>Each item's camera id (VeriWild lists with a third column), in item order; null where the list gives none.</summary>
+    IReadOnlyList<long>? Cameras => null;
 }
 
 /// <summary>`on_bad_image`: fail naming the file, or skip it and report the count at epoch end.</summary>

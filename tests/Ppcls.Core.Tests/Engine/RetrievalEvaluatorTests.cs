@@ -20,7 +20,7 @@ public sealed class RetrievalEvaluatorTests
 
         public override Tensor forward(Tensor x) => x.flatten(1);
 
-        public ModelOutput ForwardOutputs(Tensor x) => new(new Dictionary<string, Tensor> { ["features"] = x.flatten(1) }, "features");
+        public ModelOutput ForwardOutputs(Tensor x, Tensor? labels = null) => new(new Dictionary<string, Tensor> { ["features"] = x.flatten(1) }, "features");
     }
 
     static Tensor Points(params double[] degrees) =>
