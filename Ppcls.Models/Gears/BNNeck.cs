@@ -1,7 +1,9 @@
 using Ppcls.Core.Onnx;
+using Ppcls.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
+using BatchNorm2d = Ppcls.Models.Layers.BatchNorm2d;
 
 namespace Ppcls.Models.Gears;
 
@@ -16,7 +18,7 @@ public sealed class BNNeck : RecGear
     const double Epsilon = 1e-5;
 
     readonly Flatten flatten;
-    readonly BatchNorm1d feat_bn;
+    readonly BatchNorm2d feat_bn;
     readonly ParamAttr _weightAttr;
     readonly ParamAttr _biasAttr;
 
@@ -25,9 +27,9 @@ public sealed class BNNeck : RecGear
         _weightAttr = weightAttr ?? ParamAttr.Default;
         _biasAttr = biasAttr ?? ParamAttr.Default;
         flatten = nn.Flatten(1);
-        feat_bn = nn.BatchNorm1d(numFeatures, eps: Epsilon, momentum: 0.1);
-        _weightAttr.Apply(feat_bn.weight);
-        _biasAttr.Apply(feat_bn.bias);
+        feat_bn = new BatchNorm2d(numFeatures, Epsilon); // batch_norm normalises [N, C] as well
+        _weightAttr.Apply(feat_bn.Weight);
+        _biasAttr.Apply(feat_bn.Bias);
         OutputSize = numFeatures;
         RegisterComponents();
     }
@@ -47,8 +49,8 @@ public sealed class BNNeck : RecGear
         var y = graph.Flatten(input);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var scale = feat_bn.weight! / (feat_bn.running_var! + Epsilon).sqrt();
-        var shift = feat_bn.bias! - feat_bn.running_mean! * scale;
+        var scale = feat_bn.Weight / (feat_bn.RunningVariance + Epsilon).sqrt();
+        var shift = feat_bn.Bias - feat_bn.RunningMean * scale;
         return graph.Child("feat_bn", () => graph.Add(graph.Mul(y, graph.Initializer("scale", scale)), graph.Initializer("shift", shift)));
     }
 }

@@ -6,7 +6,7 @@ namespace Ppcls.Models.Layers;
 
 /// <summary>
 /// The PP-LCNet families' head up to the classifier: global pool, then with use_last_conv a 1x1 conv
-/// to class_expand channels, activation and downscale-in-infer dropout, then flatten. Not a module: the
+/// to class_expand channels, activation (none in PPLCNetV2_base_ShiTu) and downscale-in-infer dropout, then flatten. Not a module: the
 /// layers stay the network's own children (`avg_pool`, `last_conv`, `act`, `dropout`, `flatten`), as
 /// their PaddleClas names require; this only runs them in order, eagerly and in ONNX.
 /// </summary>
@@ -15,7 +15,12 @@ public sealed class LastConvHead(AdaptiveAvgPool2d avgPool, Conv2d? lastConv, nn
     public Tensor Forward(Tensor features)
     {
         var y = avgPool.call(features);
-        if (lastConv is not null) y = dropout!.call(act!.call(lastConv.call(y)));
+        if (lastConv is not null)
+        {
+            y = lastConv.call(y);
+            if (act is not null) y = act.call(y);
+            y = dropout!.call(y);
+        }
         return flatten.call(y);
     }
 
@@ -25,7 +30,7 @@ public sealed class LastConvHead(AdaptiveAvgPool2d avgPool, Conv2d? lastConv, nn
         if (lastConv is not null)
         {
             y = graph.Module(lastConv, "last_conv", y);
-            y = graph.Module(act!, "act", y);
+            if (act is not null) y = graph.Module(act, "act", y);
             y = graph.Module(dropout!, "dropout", y);
         }
         return graph.Module(flatten, "flatten", y);
