@@ -116,7 +116,7 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEm
     /// `infer_output_key` / `infer_add_softmax`: export writes the <c>features</c> output without Softmax
     /// (<see cref="Embedding"/>); other choices are refused rather than exported differently.
     /// </summary>
-    static void ReadInferenceOutput(ConfigSection arch)
+    internal static void ReadInferenceOutput(ConfigSection arch)
     {
         string key = arch.String("infer_output_key", "features");
         if (key != "features")
