@@ -35,7 +35,6 @@ public static class DataCatalog
         registry.Datasets.Register("ClassFolderDataset", ClassFolderDataset.Create);
         registry.Datasets.Register(MultiScaleDatasetName, ImageNetDataset.Create);
         registry.Datasets.Register("VeriWild", VeriWildDataset.Create);
-        registry.Datasets.Register("CustomLabelDataset", CustomLabelDataset.Create);
 
         var ops = registry.TransformOps;
         ops.Register("DecodeImage", (s, c) => DecodeImage.Create(s, c.Notice));

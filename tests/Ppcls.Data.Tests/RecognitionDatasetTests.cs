@@ -1,11 +1,10 @@
 using Ppcls.Core;
 using Ppcls.Core.Config;
-using Ppcls.Core.Data;
 using Ppcls.Data.Datasets;
 
 namespace Ppcls.Data.Tests;
 
-/// <summary>VeriWild and CustomLabelDataset lists, read as PaddleClas reads them.</summary>
+/// <summary>VeriWild lists, read as PaddleClas reads them.</summary>
 public sealed class RecognitionDatasetTests
 {
     static IDataset Build(string yaml)
@@ -62,21 +61,5 @@ public sealed class RecognitionDatasetTests
             $"{list}:5: expected 'path label [camera]', got 'images/1.png'",
             $"{list}:6: expected 'path label [camera]', got 'images/0.png 0 1 7'",
         }));
-    }
-
-    [Test]
-    public void A_custom_label_list_is_unlabeled_images_and_label_key_is_refused()
-    {
-        string dir = TestData.ImageSet(3, 2);
-        File.WriteAllLines(Path.Combine(dir, "samples.txt"), ["images/0.png\tanything", "images/2.png\tx", ""]);
-        string yaml = $"name: CustomLabelDataset\nimage_root: {dir}\nsample_list_path: {Path.Combine(dir, "samples.txt")}\ndelimiter: \"\\t\"\n";
-
-        var dataset = Build(yaml);
-        var e = Assert.Throws<ConfigException>(() => Build(yaml + "label_key: blur_image\n"))!;
-
-        Assert.That(dataset.Count, Is.EqualTo(2));
-        Assert.That(Enumerable.Range(0, 2).Select(dataset.Label), Has.All.EqualTo(LabelSummary.NoLabel));
-        Assert.That(dataset.Describe(1), Is.EqualTo(Path.Combine(dir, "images/2.png")));
-        Assert.That(e.Message, Does.Contain("DataLoader.Eval.Query.dataset.label_key").And.Contain("not supported in Ppcls"));
     }
 }
