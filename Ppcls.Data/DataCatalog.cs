@@ -12,8 +12,8 @@ public static class DataCatalog
     /// <summary>PaddleClas ops not built yet: named so a config using one gets a clear message, not "unknown".</summary>
     static readonly string[] PendingTransformOps =
     [
-        "RandAugmentV2", "RandAugmentV3", "RandAugmentV4", "ColorJitter", "RandomRotation", "Pad",
-        "RandomCropImage", "RandCropImageV2", "CropWithPadding", "RandomGrayscale", "AugMix", "GridMask", "HideAndSeek",
+        "RandAugmentV2", "RandAugmentV3", "RandAugmentV4", "ColorJitter",
+        "RandomCropImage", "CropWithPadding", "RandomGrayscale", "AugMix", "GridMask", "HideAndSeek",
         "RandomResizedCrop", "ResizeImageV2", "Padv2",
     ];
 
@@ -48,6 +48,9 @@ public static class DataCatalog
         ops.Register("TimmAutoAugment", (s, _) => TimmAutoAugment.Create(s));
         ops.Register("RandAugment", (s, _) => RandAugment.Create(s));
         ops.Register("AutoAugment", (_, _) => new AutoAugment());
+        ops.Register("Pad", (s, c) => Pad.Create(s, c.Notice));
+        ops.Register("RandCropImageV2", (s, c) => RandCropImageV2.Create(s, c.Notice));
+        ops.Register("RandomRotation", (s, c) => RandomRotation.Create(s, c.Notice));
         foreach (var name in PendingTransformOps) ops.Register(name, (s, _) => throw Pending(s, name));
 
         var batch = registry.BatchOps;

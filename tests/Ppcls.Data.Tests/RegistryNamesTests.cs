@@ -26,6 +26,9 @@ public sealed class RegistryNamesTests
         ["TimmAutoAugment"] = "{}",
         ["RandAugment"] = "{}",
         ["AutoAugment"] = "{}",
+        ["Pad"] = "{padding: 2}",
+        ["RandCropImageV2"] = "{size: 4}",
+        ["RandomRotation"] = "{degrees: 30}",
     };
 
     static readonly Dictionary<string, string> BatchOptions = new()
@@ -72,6 +75,7 @@ public sealed class RegistryNamesTests
             ["ImageNetDataset"] = listYaml,
             [DataCatalog.MultiScaleDatasetName] = listYaml,
             ["ClassFolderDataset"] = $"{{image_root: '{folders}'}}",
+            ["VeriWild"] = listYaml,
         };
 
         Assert.That(Registry.Datasets.Names, Is.EquivalentTo(options.Keys));
