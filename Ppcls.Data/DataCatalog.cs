@@ -13,7 +13,7 @@ public static class DataCatalog
     static readonly string[] PendingTransformOps =
     [
         "RandAugmentV2", "RandAugmentV3", "RandAugmentV4", "ColorJitter",
-        "RandomCropImage", "CropWithPadding", "RandomGrayscale", "AugMix", "GridMask", "HideAndSeek",
+        "RandomCropImage", "CropWithPadding", "RandomGrayscale", "GridMask", "HideAndSeek",
         "RandomResizedCrop", "ResizeImageV2", "Padv2",
     ];
 
@@ -51,6 +51,7 @@ public static class DataCatalog
         ops.Register("Pad", (s, c) => Pad.Create(s, c.Notice));
         ops.Register("RandCropImageV2", (s, c) => RandCropImageV2.Create(s, c.Notice));
         ops.Register("RandomRotation", (s, c) => RandomRotation.Create(s, c.Notice));
+        ops.Register("AugMix", (s, c) => AugMix.Create(s, c.Notice));
         foreach (var name in PendingTransformOps) ops.Register(name, (s, _) => throw Pending(s, name));
 
         var batch = registry.BatchOps;

@@ -114,3 +114,66 @@ public sealed class RecognitionOpTests
         Assert.That(e.Message.Split('\n'), Has.Length.EqualTo(1));
     }
 }
+
+/// <summary>AugMix (the vehicle ReID recipe's augmentation).</summary>
+public sealed class AugMixTests
+{
+    static readonly DataRegistry Registry = DataCatalog.CreateRegistry();
+
+    static IImageOp Op(string yaml) =>
+        Registry.TransformOps.Get("AugMix", "op")(TestData.Section(yaml, "op.AugMix"), new DataBuildContext(Registry, 10, _ => { }));
+
+    static byte[] Run(IImageOp op, Mat image, int seed)
+    {
+        using var sample = new ImageSample(TestData.Png(image), "test.png");
+        new DecodeImage(false, false).Apply(sample, new Random(0));
+        op.Apply(sample, new Random(seed));
+        Assert.That((sample.Image!.Width, sample.Image.Height, sample.Image.Type()), Is.EqualTo((image.Width, image.Height, MatType.CV_8UC3)));
+        sample.Image.GetArray(out Vec3b[] pixels);
+        return [.. pixels.SelectMany(p => new[] { p.Item0, p.Item1, p.Item2 })];
+    }
+
+    [Test]
+    public void AugMix_changes_about_prob_of_the_images_and_is_repeatable_per_seed()
+    {
+        using var image = TestData.Image(24, 20, (x, y, c) => (byte)((x * 23 + y * 41 + c * 60) % 256));
+        image.GetArray(out Vec3b[] raw);
+        byte[] original = [.. raw.SelectMany(p => new[] { p.Item0, p.Item1, p.Item2 })];
+        var op = Op("prob: 0.5\n");
+
+        int changed = Enumerable.Range(0, 300).Count(seed => !Run(op, image, seed).SequenceEqual(original));
+
+        Assert.That(changed / 300.0, Is.EqualTo(0.5).Within(0.08));
+        Assert.That(Run(Op("prob: 0.0\n"), image, 1), Is.EqualTo(original));
+        var first = Run(Op("prob: 1.0\n"), image, 5);
+        Assert.That(Run(Op("prob: 1.0\n"), image, 5), Is.EqualTo(first).And.Not.EqualTo(original), "same seed, same mix");
+    }
+
+    [Test]
+    public void On_a_flat_image_the_mix_stays_between_posterized_and_original_values_at_the_centre_and_never_brightens()
+    {
+        // Value 100 everywhere, one op per chain: autocontrast, equalize and solarize (threshold >= 231 at severity 1) keep
+        // it, posterize to 4 bits gives 96, the geometric ops only bring in black at the borders. A convex mix, truncated,
+        // stays in [95, 100] where no border reaches (the centre) and at most 100 everywhere.
+        using var image = TestData.Image(31, 31, (_, _, _) => 100);
+        var op = Op("prob: 1.0\nmixture_width: 3\nmixture_depth: 1\naug_severity: 1\n");
+
+        for (int seed = 0; seed < 40; seed++)
+        {
+            var pixels = Run(op, image, seed);
+            Assert.That(pixels, Has.All.LessThanOrEqualTo(100));
+            int centre = (15 * 31 + 15) * 3;
+            Assert.That(pixels[centre], Is.InRange(95, 100), $"seed {seed}");
+        }
+    }
+
+    [TestCase("mixture_depth: 0\n", "op.AugMix.mixture_depth")]
+    [TestCase("aug_severity: 11\n", "op.AugMix.aug_severity")]
+    [TestCase("aug_prob_coeff: 0\n", "op.AugMix.aug_prob_coeff")]
+    public void A_bad_option_names_its_key(string yaml, string key)
+    {
+        var e = Assert.Throws<ConfigException>(() => Op(yaml))!;
+
+        Assert.That(e.Message, Does.Contain(key));
+    }
+}

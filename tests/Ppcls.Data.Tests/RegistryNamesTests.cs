@@ -29,6 +29,7 @@ public sealed class RegistryNamesTests
         ["Pad"] = "{padding: 2}",
         ["RandCropImageV2"] = "{size: 4}",
         ["RandomRotation"] = "{degrees: 30}",
+        ["AugMix"] = "{prob: 0.5}",
     };
 
     static readonly Dictionary<string, string> BatchOptions = new()
