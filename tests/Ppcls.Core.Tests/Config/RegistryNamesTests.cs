@@ -28,6 +28,7 @@ public sealed class RegistryNamesTests
         ["TripletLoss"] = "",
         ["TripletLossV2"] = "",
         ["TripletAngularMarginLoss"] = "",
+        ["SupConLoss"] = "      views: 2\n",
     };
 
     /// <summary>Metric name -> its options and whether it is measured over the whole eval set.</summary>
