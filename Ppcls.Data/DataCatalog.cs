@@ -12,8 +12,7 @@ public static class DataCatalog
     /// <summary>PaddleClas ops not built yet: named so a config using one gets a clear message, not "unknown".</summary>
     static readonly string[] PendingTransformOps =
     [
-        "RandAugmentV2", "RandAugmentV3", "ColorJitter", "RandomRotation", "Pad",
-        "RandCropImageV2", "CropWithPadding", "RandomGrayscale", "AugMix", "GridMask", "HideAndSeek",
+        "RandAugmentV2", "RandAugmentV3", "ColorJitter", "CropWithPadding", "RandomGrayscale", "GridMask", "HideAndSeek",
         "RandomResizedCrop", "ResizeImageV2",
     ];
 
@@ -36,6 +35,7 @@ public static class DataCatalog
         registry.Datasets.Register(MultiScaleDatasetName, ImageNetDataset.Create);
         registry.Datasets.Register("CustomLabelDataset", CustomLabelDataset.Create);
         registry.Datasets.Register("MultiLabelDataset", MultiLabelDataset.Create);
+        registry.Datasets.Register("VeriWild", VeriWildDataset.Create);
 
         var ops = registry.TransformOps;
         ops.Register("DecodeImage", (s, c) => DecodeImage.Create(s, c.Notice));
@@ -59,6 +59,10 @@ public static class DataCatalog
             s.Finish(c.Notice);
             return new RandAugmentV4();
         });
+        ops.Register("Pad", (s, c) => Pad.Create(s, c.Notice));
+        ops.Register("RandCropImageV2", (s, c) => RandCropImageV2.Create(s, c.Notice));
+        ops.Register("RandomRotation", (s, c) => RandomRotation.Create(s, c.Notice));
+        ops.Register("AugMix", (s, c) => AugMix.Create(s, c.Notice));
         foreach (var name in PendingTransformOps) ops.Register(name, (s, _) => throw Pending(s, name));
 
         var batch = registry.BatchOps;

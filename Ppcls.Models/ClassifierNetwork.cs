@@ -12,7 +12,7 @@ namespace Ppcls.Models;
 /// What every family shares (<see cref="IClassifierModel"/>): <c>forward</c> is the head applied to the
 /// features, and the ONNX export is the same chain, so the two halves are all a family writes. The
 /// classifier is the family's own Linear field (its state-dict name, <c>fc</c> or <c>out</c>, comes from
-/// where it is registered), the last module the network registers.
+/// where it is registered; <c>fc.origin_layer</c> inside a <see cref="TanhSuffix"/>), the last module the network registers.
 /// </summary>
 public abstract class ClassifierNetwork : ScopedBlock, IClassifierModel, IOnnxExportable, ILayerOutputs
 {
@@ -32,7 +32,7 @@ public abstract class ClassifierNetwork : ScopedBlock, IClassifierModel, IOnnxEx
 
     public string ClassifierKey => ClassifierName + ".weight";
 
-    string ClassifierName => _decoderName ?? named_children().First(c => ReferenceEquals(c.module, Classifier)).name;
+    string ClassifierName => _decoderName ?? named_modules().First(c => ReferenceEquals(c.module, Classifier)).name;
 
     /// <summary>
     /// The ML-Decoder head in the classifier's place (Arch.use_ml_decoder), null without one. With it,
@@ -100,8 +100,8 @@ public abstract class ClassifierNetwork : ScopedBlock, IClassifierModel, IOnnxEx
         if (patterns.Count > 0) _capture = new LayerOutputCapture(this, patterns);
     }
 
-    /// <summary>The logits (key `logits`) and, with <see cref="ReturnLayerOutputs"/>, the named layers' outputs.</summary>
-    public ModelOutput ForwardOutputs(Tensor x) => _capture is { } capture ? capture.Run(() => call(x)) : ModelOutput.Single(call(x));
+    /// <summary>The logits (key `logits`) and, with <see cref="ReturnLayerOutputs"/>, the named layers' outputs; a classifier reads no labels.</summary>
+    public ModelOutput ForwardOutputs(Tensor x, Tensor? labels = null) => _capture is { } capture ? capture.Run(() => call(x)) : ModelOutput.Single(call(x));
 
     public void ResetClassifier(int classNum)
     {
@@ -112,8 +112,11 @@ public abstract class ClassifierNetwork : ScopedBlock, IClassifierModel, IOnnxEx
         var fresh = PaddleInit.Linear(old.in_features, classNum);
         fresh.to(old.weight.dtype).to(old.weight.device);
         fresh.train(old.training);
-        register_module(name, null!);
-        register_module(name, fresh);
+        int dot = name.LastIndexOf('.');
+        var owner = dot < 0 ? this : named_modules().First(m => m.name == name[..dot]).module;
+        string leaf = name[(dot + 1)..];
+        owner.register_module(leaf, null!);
+        owner.register_module(leaf, fresh);
         Classifier = fresh;
         old.Dispose();
     }

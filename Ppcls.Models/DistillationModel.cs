@@ -11,7 +11,8 @@ namespace Ppcls.Models;
 /// its name in <c>Arch.models</c> (state-dict keys <c>Teacher.fc.weight</c>, <c>Student.conv1...</c>).
 /// A model frozen by <c>freeze_params_list</c> has no trainable parameter, stays in eval mode and
 /// runs under no-grad. <c>forward</c> runs only the <c>infer_model_name</c> model (what eval
-/// reports, export and infer use); training reads every model's output by name.
+/// reports, export and infer use); training reads every model's output by name. With <c>is_rec: True</c>
+/// the batch's labels reach the models in training (a RecModel's margin head uses them), as in PaddleClas.
 /// </summary>
 public sealed class DistillationModel : nn.Module<Tensor, Tensor>, IDistillationModel, ILearningRateMultipliers
 {
@@ -19,8 +20,11 @@ public sealed class DistillationModel : nn.Module<Tensor, Tensor>, IDistillation
     readonly List<SubModel> _models;
     readonly Dictionary<string, double> _lrMultipliers = new(StringComparer.Ordinal);
 
-    public DistillationModel(IReadOnlyList<SubModel> models, string inferModelName) : base(ArchName)
+    readonly bool _passLabels;
+
+    public DistillationModel(IReadOnlyList<SubModel> models, string inferModelName, bool passLabels = false) : base(ArchName)
     {
+        _passLabels = passLabels;
         if (models.Count == 0) throw new ArgumentException("a distillation model needs at least one model", nameof(models));
         _models = [.. models];
         InferModel = _models.SingleOrDefault(m => m.Name == inferModelName)
@@ -45,14 +49,14 @@ public sealed class DistillationModel : nn.Module<Tensor, Tensor>, IDistillation
 
     public override Tensor forward(Tensor x) => Run(InferModel, x);
 
-    public ModelOutput ForwardOutputs(Tensor x)
+    public ModelOutput ForwardOutputs(Tensor x, Tensor? labels = null)
     {
         var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var model in _models)
         {
             if (model.Module is IMultiOutputModel multi)
             {
-                var inner = Frozen(model, () => multi.ForwardOutputs(x));
+                var inner = Frozen(model, () => multi.ForwardOutputs(x, _passLabels ? labels : null));
                 // A classifier's logits are the sub-model's own output (`Student`; ModelOutput.Get reads `Student.logits` as it).
                 foreach (var (key, value) in inner.Tensors.Where(t => !(t.Key == ModelOutput.LogitsKey && t.Key == inner.PrimaryKey)))
                     outputs[$"{model.Name}.{key}"] = value;
@@ -90,6 +94,7 @@ public sealed class DistillationModel : nn.Module<Tensor, Tensor>, IDistillation
     public static BuiltModel Create(ConfigSection arch, ModelRegistry registry, Action<string> notice)
     {
         arch.Int("class_num", 1000); // the sub-models take it through the YAML anchor
+        bool isRec = arch.Bool("is_rec", false);
         var entries = arch.OptionalNamedList("models") is { Count: > 0 } list ? list
             : throw ConfigException.At(arch.KeyPath("models"), arch.Raw("models")?.Location ?? arch.Location,
                 "expected a list of models, e.g. models: [{Teacher: {name: PPHGNetV2_B4, class_num: 10}}, {Student: {name: PPLCNet_x0_25, class_num: 10}}]");
@@ -121,9 +126,17 @@ public sealed class DistillationModel : nn.Module<Tensor, Tensor>, IDistillation
             models.Add(new SubModel(name, built.Module, freeze[i]));
             if (name == inferName) inferPreset = built.Preset;
         }
+        // PaddleClas's recognition distillation (GeneralRecognition dml/udml) names the exported output here too.
+        if (arch.Has("infer_output_key") || arch.Has("infer_add_softmax"))
+        {
+            if (models.Single(m => m.Name == inferName).Module is not IEmbeddingModel)
+                throw ConfigException.At(arch.KeyPath(arch.Has("infer_output_key") ? "infer_output_key" : "infer_add_softmax"), arch.Location,
+                    $"only a recognition model (RecModel) exports its features; {inferName} is a classifier, so remove the key");
+            RecModel.ReadInferenceOutput(arch);
+        }
         var p = inferPreset!;
         var preset = p with { FirstConvKey = $"{inferName}.{p.FirstConvKey}", ClassifierKey = $"{inferName}.{p.ClassifierKey}" };
-        return new BuiltModel(new DistillationModel(models, inferName), preset) { PartWeights = weights };
+        return new BuiltModel(new DistillationModel(models, inferName, isRec), preset) { PartWeights = weights };
     }
 
     static IReadOnlyList<bool> BoolList(ConfigSection arch, string key, int count)

@@ -20,13 +20,16 @@ public sealed record PPLCNetOptions(
     IReadOnlyList<double>? LrMultList = null,
     IReadOnlyList<Stride2d>? StrideList = null,
     bool UseLastConv = true,
-    string Act = "hardswish");
+    string Act = "hardswish",
+    bool TanhOutput = false);
 
 /// <summary>
 /// PP-LCNet (PaddleClas `legendary_models/pp_lcnet.py`): a 3x3 stride-2 stem, five stages of
 /// depthwise-separable blocks (`blocks2` .. `blocks6`, 5x5 kernels and SE only late), global
 /// pooling, then a 1x1 "last conv" to class_expand channels with activation and
-/// downscale-in-infer dropout, and the classifier `fc`.
+/// downscale-in-infer dropout, and the classifier `fc`. With <see cref="PPLCNetOptions.TanhOutput"/>
+/// (PaddleClas's <c>PPLCNet_x2_5_Tanh</c>, the binary-feature ShiTu backbone) the classifier's output
+/// goes through tanh and the classifier is <c>fc.origin_layer</c> (<see cref="TanhSuffix"/>).
 /// </summary>
 public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
 {
@@ -58,8 +61,9 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
     readonly DownscaleInInferDropout? dropout;
     readonly Flatten flatten;
     readonly LastConvHead _head;
-    // Torch layout [class_num, in]; Paddle's Linear stores [in, class_num] (the weight loader transposes).
-    Linear fc;
+    // A Linear, or a TanhSuffix around it. Torch layout [class_num, in]; Paddle's Linear stores
+    // [in, class_num] (the weight loader transposes).
+    nn.Module<Tensor, Tensor> fc;
     readonly Dictionary<string, double> _lrMultipliers = [];
 
     public PPLCNet(PPLCNetOptions options) : base(nameof(PPLCNet))
@@ -101,7 +105,8 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
         }
         flatten = nn.Flatten(1);
         _head = new LastConvHead(avg_pool, last_conv, act, dropout, flatten);
-        fc = PaddleInit.Linear(features, options.ClassNum);
+        var classifier = PaddleInit.Linear(features, options.ClassNum);
+        fc = options.TanhOutput ? new TanhSuffix(classifier) : classifier;
         RegisterComponents();
 
         foreach (var (name, _) in named_parameters())
@@ -123,7 +128,15 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
     /// <summary>lr_mult_list: conv1 at entry 0, blocks2 .. blocks6 at entries 1 .. 5; the head at the base rate.</summary>
     public IReadOnlyDictionary<string, double> LearningRateMultipliers() => _lrMultipliers;
 
-    public override Linear Classifier { get => fc; protected set => fc = value; }
+    public override Linear Classifier
+    {
+        get => fc is TanhSuffix tanh ? tanh.Layer : (Linear)fc;
+        protected set
+        {
+            if (fc is TanhSuffix tanh) tanh.Layer = value;
+            else fc = value;
+        }
+    }
 
     public override Tensor ForwardFeatures(Tensor x) =>
         blocks6.call(blocks5.call(blocks4.call(blocks3.call(blocks2.call(conv1.call(x))))));
@@ -160,7 +173,7 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
     // ---- the named variants -------------------------------------------------------------
 
     /// <summary>A registered PP-LCNet: its PaddleClas name and width multiplier.</summary>
-    public sealed record Variant(string Name, double Scale);
+    public sealed record Variant(string Name, double Scale, bool TanhOutput = false);
 
     public static readonly IReadOnlyList<Variant> Variants =
     [
@@ -172,13 +185,16 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
         new("PPLCNet_x1_5", 1.5),
         new("PPLCNet_x2_0", 2.0),
         new("PPLCNet_x2_5", 2.5),
+        new("PPLCNet_x2_5_Tanh", 2.5, TanhOutput: true),
     ];
 
     /// <summary>Every variant takes PaddleClas's eval recipe: resize_short 256, crop 224, bilinear.</summary>
     public static readonly ModelPreset Preset = ModelPreset.ImageNet("conv1.conv.weight", "fc.weight");
 
+    static readonly ModelPreset TanhPreset = Preset with { ClassifierKey = "fc.origin_layer.weight" };
+
     public static void Register(ModelRegistry registry) =>
-        registry.Register("PPLCNet", Variants, v => v.Name, _ => Preset, (v, section) => new PPLCNet(ReadOptions(v, section)));
+        registry.Register("PPLCNet", Variants, v => v.Name, v => v.TanhOutput ? TanhPreset : Preset, (v, section) => new PPLCNet(ReadOptions(v, section)));
 
     /// <summary>The constructor options from the Arch section, validated with the key's name in every message.</summary>
     public static PPLCNetOptions ReadOptions(Variant variant, ConfigSection section)
@@ -199,7 +215,8 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
             LrMultList: lrMults,
             StrideList: strides,
             UseLastConv: section.Bool("use_last_conv", true),
-            Act: section.Choice("act", "hardswish", "hardswish", "relu", "relu6"));
+            Act: section.Choice("act", "hardswish", "hardswish", "relu", "relu6"),
+            TanhOutput: variant.TanhOutput);
     }
 
     /// <summary>lr_mult_list as a list, or as PaddleClas also accepts, a string holding one ("[0.0, 0.4, ...]").</summary>

@@ -15,7 +15,13 @@ namespace Ppcls.Models;
 public sealed record PPLCNetV2StageConfig(int InChannels, int KernelSize, bool SplitPointwise, bool UseRep, bool UseSE, bool UseShortcut);
 
 /// <summary>The options PaddleClas's `PPLCNetV2` factories accept (scale, depths and dropout come from the variant).</summary>
-public sealed record PPLCNetV2Options(double Scale, IReadOnlyList<int> Depths, int ClassNum = 1000, double DropoutProb = 0.0, bool UseLastConv = true, int ClassExpand = 1280);
+/// <remarks>
+/// <see cref="ShiTu"/>: PaddleClas's PP-ShiTuV2 variant (<c>variant_models/pp_lcnetv2_variant.py</c>): the
+/// last stage keeps the resolution (both of its first two blocks at stride 1), and the last conv has a
+/// bias and no ReLU after it.
+/// </remarks>
+public sealed record PPLCNetV2Options(double Scale, IReadOnlyList<int> Depths, int ClassNum = 1000, double DropoutProb = 0.0, bool UseLastConv = true, int ClassExpand = 1280,
+    bool ShiTu = false);
 
 /// <summary>
 /// PP-LCNetV2 (PaddleClas `legendary_models/pp_lcnet_v2.py`): stem (3x3 stride-2 conv-BN-ReLU
@@ -67,7 +73,7 @@ public sealed class PPLCNetV2 : ClassifierNetwork
                 blocks[i] = new RepDepthwiseSeparable(
                     Width(i == 0 ? cfg.InChannels : cfg.InChannels * 2),
                     Width(cfg.InChannels * 2),
-                    stride: i == 0 ? 2 : 1,
+                    stride: i == 0 && !(options.ShiTu && s == StageConfigs.Count - 1) ? 2 : 1,
                     kernelSize: cfg.KernelSize,
                     splitPointwise: cfg.SplitPointwise,
                     useRep: cfg.UseRep,
@@ -81,8 +87,8 @@ public sealed class PPLCNetV2 : ClassifierNetwork
         int features = Width(StageConfigs[^1].InChannels * 2);
         if (options.UseLastConv)
         {
-            last_conv = PaddleInit.Conv(features, options.ClassExpand, 1);
-            act = nn.ReLU();
+            last_conv = PaddleInit.Conv(features, options.ClassExpand, 1, bias: options.ShiTu);
+            act = options.ShiTu ? null : nn.ReLU();
             dropout = new DownscaleInInferDropout(options.DropoutProb);
             features = options.ClassExpand;
         }
@@ -127,13 +133,14 @@ public sealed class PPLCNetV2 : ClassifierNetwork
     // ---- the named variants -------------------------------------------------------------
 
     /// <summary>A registered PP-LCNetV2: width multiplier, blocks per stage, and the head dropout its factory fixes.</summary>
-    public sealed record Variant(string Name, double Scale, IReadOnlyList<int> Depths, double DropoutProb);
+    public sealed record Variant(string Name, double Scale, IReadOnlyList<int> Depths, double DropoutProb, bool ShiTu = false);
 
     public static readonly IReadOnlyList<Variant> Variants =
     [
         new("PPLCNetV2_small", Scale: 0.75, Depths: [2, 2, 4, 2], DropoutProb: 0.2),
         new("PPLCNetV2_base", Scale: 1.0, Depths: [2, 2, 6, 2], DropoutProb: 0.2),
         new("PPLCNetV2_large", Scale: 1.25, Depths: [2, 2, 8, 2], DropoutProb: 0.2),
+        new("PPLCNetV2_base_ShiTu", Scale: 1.0, Depths: [2, 2, 6, 2], DropoutProb: 0.2, ShiTu: true),
     ];
 
     /// <summary>Every variant takes PaddleClas's eval recipe: resize_short 256, crop 224, bilinear.</summary>
@@ -154,6 +161,7 @@ public sealed class PPLCNetV2 : ClassifierNetwork
             ClassNum: ArchOptions.PositiveInt(section, "class_num", 1000),
             DropoutProb: variant.DropoutProb,
             UseLastConv: section.Bool("use_last_conv", true),
-            ClassExpand: ArchOptions.PositiveInt(section, "class_expand", 1280));
+            ClassExpand: ArchOptions.PositiveInt(section, "class_expand", 1280),
+            ShiTu: variant.ShiTu);
     }
 }

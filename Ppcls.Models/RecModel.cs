@@ -3,7 +3,7 @@ using Ppcls.Core.Config;
 using Ppcls.Core.Config.Sections;
 using Ppcls.Core.Models;
 using Ppcls.Core.Onnx;
-using Ppcls.Models.Layers;
+using Ppcls.Models.Gears;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,24 +11,28 @@ namespace Ppcls.Models;
 
 /// <summary>
 /// PaddleClas's <c>RecModel</c> for metric learning: a registered <c>Backbone</c> (stopped before
-/// its classifier with <c>BackboneStopLayer: {name: flatten}</c>), an optional <c>Neck</c> (FC: the
-/// embedding) and an optional <c>Head</c> (FC: logits). Outputs <c>backbone</c>, <c>neck</c>,
-/// <c>features</c> (the neck's output, else the backbone's) and <c>logits</c> (with a head); the
-/// primary output is the logits where there is a head, else the features. State-dict keys:
-/// <c>backbone.*</c>, <c>neck.fc.*</c>, <c>head.fc.*</c>.
+/// its classifier with <c>BackboneStopLayer: {name: flatten}</c>), an optional <c>Neck</c> (FC or
+/// BNNeck: the embedding) and an optional <c>Head</c> (FC, or a margin head that takes the labels in
+/// training: <see cref="RecGears"/>), fed the neck's output or, with <c>head_feature_from: backbone</c>,
+/// the backbone's. Outputs <c>backbone</c>, <c>neck</c>, <c>features</c> (the neck's output, else the
+/// backbone's) and <c>logits</c> (with a head); the primary output is the logits where there is a head,
+/// else the features. State-dict keys: <c>backbone.*</c>, <c>neck.*</c>, <c>head.*</c>. Gear parameters
+/// with a <c>*_attr.learning_rate</c> train at that multiple of the learning rate.
 /// </summary>
-public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEmbeddingModel
+public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEmbeddingModel, ILearningRateMultipliers
 {
     public const string ArchName = "RecModel";
     public const string StopLayerName = "flatten";
 
     readonly nn.Module<Tensor, Tensor> backbone;
-    readonly FullyConnectedGear? neck;
-    readonly FullyConnectedGear? head;
+    readonly RecGear? neck;
+    readonly RecGear? head;
     readonly BackboneStop? _stop;
+    readonly bool _headFromBackbone;
 
-    public RecModel(nn.Module<Tensor, Tensor> backbone, bool stopAtFeatures, FullyConnectedGear? neck, FullyConnectedGear? head) : base(ArchName)
+    public RecModel(nn.Module<Tensor, Tensor> backbone, bool stopAtFeatures, RecGear? neck, RecGear? head, bool headFromBackbone = false) : base(ArchName)
     {
+        _headFromBackbone = headFromBackbone;
         _stop = !stopAtFeatures ? null
             : backbone is IClassifierModel classifier ? new BackboneStop(classifier)
             : throw new ArgumentException("the backbone cannot stop before its classifier", nameof(backbone));
@@ -45,14 +49,26 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEm
 
     public override Tensor forward(Tensor x) => ForwardOutputs(x).Primary;
 
-    public ModelOutput ForwardOutputs(Tensor x)
+    public IReadOnlyDictionary<string, double> LearningRateMultipliers()
+    {
+        var multipliers = new Dictionary<string, double>(StringComparer.Ordinal);
+        if (backbone is ILearningRateMultipliers inner)
+            foreach (var (name, value) in inner.LearningRateMultipliers()) multipliers[$"backbone.{name}"] = value;
+        foreach (var (prefix, gear) in new[] { ("neck", neck), ("head", head) })
+            foreach (var (name, value) in gear?.LearningRateMultipliers() ?? []) multipliers[$"{prefix}.{name}"] = value;
+        return multipliers;
+    }
+
+    public ModelOutput ForwardOutputs(Tensor x, Tensor? labels = null)
     {
         var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var features = outputs["backbone"] = _stop?.Forward(x) ?? backbone.call(x);
         if (neck is not null) features = outputs["neck"] = neck.call(features);
         outputs["features"] = features;
         if (head is null) return new ModelOutput(outputs, "features");
-        outputs[ModelOutput.LogitsKey] = head.call(features);
+        // Soft targets (mixup) carry no class id for a margin: the head then gives its plain cosines.
+        var label = labels is not null && labels.dim() == 1 ? labels : null;
+        outputs[ModelOutput.LogitsKey] = head.Forward(_headFromBackbone ? outputs["backbone"] : features, label);
         return new ModelOutput(outputs, ModelOutput.LogitsKey);
     }
 
@@ -63,6 +79,7 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEm
     public static BuiltModel Create(ConfigSection arch, ModelRegistry registry, Action<string> notice)
     {
         arch.Int("class_num", 1000);
+        ReadInferenceOutput(arch);
         var backboneSection = arch.RequiredSection("Backbone", "{name: PPLCNet_x1_0}");
         var backbone = ArchConfig.Read(backboneSection);
         var built = ModelBuilder.BuildWithPreset(backbone, registry, notice);
@@ -82,37 +99,40 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEm
             stop = true;
         }
         int inputSize = stop && built.Module is IClassifierModel stopped ? stopped.FeatureSize : ArchConfigClassNum(backboneSection);
-        var neck = Gear(arch, "Neck", inputSize, notice);
-        var head = Gear(arch, "Head", neck?.OutputSize ?? inputSize, notice);
-        arch.OptionalString("head_feature_from"); // 'neck' (the default) is the only source here
+        var neck = RecGears.Read(arch, "Neck", inputSize, notice);
+        bool headFromBackbone = arch.Choice("head_feature_from", "neck", "neck", "backbone") == "backbone";
+        var head = RecGears.Read(arch, "Head", headFromBackbone ? inputSize : neck?.OutputSize ?? inputSize, notice);
         var p = built.Preset;
-        string classifier = head is not null ? "head.fc.weight" : neck is not null ? "neck.fc.weight" : $"backbone.{p.ClassifierKey}";
+        string classifier = head is not null ? GearWeight("head", head) : neck is not null ? GearWeight("neck", neck) : $"backbone.{p.ClassifierKey}";
         var preset = p with { FirstConvKey = $"backbone.{p.FirstConvKey}", ClassifierKey = classifier };
         // Backbone.pretrained: a file of the backbone alone, or a whole RecModel checkpoint (its backbone.* tensors).
         var weights = backbone.PretrainedPath is { } path
             ? built.PartWeights.Append(new WeightRequest(path, backboneSection.KeyPath("pretrained"), built.Module, built.Preset, KeyPrefix: "backbone")).ToList()
             : built.PartWeights;
-        return new BuiltModel(new RecModel(built.Module, stop, neck, head), preset) { PartWeights = weights };
+        return new BuiltModel(new RecModel(built.Module, stop, neck, head, headFromBackbone), preset) { PartWeights = weights };
     }
+
+    /// <summary>
+    /// `infer_output_key` / `infer_add_softmax`: export writes the <c>features</c> output without Softmax
+    /// (<see cref="Embedding"/>); other choices are refused rather than exported differently.
+    /// </summary>
+    internal static void ReadInferenceOutput(ConfigSection arch)
+    {
+        string key = arch.String("infer_output_key", "features");
+        if (key != "features")
+            throw ConfigException.At(arch.KeyPath("infer_output_key"), arch.Raw("infer_output_key")?.Location,
+                $"'{key}' is not supported; a RecModel exports its 'features' output in Ppcls, set infer_output_key: features");
+        if (arch.Bool("infer_add_softmax", false))
+            throw ConfigException.At(arch.KeyPath("infer_add_softmax"), arch.Raw("infer_add_softmax")?.Location,
+                "a RecModel exports its features without Softmax in Ppcls; set infer_add_softmax: False");
+    }
+
+    /// <summary>The state-dict key of a gear's main weight (its classifier key when it is the last layer).</summary>
+    static string GearWeight(string prefix, RecGear gear) =>
+        $"{prefix}.{gear.named_parameters().First(p => p.name.EndsWith("weight", StringComparison.Ordinal)).name}";
 
     static int ArchConfigClassNum(ConfigSection backbone) =>
         backbone.Map["class_num"] is ConfigScalar s && s.TryLong(out long v) ? (int)v : 1000;
-
-    /// <summary>`Neck` / `Head`: {name: FC, embedding_size, class_num}; embedding_size must match what feeds it.</summary>
-    static FullyConnectedGear? Gear(ConfigSection arch, string key, int inputSize, Action<string> notice)
-    {
-        if (arch.OptionalSection(key) is not { } section) return null;
-        string name = section.RequiredString("name", "FC");
-        if (name != "FC")
-            throw ConfigException.At(section.KeyPath("name"), section.Location, $"'{name}' is not available in Ppcls; use FC");
-        int embedding = ArchOptions.PositiveInt(section, "embedding_size", inputSize);
-        int classNum = ArchOptions.PositiveInt(section, "class_num", 512);
-        section.Finish(notice);
-        if (embedding != inputSize)
-            throw ConfigException.At(section.KeyPath("embedding_size"), section.Map["embedding_size"]?.Location ?? section.Location,
-                $"is {embedding} but the {key} receives {inputSize} features; set embedding_size: {inputSize}");
-        return new FullyConnectedGear(embedding, classNum);
-    }
 }
 
 /// <summary>
@@ -141,10 +161,10 @@ sealed class BackboneStop(IClassifierModel classifier)
 sealed class RecEmbedding : nn.Module<Tensor, Tensor>, IOnnxExportable
 {
     readonly nn.Module<Tensor, Tensor> backbone;
-    readonly FullyConnectedGear? neck;
+    readonly RecGear? neck;
     readonly BackboneStop? _stop;
 
-    public RecEmbedding(nn.Module<Tensor, Tensor> backbone, BackboneStop? stop, FullyConnectedGear? neck) : base("RecEmbedding")
+    public RecEmbedding(nn.Module<Tensor, Tensor> backbone, BackboneStop? stop, RecGear? neck) : base("RecEmbedding")
     {
         this.backbone = backbone;
         this.neck = neck;
@@ -163,23 +183,4 @@ sealed class RecEmbedding : nn.Module<Tensor, Tensor>, IOnnxExportable
         var y = _stop?.ToOnnx(graph, input) ?? graph.Module(backbone, "backbone", input);
         return neck is null ? y : graph.Module(neck, "neck", y);
     }
-}
-
-/// <summary>PaddleClas's <c>FC</c> gear (neck or head): one Linear layer, <c>fc</c>.</summary>
-public sealed class FullyConnectedGear : nn.Module<Tensor, Tensor>, IOnnxExportable
-{
-    readonly Linear fc;
-
-    public FullyConnectedGear(int embeddingSize, int classNum) : base("FC")
-    {
-        fc = PaddleInit.Linear(embeddingSize, classNum);
-        OutputSize = classNum;
-        RegisterComponents();
-    }
-
-    public int OutputSize { get; }
-
-    public override Tensor forward(Tensor x) => fc.call(x);
-
-    public string ToOnnx(OnnxGraph graph, string input) => graph.Module(fc, "fc", input);
 }

@@ -42,6 +42,9 @@ public static class WeightLoader
     public static string Resolve(string path, string keyPath)
     {
         if (File.Exists(path)) return path;
+        if (path.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || path.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
+            throw new PpclsUserException(
+                $"{keyPath}: '{path}' is a URL; Ppcls does not download weights, so download the file and set {keyPath} to its local path");
         foreach (var ext in WeightFile.Extensions)
             if (File.Exists(path + ext)) return path + ext;
         throw new PpclsUserException(

@@ -22,6 +22,9 @@ public interface IBatchSource : IDisposable
     /// <summary>The data set's image files in list order (empty where its images are no files, e.g. in memory).</summary>
     IEnumerable<string> ImageFiles => [];
 
+    /// <summary>The data set's camera ids in list order (ReID lists), or null where it has none.</summary>
+    IReadOnlyList<long>? Cameras => null;
+
     /// <summary>The batches of epoch <paramref name="epoch"/> (1-based as PaddleClas counts, any value works), in order.</summary>
     /// <param name="next">The epoch the caller will read after this one, if it knows: a loader may start assembling it early.</param>
     IEnumerable<Batch> Epoch(int epoch, int? next = null, CancellationToken cancel = default);

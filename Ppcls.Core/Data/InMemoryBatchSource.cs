@@ -59,6 +59,9 @@ public sealed class InMemoryBatchSource : IBatchSource
 
     /// <summary>The files the images stand for, where a caller names them (empty by default).</summary>
     public IEnumerable<string> ImageFiles { get; init; } = [];
+
+    /// <summary>The images' camera ids, where a caller gives them (ReID lists).</summary>
+    public IReadOnlyList<long>? Cameras { get; init; }
     public int ClassNum { get; }
 
     public IEnumerable<Batch> Epoch(int epoch, int? next = null, CancellationToken cancel = default)

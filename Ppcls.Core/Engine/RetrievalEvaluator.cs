@@ -16,8 +16,11 @@ namespace Ppcls.Core.Engine;
 /// with every gallery image by inner product (cosine with `feature_normalize`), and Recallk / mAP
 /// are logged as `[Eval][Epoch N][Avg]recall1: ..., recall5: ..., mAP: ...`. Losses are not
 /// computed, as in PaddleClas. When the query set is the gallery itself (<c>query</c> null), each
-/// image's match with itself is left out. Under mpirun every rank embeds its shard and the
-/// embeddings of all ranks are gathered before scoring. Owns its loaders.
+/// image's match with itself is left out. Where both sets give camera ids (VeriWild lists), a gallery
+/// image of the query's identity taken by the query's camera is left out too, as PaddleClas does
+/// (in one process; under mpirun the shards' order is not the list's, so cameras are not used, with a
+/// notice). Under mpirun every rank embeds its shard and the embeddings of all ranks are gathered
+/// before scoring. Owns its loaders.
 /// </summary>
 public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query, IReadOnlyList<RetrievalMetric> metrics, RetrievalOptions options,
     Device device, int printBatchStep, ITrainingObserver? observer = null, ICommunicator? communicator = null) : IEvaluator, IDisposable
@@ -59,6 +62,8 @@ public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query
                 queryLoader.Dispose();
                 queryLoader = null;
             }
+            if (world.Size > 1 && galleryLoader.Cameras is not null)
+                notice($"{galleryConfig!.KeyPath}: camera ids are not used under mpirun (same-camera matches of an identity are kept); evaluate in one process to leave them out");
             return new RetrievalEvaluator(galleryLoader, queryLoader, retrievalMetrics, config.Global.Retrieval, device,
                 config.Global.PrintBatchStep, observer, world);
         }
@@ -108,7 +113,7 @@ public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query
             var (galleryFeatures, galleryLabels) = Embed(model, gallery, "gallery", epoch, iters, ref iter);
             var (queryFeatures, queryLabels) = query is null ? (galleryFeatures, galleryLabels) : Embed(model, query, "query", epoch, iters, ref iter);
             var similarity = queryFeatures.matmul(galleryFeatures.t());
-            var keep = query is null ? Retrieval.WithoutSelf(galleryLabels.shape[0]) : null;
+            var keep = CameraKeepMask(queryLabels, galleryLabels) ?? (query is null ? Retrieval.WithoutSelf(galleryLabels.shape[0]) : null);
             foreach (var metric in metrics)
                 foreach (var (name, value) in metric.Score(similarity, queryLabels, galleryLabels, keep)) result[name] = value;
         }
@@ -119,6 +124,20 @@ public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query
         PpclsLog.Info(TrainLog.EvalAverage(epoch, result));
         observer?.OnEpochFinished(new EpochFinished(RunPhase.Eval, epoch, result));
         return EvalResult.Of(result, result.Keys); // Recallk's recall1 leads where it is listed first, as in PaddleClas
+    }
+
+    /// <summary>
+    /// PaddleClas's keep mask for ReID lists: a pair counts unless it shares both label and camera
+    /// (which also leaves out each image's match with itself). Null without cameras on both sides.
+    /// </summary>
+    Tensor? CameraKeepMask(Tensor queryLabels, Tensor galleryLabels)
+    {
+        if (_world.Size > 1 || gallery.Cameras is not { } galleryCameras) return null;
+        var queryCameras = query is null ? galleryCameras : query.Cameras;
+        if (queryCameras is null || queryCameras.Count != queryLabels.shape[0] || galleryCameras.Count != galleryLabels.shape[0]) return null;
+        var sameCamera = tensor(queryCameras.ToArray()).reshape(-1, 1).eq(tensor(galleryCameras.ToArray()).reshape(1, -1));
+        var sameLabel = queryLabels.reshape(-1, 1).eq(galleryLabels.reshape(1, -1));
+        return sameCamera.logical_and(sameLabel).logical_not();
     }
 
     /// <summary>The embeddings [N, D] and labels [N] of every image of <paramref name="loader"/>, gathered over the ranks.</summary>

@@ -204,7 +204,7 @@ public sealed class Trainer
                 var images = batch.Images.to(_s.Device);
                 var labels = batch.Labels.to(_s.Device);
                 meter.BeginPart();
-                var output = ModelOutput.Run(model, images);
+                var output = ModelOutput.Run(model, images, labels);
                 var losses = loss.Compute(output, labels);
                 meter.EndForward();
                 var total = losses[CombinedLoss.TotalKey];

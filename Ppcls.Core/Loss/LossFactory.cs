@@ -30,6 +30,7 @@ public static class LossFactory
         t.Register("TripletAngularMarginLoss", (o, _) => new TripletAngularMarginLoss(new TripletAngularMarginOptions(
             o.Double("margin", 0.5), o.Bool("normalize_feature", true), Reduction(o), o.Bool("add_absolute", false),
             o.Double("absolute_loss_weight", 1.0), o.Double("ap_value", 0.9), o.Double("an_value", 0.5), o.String("feature_from", "features"))));
+        t.Register("SupConLoss", (o, _) => SupCon(o));
         t.Register("DistillationDistanceLoss", (o, _) => new DistillationDistanceLoss(ModelPair.Read(o), o.Choice("mode", "l2", "l1", "l2", "smooth_l1"), Activation(o, null), Key(o)));
         t.Register("MultiLabelLoss", (o, _) => new ClassificationTerm(MultiLabel(o)));
         t.Register("DistillationMultiLabelLoss", (o, _) => new DistillationMultiLabelLoss(ModelPair.ReadNames(o), MultiLabel(o), Key(o)));
@@ -70,6 +71,16 @@ public static class LossFactory
     /// <summary>`act`: softmax, sigmoid, or none (null / absent gives <paramref name="fallback"/>).</summary>
     static string? Activation(ConfigSection o, string? fallback) =>
         o.Has("act") ? o.Choice("act", "softmax", "softmax", "sigmoid") : (o.Raw("act") is null ? fallback : null);
+
+    /// <summary>`views` (16), `temperature` and `base_temperature` (0.07), `normalize_feature` (true); contrast_mode `all` only.</summary>
+    static SupConLoss SupCon(ConfigSection o)
+    {
+        int views = o.Int("views", 16);
+        if (views < 1) throw ConfigException.At(o.KeyPath("views"), o.Raw("views")?.Location, $"must be a positive integer, got {views}");
+        if (o.Choice("contrast_mode", "all", "all", "one") != "all")
+            throw ConfigException.At(o.KeyPath("contrast_mode"), o.Raw("contrast_mode")?.Location, "'one' is not supported in Ppcls; use all");
+        return new SupConLoss(views, Positive(o, "temperature", 0.07), Positive(o, "base_temperature", 0.07), o.Bool("normalize_feature", true));
+    }
 
     static double Positive(ConfigSection o, string key, double fallback)
     {

@@ -9,5 +9,6 @@ namespace Ppcls.Core.Models;
 /// </summary>
 public interface IMultiOutputModel
 {
-    ModelOutput ForwardOutputs(Tensor x);
+    /// <param name="labels">The batch's labels in training (PaddleClas passes them to a RecModel's margin head); null in eval.</param>
+    ModelOutput ForwardOutputs(Tensor x, Tensor? labels = null);
 }

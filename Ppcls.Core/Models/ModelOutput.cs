@@ -27,10 +27,10 @@ public sealed class ModelOutput
 
     /// <summary>
     /// The model's outputs for <paramref name="x"/>: all of them for an <see cref="IMultiOutputModel"/>,
-    /// else its logits.
+    /// else its logits. <paramref name="labels"/> (training only) reach a model that uses them (a margin head).
     /// </summary>
-    public static ModelOutput Run(nn.Module<Tensor, Tensor> model, Tensor x) =>
-        model is IMultiOutputModel multi ? multi.ForwardOutputs(x) : Single(model.call(x));
+    public static ModelOutput Run(nn.Module<Tensor, Tensor> model, Tensor x, Tensor? labels = null) =>
+        model is IMultiOutputModel multi ? multi.ForwardOutputs(x, labels) : Single(model.call(x));
 
     public string PrimaryKey { get; }
     public Tensor Primary => _tensors[PrimaryKey];

@@ -30,6 +30,9 @@ public interface IDataset
     /// is the label instead of <see cref="Label"/> (CustomLabelDataset's `label_key`); null for a listed label.
     /// </summary>
     string? LabelKey => null;
+
+    /// <summary>Each item's camera id (VeriWild lists with a third column), in item order; null where the list gives none.</summary>
+    IReadOnlyList<long>? Cameras => null;
 }
 
 /// <summary>`on_bad_image`: fail naming the file, or skip it and report the count at epoch end.</summary>

@@ -61,6 +61,8 @@ public sealed class DataLoader : IBatchSource
 
     public IEnumerable<string> ImageFiles => Enumerable.Range(0, _dataset.Count).Select(_dataset.Describe);
 
+    public IReadOnlyList<long>? Cameras => _dataset.Cameras;
+
     /// <summary>An assembled batch (null when every image of it was skipped) and the images skipped on the way.</summary>
     public sealed record AssembledBatch(Batch? Batch, IReadOnlyList<string> Skipped);
 

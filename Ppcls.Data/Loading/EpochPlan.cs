@@ -28,9 +28,10 @@ static class EpochPlan
                 "use DistributedBatchSampler (with ImageNetDataset) for data-parallel training, or run without mpirun"),
         SamplerKind.MultiScale => new MultiScaleEpochs(new MultiScalePlan(dataset.Count, sampler.MultiScale!, sampler.Shuffle, seed),
             MultiScalePlan.Resolutions(sampler.MultiScale!).Select(r => r.Size).Distinct().ToDictionary(size => size, pipeline.WithSize)),
-        SamplerKind.PK or SamplerKind.RandomIdentity when !shard.IsWhole =>
+        SamplerKind.PK or SamplerKind.RandomIdentity or SamplerKind.ClassBalanced when !shard.IsWhole =>
             throw new PpclsUserException($"{sampler.Name} does not shard its batches across {shard.Count} ranks yet; run metric learning without mpirun"),
-        SamplerKind.PK or SamplerKind.RandomIdentity => new IdentityEpochs(dataset, sampler.BatchSize, sampler.InstancesPerClass!.Value, seed, pipeline),
+        SamplerKind.PK or SamplerKind.RandomIdentity => new IdentityEpochs(dataset, sampler, seed, pipeline),
+        SamplerKind.ClassBalanced => new ClassBalancedEpochs(dataset, sampler, seed, pipeline),
         _ => new SequentialEpochs(dataset.Count, sampler, seed, shard, pipeline),
     };
 
@@ -46,17 +47,33 @@ static class EpochPlan
     }
 
     /// <summary>PKSampler / DistributedRandomIdentitySampler (<see cref="IdentityPlan"/>).</summary>
-    sealed class IdentityEpochs(IDataset dataset, int batchSize, int perClass, long seed, SamplePipeline pipeline) : IEpochPlan
+    sealed class IdentityEpochs(IDataset dataset, SamplerConfig sampler, long seed, SamplePipeline pipeline) : IEpochPlan
     {
-        public int BatchCount { get; } = IdentityPlan.BatchCount(dataset.Count, batchSize);
+        public int BatchCount { get; } = IdentityPlan.BatchCount(dataset.Count, sampler.BatchSize);
 
         // Classes with fewer than K images repeat them: every batch holds batch_size images.
-        public IEnumerable<(int Images, Size? Size)> BatchShapes => [(batchSize, null)];
+        public IEnumerable<(int Images, Size? Size)> BatchShapes => [(sampler.BatchSize, null)];
 
         public PlannedBatch[] Plan(int epoch)
         {
             long[] labels = [.. Enumerable.Range(0, dataset.Count).Select(dataset.Label)];
-            return [.. IdentityPlan.Plan(labels, batchSize, perClass, seed, epoch).Select(indices => new PlannedBatch(indices, pipeline))];
+            var batches = IdentityPlan.Plan(labels, sampler.BatchSize, sampler.InstancesPerClass!.Value, seed, epoch, sampler.ClassDraw);
+            return [.. batches.Select(indices => new PlannedBatch(indices, pipeline))];
+        }
+    }
+
+    /// <summary>ClassBalancedSampler (<see cref="ClassBalancedPlan"/>).</summary>
+    sealed class ClassBalancedEpochs(IDataset dataset, SamplerConfig sampler, long seed, SamplePipeline pipeline) : IEpochPlan
+    {
+        public int BatchCount { get; } = ClassBalancedPlan.BatchCount(dataset.Count, sampler.BatchSize, sampler.DropLast);
+
+        public IEnumerable<(int Images, Size? Size)> BatchShapes => [(Math.Min(sampler.BatchSize, dataset.Count), null)];
+
+        public PlannedBatch[] Plan(int epoch)
+        {
+            long[] labels = [.. Enumerable.Range(0, dataset.Count).Select(dataset.Label)];
+            var batches = ClassBalancedPlan.Plan(labels, sampler.BatchSize, sampler.DropLast, seed, epoch);
+            return [.. batches.Select(indices => new PlannedBatch(indices, pipeline))];
         }
     }
 

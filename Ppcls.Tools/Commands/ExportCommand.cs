@@ -47,6 +47,10 @@ public static class ExportCommand
                 PpclsLog.Info($"Arch.infer_model_name: exporting {distillation.InferModel.Name} of the {c.Arch.Name}");
             var embedding = model as IEmbeddingModel;
             IPostProcess? postProcess = null;
+            if (embedding is null && !c.Arch.InferAddSoftmax)
+                throw new PpclsUserException(
+                    "Arch.infer_add_softmax: False asks for raw logits, but Ppcls's exported classifier ends in the activation its Infer.PostProcess reads " +
+                    "(Softmax for Topk, Sigmoid for the threshold and attribute post-processes); remove the key");
             if (embedding is null) postProcess = InferCommand.ReadPostProcess(infer, c.Arch.ClassNum);
             else PpclsLog.Info($"{c.Arch.Name}: exporting the features output (the embedding) without Softmax or Topk, as PaddleClas's infer_output_key: features");
 

@@ -32,6 +32,10 @@ public sealed class RegistryNamesTests
         ["RandomCropImage"] = "{size: 4}",
         ["Cutout"] = "{length: 4, fill_value: none}",
         ["RandAugmentV4"] = "{}",
+        ["Pad"] = "{padding: 2}",
+        ["RandCropImageV2"] = "{size: 4}",
+        ["RandomRotation"] = "{degrees: 30}",
+        ["AugMix"] = "{prob: 0.5}",
     };
 
     static readonly Dictionary<string, string> BatchOptions = new()
@@ -80,6 +84,7 @@ public sealed class RegistryNamesTests
             ["ClassFolderDataset"] = $"{{image_root: '{folders}'}}",
             ["CustomLabelDataset"] = $"{{image_root: '{listed}', sample_list_path: '{Path.Combine(listed, "list.txt")}', label_key: blur_image, delimiter: ' '}}",
             ["MultiLabelDataset"] = $"{{image_root: '{listed}', cls_label_path: '{Path.Combine(listed, "multi.txt")}'}}",
+            ["VeriWild"] = listYaml,
         };
         File.WriteAllLines(Path.Combine(listed, "multi.txt"), Enumerable.Range(0, 4).Select(i => $"images/{i}.png\t{i % 2},{1 - i % 2}"));
 

@@ -93,6 +93,19 @@ public sealed class OnnxExportTests
             Assert.That(proto.Graph.Initializer.Select(i => i.Name), Has.Some.Contains(".dw_conv_list.1.bn."), "the rep branches are written, not the fused conv");
     }
 
+    /// <summary>The PP-ShiTu backbones: tanh after the classifier; stride-1 last stage and a biased last conv without ReLU.</summary>
+    [TestCase("PPLCNet_x2_5_Tanh")]
+    [TestCase("PPLCNetV2_base_ShiTu")]
+    public void Onnx_runtime_matches_torchsharp_on_the_shitu_backbones(string name)
+    {
+        var (_, checks, proto) = Export(name, 64);
+
+        AssertAllPassed(checks);
+        var ops = proto.Graph.Node.Select(n => n.OpType).ToList();
+        if (name.EndsWith("_Tanh", StringComparison.Ordinal)) Assert.That(ops[^2], Is.EqualTo("Tanh"), "tanh right before the Softmax");
+        else Assert.That(proto.Graph.Initializer.Select(i => i.Name), Has.Some.Contains("last_conv.bias"));
+    }
+
     /// <summary>The heads without their last conv: pooled features straight into the classifier.</summary>
     [TestCase("PPLCNet_x0_25")]
     [TestCase("PPLCNetV2_small")]

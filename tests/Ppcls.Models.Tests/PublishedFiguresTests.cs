@@ -56,6 +56,8 @@ public sealed class PublishedFiguresTests
         new("PPLCNet_x1_5", 4.5, 4.52, 342, FlopsDecimals: 0),
         new("PPLCNet_x2_0", 6.5, 6.54, 590, FlopsDecimals: 0),
         new("PPLCNet_x2_5", 9.0, 9.04, 906, FlopsDecimals: 0),
+        // PP-ShiTu's binary-feature backbone is PPLCNet_x2_5 with a tanh after fc: the same figures.
+        new("PPLCNet_x2_5_Tanh", 9.0, 9.04, 906, FlopsDecimals: 0),
         // PP-LCNetV2 (seed 000): 6.6 M and 604 M describe the re-parameterised network as PaddleClas
         // deploys it (rep branches fused, other BNs kept): 6.62 M and 604.55 M here. 604 is that
         // figure truncated (as seed 001 truncates MobileNetV2's 327.84 to 327), or rounded if the fused
@@ -68,6 +70,8 @@ public sealed class PublishedFiguresTests
         new("PPLCNetV2_small", null, null, null, Repped: true, PinnedFlops: 287_568_848),
         new("PPLCNetV2_base", 6.6, null, 604, FlopsDecimals: 0, Repped: true, Truncated: true),
         new("PPLCNetV2_large", null, null, null, Repped: true, PinnedFlops: 1_096_684_080),
+        // PP-ShiTuV2's backbone has no published figures (pinned): its last stage runs at stride 1, on 4x the pixels.
+        new("PPLCNetV2_base_ShiTu", null, null, null, Repped: true, PinnedFlops: 842_380_736),
         // MobileNetV2: the model list's FLOPs / Params. Seed 001's comparison table prints x1_0 as
         // 327 M, the model list's 327.84 truncated. Seed 004 (MobileNetV2 page: 0.050 / 0.170 / 0.350 /
         // 0.600 / 1.320 / 2.320 GFLOPs) comes from an older counting that matches neither this network's

@@ -169,6 +169,19 @@ public sealed partial class ExportPredictTests
     }
 
     [Test]
+    public void Export_of_a_classifier_with_infer_add_softmax_false_is_refused_and_writes_nothing()
+    {
+        string dir = Path.Combine(_root, "no-softmax");
+
+        var run = CliRun.Of(["export", .. Config(), "-o", $"Global.pretrained_model={Weights}", "-o", $"Global.save_inference_dir={dir}", "-o", "Arch.infer_add_softmax=False"]);
+
+        Assert.That(run.ExitCode, Is.EqualTo(2));
+        Assert.That(run.Error.Trim(), Does.StartWith("error: Arch.infer_add_softmax: False asks for raw logits"));
+        Assert.That(run.Error.Trim(), Does.EndWith("remove the key"));
+        Assert.That(Directory.Exists(dir) && Directory.EnumerateFileSystemEntries(dir).Any(), Is.False);
+    }
+
+    [Test]
     public void Weights_for_another_class_count_name_both_counts_and_the_fix()
     {
         var run = CliRun.Of(["export", .. Config(), "-o", "Arch.class_num=10", "-o", $"Global.pretrained_model={Weights}", "-o", $"Global.save_inference_dir={_root}/unused"]);

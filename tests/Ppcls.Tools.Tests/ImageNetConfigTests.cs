@@ -56,7 +56,10 @@ public sealed class ImageNetConfigTests
     [Test]
     public void Every_model_in_the_zoo_has_its_ImageNet_config()
     {
+        // The PP-ShiTu backbones come with PaddleClas's recognition configs (GeneralRecognition, GeneralRecognitionV2), not ImageNet ones.
+        string[] recognitionOnly = ["PPLCNet_x2_5_Tanh", "PPLCNetV2_base_ShiTu"];
         var missing = ModelZoo.CreateRegistry().Entries
+            .Where(e => !recognitionOnly.Contains(e.Name))
             .Select(e => $"{e.Family}/{e.Name}.yaml")
             .Where(f => !File.Exists(Path.Combine(ConfigRoot, f)))
             .ToList();

@@ -13,7 +13,7 @@ public sealed class ModelsCommandTests
         foreach (var family in new[] { "PPLCNet:", "PPLCNetV2:", "PPHGNet:", "PPHGNetV2:", "MobileNetV2:", "ResNet:", "Res2Net:" })
             Assert.That(run.Output, Does.Contain(family));
         var names = run.Output.Split('\n').Where(l => l.StartsWith("  ")).Select(l => l.Trim()).ToList();
-        Assert.That(names, Has.Count.EqualTo(8 + 3 + 3 + 7 + 6 + 6 + 3));
+        Assert.That(names, Has.Count.EqualTo(9 + 4 + 3 + 7 + 6 + 6 + 3));
     }
 
     // Published parameter counts, to the precision printed: PP-LCNet x1_0 3.0 M (seed 001), MobileNetV2 3.5 M

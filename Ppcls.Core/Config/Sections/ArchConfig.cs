@@ -19,7 +19,19 @@ public sealed record ArchConfig(string Name, SourceLocation? NameLocation, strin
     /// <summary>The top-level `MLDecoder` section (PaddleClas keeps it beside Arch), null where absent.</summary>
     public ConfigSection? MlDecoder { get; init; }
 
-    public int ClassNum => Options.Map["class_num"] is ConfigScalar s && s.TryLong(out long v) ? (int)v : 1000;
+    /// <summary>
+    /// `class_num`, the count the labels are checked against; without it a metric-learning Arch's
+    /// `Head.class_num` (PaddleClas's recognition configs set it there only), also inside the first of
+    /// a distillation's `models`; 1000 otherwise.
+    /// </summary>
+    public int ClassNum => ClassNumOf(Options.Map) ?? 1000;
+
+    static int? ClassNumOf(ConfigMap arch)
+    {
+        if (arch["class_num"] is ConfigScalar s && s.TryLong(out long v)) return (int)v;
+        if (arch["Head"] is ConfigMap head && head["class_num"] is ConfigScalar h && h.TryLong(out long n)) return (int)n;
+        return arch["models"] is ConfigList { Items: [ConfigMap { Count: 1 } first, ..] } && first.Entries[0].Value is ConfigMap model ? ClassNumOf(model) : null;
+    }
 
     public static ArchConfig Read(ConfigSection s)
     {

@@ -1,7 +1,7 @@
 namespace Ppcls.Core.Config.Sections;
 
 /// <summary>The sampler named by `sampler.name`, parsed once when the config is read.</summary>
-public enum SamplerKind { DistributedBatch, Batch, MultiScale, PK, RandomIdentity }
+public enum SamplerKind { DistributedBatch, Batch, MultiScale, PK, RandomIdentity, ClassBalanced }
 
 /// <summary>
 /// `sampler`: how a data set is cut into batches. DistributedBatchSampler and BatchSampler cut
@@ -15,11 +15,15 @@ public sealed record SamplerConfig(SamplerKind Kind, int BatchSize, bool DropLas
     public const string PKName = "PKSampler";
     public const string RandomIdentityName = "DistributedRandomIdentitySampler";
 
+    /// <summary>Ppcls addition for imbalanced classification data: every class equally likely per draw.</summary>
+    public const string ClassBalancedName = "ClassBalancedSampler";
+
     /// <summary>PaddleClas's sampler names, in the order error messages list them.</summary>
     static readonly (string Name, SamplerKind Kind)[] Kinds =
     [
         ("DistributedBatchSampler", SamplerKind.DistributedBatch), (BatchSamplerName, SamplerKind.Batch),
         (MultiScaleName, SamplerKind.MultiScale), (PKName, SamplerKind.PK), (RandomIdentityName, SamplerKind.RandomIdentity),
+        (ClassBalancedName, SamplerKind.ClassBalanced),
     ];
 
     public static readonly string[] Names = [.. Kinds.Select(k => k.Name)];
@@ -36,6 +40,9 @@ public sealed record SamplerConfig(SamplerKind Kind, int BatchSize, bool DropLas
     /// the other samplers.
     /// </summary>
     public int? InstancesPerClass { get; init; }
+
+    /// <summary>PKSampler's class draw (<c>sample_method</c>, <c>id_list</c>, <c>ratio</c>); null for the other samplers.</summary>
+    public ClassDraw? ClassDraw { get; init; }
 
     public static SamplerConfig Read(ConfigSection s, Action<string> notice)
     {
@@ -62,9 +69,12 @@ public sealed record SamplerConfig(SamplerKind Kind, int BatchSize, bool DropLas
             if (perClass < 1 || sampler.BatchSize % perClass != 0)
                 throw ConfigException.At(s.KeyPath(key), s.Raw(key)?.Location,
                     $"must be a positive divisor of batch_size ({sampler.BatchSize}), got {perClass}");
-            // PKSampler's sample_method (sample_avg_prob / id_avg_prob): classes are drawn uniformly here.
-            s.OptionalString("sample_method");
-            sampler = sampler with { InstancesPerClass = perClass, DropLast = true };
+            sampler = sampler with
+            {
+                InstancesPerClass = perClass,
+                DropLast = true,
+                ClassDraw = kind == SamplerKind.PK ? ClassDraw.Read(s) : null,
+            };
         }
         s.Finish(notice);
         return sampler;
@@ -181,5 +191,53 @@ public sealed record DataLoaderConfig(LoaderConfig? Train, LoaderConfig? Eval, L
             s.OptionalSection("UnLabelTrain") is { } u ? LoaderConfig.Read(u, notice) : null) { Gallery = gallery, Query = query };
         s.Finish(notice, PaddleOnlyKeys);
         return config;
+    }
+}
+
+/// <summary>How PKSampler weighs classes when it draws each batch's P distinct classes.</summary>
+public enum ClassWeighting
+{
+    /// <summary>`sample_avg_prob` (PaddleClas's default): a class's weight is its number of images.</summary>
+    SampleAverage,
+
+    /// <summary>`id_avg_prob`: every class weighs the same.</summary>
+    IdAverage,
+}
+
+/// <summary>
+/// PKSampler's class weights: <see cref="Weighting"/> (`sample_method`), then each class whose id lies in
+/// one of `id_list`'s inclusive [start, end] ranges multiplied by that range's `ratio` entry.
+/// </summary>
+public sealed record ClassDraw(ClassWeighting Weighting, IReadOnlyList<(long Start, long End, double Ratio)> Boosts)
+{
+    public static ClassDraw Read(ConfigSection s)
+    {
+        string method = s.Choice("sample_method", "sample_avg_prob", "sample_avg_prob", "id_avg_prob");
+        var ids = s.OptionalIntList("id_list");
+        var ratios = s.OptionalDoubleList("ratio");
+        var boosts = new List<(long, long, double)>();
+        if (ids is { Count: > 0 } && ratios is { Count: > 0 })
+        {
+            if (ids.Count != ratios.Count * 2)
+                throw ConfigException.At(s.KeyPath("id_list"), s.Raw("id_list")?.Location,
+                    $"needs two ids (start, end) per ratio: {ratios.Count} ratio(s) need {ratios.Count * 2} ids, got {ids.Count}");
+            for (int r = 0; r < ratios.Count; r++)
+            {
+                if (ids[2 * r] > ids[2 * r + 1] || ratios[r] < 0)
+                    throw ConfigException.At(s.KeyPath("id_list"), s.Raw("id_list")?.Location,
+                        $"range {r + 1} [{ids[2 * r]}, {ids[2 * r + 1]}] with ratio {ratios[r]}: start must not exceed end and ratio must be non-negative");
+                boosts.Add((ids[2 * r], ids[2 * r + 1], ratios[r]));
+            }
+        }
+        return new ClassDraw(method == "id_avg_prob" ? ClassWeighting.IdAverage : ClassWeighting.SampleAverage, boosts);
+    }
+
+    /// <summary>The weight of class <paramref name="label"/> holding <paramref name="images"/> images (first matching range wins, as in PaddleClas).</summary>
+    public double Weight(long label, int images)
+    {
+        double weight = Weighting == ClassWeighting.SampleAverage ? images : 1.0;
+        foreach (var (start, end, ratio) in Boosts)
+            if (label >= start && label <= end) return weight * ratio;
+        return weight;
     }
 }

@@ -63,6 +63,9 @@ public sealed class WeightLoaderTests
                 Is.EqualTo(Path.Combine(dir, "best_model.safetensors")));
             var e = Assert.Throws<PpclsUserException>(() => WeightLoader.Resolve(Path.Combine(dir, "nope"), "Global.pretrained_model"))!;
             Assert.That(e.Message, Does.StartWith("Global.pretrained_model: no weights at"));
+            var url = Assert.Throws<PpclsUserException>(() => WeightLoader.Resolve("https://example.com/rec/general.pdparams", "Global.pretrained_model"))!;
+            Assert.That(url.Message, Is.EqualTo("Global.pretrained_model: 'https://example.com/rec/general.pdparams' is a URL; Ppcls does not download weights, " +
+                "so download the file and set Global.pretrained_model to its local path"));
         }
         finally
         {

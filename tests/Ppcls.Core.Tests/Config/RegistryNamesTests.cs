@@ -31,6 +31,7 @@ public sealed class RegistryNamesTests
         ["MultiLabelLoss"] = "",
         ["MultiLabelAsymmetricLoss"] = "",
         ["DistillationMultiLabelLoss"] = "      model_names: [\"Student\"]\n",
+        ["SupConLoss"] = "      views: 2\n",
     };
 
     /// <summary>Metric name -> its options and whether it is measured over the whole eval set.</summary>

@@ -20,7 +20,7 @@ public sealed class RetrievalEvaluatorTests
 
         public override Tensor forward(Tensor x) => x.flatten(1);
 
-        public ModelOutput ForwardOutputs(Tensor x) => new(new Dictionary<string, Tensor> { ["features"] = x.flatten(1) }, "features");
+        public ModelOutput ForwardOutputs(Tensor x, Tensor? labels = null) => new(new Dictionary<string, Tensor> { ["features"] = x.flatten(1) }, "features");
     }
 
     static Tensor Points(params double[] degrees) =>
@@ -46,6 +46,25 @@ public sealed class RetrievalEvaluatorTests
         Assert.That(result["recall1"], Is.EqualTo(0.5).Within(Tol));
         Assert.That(result["recall2"], Is.EqualTo(1.0).Within(Tol));
         Assert.That(result["mAP"], Is.EqualTo(0.75).Within(Tol));
+    }
+
+    [Test]
+    public void With_cameras_a_gallery_image_of_the_query_identity_from_the_query_camera_is_left_out()
+    {
+        // Gallery: identity 0 at 0 degrees (camera 1) and 60 (camera 2), identity 1 at 20 (camera 1). The query,
+        // identity 0 at 10 degrees from camera 1, would match 0 first; with cameras that pair is left out, so
+        // it ranks 20 (other identity), then 60 (its match, camera 2): recall1 0, recall2 1, AP 1/2.
+        var gallery = Set(Points(0, 60, 20), 0, 0, 1);
+        using var evaluator = new RetrievalEvaluator(
+            new InMemoryBatchSource(Points(0, 60, 20), tensor(new long[] { 0, 0, 1 }), 2, 1) { Cameras = [1, 2, 1] },
+            new InMemoryBatchSource(Points(10), tensor(new long[] { 0 }), 2, 1) { Cameras = [1] },
+            RecallAndMap(), RetrievalOptions.Default, CPU, printBatchStep: 0);
+        using var withoutCameras = new RetrievalEvaluator(gallery, Set(Points(10), 0), RecallAndMap(), RetrievalOptions.Default, CPU, printBatchStep: 0);
+
+        var result = evaluator.Run(new PointModel(), epoch: 1);
+
+        Assert.That((result["recall1"], result["recall2"], result["mAP"]), Is.EqualTo((0.0, 1.0, 0.5)));
+        Assert.That(withoutCameras.Run(new PointModel(), epoch: 1)["recall1"], Is.EqualTo(1.0), "without cameras the same-camera match counts");
     }
 
     [Test]

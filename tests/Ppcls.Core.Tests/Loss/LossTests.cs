@@ -129,7 +129,7 @@ public sealed class LossTests
     {
         var e = Assert.Throws<ConfigException>(() => Build("Train:\n  - CELos:\n      weight: 1.0\n"))!;
 
-        Assert.That(e.Message, Is.EqualTo("Loss.Train.0.CELos (t.yaml:3): unknown loss 'CELos'; did you mean 'CELoss'? use one of: CELoss, DistillationCELoss, DistillationDMLLoss, DistillationDistanceLoss, DistillationGTCELoss, DistillationKLDivLoss, DistillationMultiLabelLoss, MixCELoss, MultiLabelAsymmetricLoss, MultiLabelLoss, TripletAngularMarginLoss, TripletLoss, TripletLossV2"));
+        Assert.That(e.Message, Is.EqualTo("Loss.Train.0.CELos (t.yaml:3): unknown loss 'CELos'; did you mean 'CELoss'? use one of: CELoss, DistillationCELoss, DistillationDMLLoss, DistillationDistanceLoss, DistillationGTCELoss, DistillationKLDivLoss, DistillationMultiLabelLoss, MixCELoss, MultiLabelAsymmetricLoss, MultiLabelLoss, SupConLoss, TripletAngularMarginLoss, TripletLoss, TripletLossV2"));
     }
 
     [Test]
