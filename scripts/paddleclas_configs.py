@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs PaddleClas's own configs of our model families through `ppcls train --check`, unchanged.
 
-    python3 scripts/paddleclas_configs.py PADDLECLAS_CHECKOUT [--only SUBSTRING] [--verbose] [--train]
+    python3 scripts/paddleclas_configs.py PADDLECLAS_CHECKOUT [--only SUBSTRING] [--families A,B] [--verbose] [--train]
 
 Each config runs as a PaddleClas user runs it: from a working directory that looks like the
 PaddleClas checkout (its `ppcls/`, `deploy/` and `docs/` linked in, so label maps and demo
@@ -23,13 +23,22 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PPCLS = os.path.join(ROOT, "ppcls")
-# A config is one of ours when any `name:` in it names one of our families.
-OUR_FAMILIES = re.compile(
-    r"^\s+name:\s*[\"']?(PPLCNet|PPLCNetV2|PPHGNet|PPHGNetV2|MobileNetV2|ResNet(18|34|50|101|152|200)_vd\b|Res2Net(50|101|200)_vd_26w_4s)", re.M)
+# A config is one of ours when any `name:` in it names one of our families (a prefix of a model name).
+FAMILIES = {
+    "PPLCNet": r"PPLCNet", "PPLCNetV2": r"PPLCNetV2", "PPHGNet": r"PPHGNet", "PPHGNetV2": r"PPHGNetV2",
+    "MobileNetV2": r"MobileNetV2", "ResNet": r"ResNet(18|34|50|101|152|200)_vd\b", "Res2Net": r"Res2Net(50|101|200)_vd_26w_4s",
+}
+
+
+def family_pattern(names):
+    unknown = [n for n in names if n not in FAMILIES]
+    if unknown:
+        sys.exit(f"--families: unknown {', '.join(unknown)}; use any of {', '.join(FAMILIES)}")
+    return re.compile(r"^\s+name:\s*[\"']?(" + "|".join(FAMILIES[n] for n in names) + ")", re.M)
 PATH_KEYS = ("image_root", "cls_label_path", "sample_list_path")
 
 
-def our_configs(checkout, only):
+def our_configs(checkout, only, pattern):
     base = os.path.join(checkout, "ppcls", "configs")
     if not os.path.isdir(base):
         sys.exit(f"{checkout}: no ppcls/configs here; pass the root of a PaddleClas checkout")
@@ -39,7 +48,7 @@ def our_configs(checkout, only):
             if name.endswith(".yaml"):
                 path = os.path.join(folder, name)
                 with open(path, encoding="utf-8") as f:
-                    if OUR_FAMILIES.search(f.read()) and (only is None or only in path):
+                    if pattern.search(f.read()) and (only is None or only in path):
                         found.append(path)
     return sorted(found)
 
@@ -199,9 +208,11 @@ def main():
     parser.add_argument("--only", help="run only configs whose path contains this")
     parser.add_argument("--verbose", action="store_true", help="print ppcls's whole output for failures")
     parser.add_argument("--train", action="store_true", help="train one short epoch and evaluate instead of --check")
+    parser.add_argument("--families", default=",".join(FAMILIES),
+                        help="comma-separated families whose configs run (default: all of ours)")
     args = parser.parse_args()
     checkout = os.path.abspath(args.checkout)
-    configs = our_configs(checkout, args.only)
+    configs = our_configs(checkout, args.only, family_pattern(args.families.split(",")))
 
     demo = tempfile.mkdtemp(prefix="pc-demo-")
     subprocess.run([PPCLS, "dataset", "make-demo", demo, "--classes", "2", "--per-class", "2", "--size", "64"],
@@ -209,17 +220,22 @@ def main():
     demo_images = sorted(os.path.join(d, f) for d, _, fs in os.walk(demo) for f in fs if f.endswith((".jpg", ".png")))
 
     passed = 0
+    by_folder = {}
     for config in configs:
         shown = os.path.relpath(config, checkout)
         reason, output = run_config(config, checkout, demo_images, args.train)
+        folder = by_folder.setdefault(shown.split(os.sep)[2], [0, 0])
+        folder[1] += 1
         if reason is None:
             passed += 1
+            folder[0] += 1
             print(f"PASS {shown}")
         else:
             print(f"FAIL {shown}: {reason}")
             if args.verbose:
                 print(output)
     shutil.rmtree(demo, ignore_errors=True)
+    print("by folder: " + ", ".join(f"{name} {ok}/{total}" for name, (ok, total) in sorted(by_folder.items())))
     what = "train one epoch and evaluate" if args.train else "pass `ppcls train --check`"
     print(f"{passed} of {len(configs)} PaddleClas configs {what}")
 
