@@ -35,7 +35,11 @@ public static class ExportCommand
         config.AddTo(command);
         command.SetAction(parse =>
         {
-            var setup = RunSetup.Prepare(config.Load(parse), "export.log");
+            var loaded = config.Load(parse);
+            if (loaded.Config.QuantAware)
+                throw ConfigException.At("Slim.quant", loaded.Config.Tree["Slim"]?.Location,
+                    "exporting a quantization-aware (PACT) model is not supported yet (no QDQ ONNX export); evaluate it with ppcls eval instead");
+            var setup = RunSetup.Prepare(loaded, "export.log");
             var c = setup.Config;
             var infer = InferCommand.RequireInfer(c.Infer);
             // Checked before the weights load: the files go into this folder, which must not be a file.
