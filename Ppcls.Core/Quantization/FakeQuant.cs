@@ -4,11 +4,12 @@ namespace Ppcls.Core.Quantization;
 
 /// <summary>
 /// The fake-quantization formulas of PaddleSlim's QAT (int8, symmetric): with b = 2^(bits-1) - 1
-/// (127) and a scale s, q(x) = round(clip(x, -s, s) * b / s) * s / b. The gradient passes straight
-/// through (d q / d x = 1), as Paddle's fake_quantize_dequantize ops do. A scale at or below 1e-30
-/// divides by s + 1e-6 (Paddle's guard against an all-zero channel). Rounding is to the nearest even
-/// on ties (torch.round, ONNX QuantizeLinear); Paddle rounds ties away from zero, which differs only
-/// on exact halves.
+/// (127), a scale s and the step d = s / b, q(x) = round(clip(x, -s, s) / d) * d, computed as ONNX's
+/// QuantizeLinear / DequantizeLinear pair computes it (so an exported QDQ graph matches). The gradient
+/// passes straight through (d q / d x = 1), as Paddle's fake_quantize_dequantize ops do. A scale at or
+/// below 1e-30 uses s + 1e-6 (Paddle's guard against an all-zero channel). Rounding is to the nearest
+/// even on ties (torch.round, QuantizeLinear); Paddle rounds ties away from zero, which differs only on
+/// exact halves.
 /// </summary>
 public static class FakeQuant
 {
@@ -26,11 +27,14 @@ public static class FakeQuant
         using (no_grad())
         {
             var s = scale.detach();
-            var divisor = where(s.le(1e-30), s.add(1e-6), s);
-            quantized = x.detach().clamp(s.neg(), s).mul(bins).div(divisor).round().mul(s).div(bins);
+            var step = Step(s, bins);
+            quantized = x.detach().clamp(s.neg(), s).div(step).round().mul(step);
         }
         return x.add(quantized.sub(x.detach())).MoveToOuterDisposeScope();
     }
+
+    /// <summary>The quantization step s / b of each scale (the QuantizeLinear scale), guarded against a zero scale.</summary>
+    public static Tensor Step(Tensor scale, double bins) => where(scale.le(1e-30), scale.add(1e-6), scale).div(bins);
 
     /// <summary>Per output channel (dim 0) abs-max of a conv or linear weight, shape [out].</summary>
     public static Tensor ChannelAbsMax(Tensor weight)

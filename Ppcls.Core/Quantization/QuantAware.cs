@@ -14,7 +14,7 @@ namespace Ppcls.Core.Quantization;
 public static class QuantAware
 {
     /// <summary>State-dict key parts of the quantizers' state (PaddleSlim's names).</summary>
-    static readonly string[] StateKeyParts = ["._act_preprocess.", "._fake_quant_input.", "._fake_quant_weight."];
+    static readonly string[] StateKeyParts = [$".{QuantizedLayer.PactName}.", $".{QuantizedLayer.InputName}.", $".{QuantizedLayer.WeightName}."];
 
     /// <summary>Quantizes every Conv2d and Linear of <paramref name="model"/> in place; returns how many of each.</summary>
     public static (int Convs, int Linears) Apply(nn.Module model, double movingRate = MovingAverageAbsMaxQuant.DefaultMovingRate)
@@ -26,6 +26,16 @@ public static class QuantAware
             else QuantizedLayer.Quantize((Linear)layer, movingRate);
         }
         return (layers.Count(l => l is Conv2d), layers.Count(l => l is Linear));
+    }
+
+    /// <summary>A quantized layer's quantizers, or null for a layer <see cref="Apply"/> did not quantize.</summary>
+    public static (PactClip Pact, MovingAverageAbsMaxQuant Input, ChannelWiseAbsMaxQuant Weight)? QuantizersOf(nn.Module layer)
+    {
+        var children = layer.named_children().ToDictionary(c => c.name, c => c.module, StringComparer.Ordinal);
+        return children.GetValueOrDefault(QuantizedLayer.PactName) is PactClip pact
+            && children.GetValueOrDefault(QuantizedLayer.InputName) is MovingAverageAbsMaxQuant input
+            && children.GetValueOrDefault(QuantizedLayer.WeightName) is ChannelWiseAbsMaxQuant weight
+            ? (pact, input, weight) : null;
     }
 
     /// <summary>True for a key of the quantizers' state (`conv._act_preprocess.alpha`, `fc._fake_quant_input._scale`...).</summary>
@@ -41,7 +51,7 @@ public static class QuantAware
         {
             var rates = own?.LearningRateMultipliers().ToDictionary() ?? [];
             foreach (var (name, _) in model.named_parameters())
-                if (name.EndsWith("._act_preprocess.alpha", StringComparison.Ordinal))
+                if (name.EndsWith($".{QuantizedLayer.PactName}.alpha", StringComparison.Ordinal))
                     rates[name] = PactClip.LearningRateMultiplier * rates.GetValueOrDefault(name, 1.0);
             return rates;
         }

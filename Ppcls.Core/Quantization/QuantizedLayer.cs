@@ -16,6 +16,10 @@ namespace Ppcls.Core.Quantization;
 /// </summary>
 sealed class QuantizedLayer
 {
+    public const string PactName = "_act_preprocess";
+    public const string InputName = "_fake_quant_input";
+    public const string WeightName = "_fake_quant_weight";
+
     readonly PactClip _pact = new();
     readonly MovingAverageAbsMaxQuant _input;
     readonly ChannelWiseAbsMaxQuant _weight;
@@ -27,9 +31,9 @@ sealed class QuantizedLayer
         _input = new MovingAverageAbsMaxQuant(movingRate);
         _weight = new ChannelWiseAbsMaxQuant(outChannels);
         _compute = compute;
-        layer.register_module("_act_preprocess", _pact);
-        layer.register_module("_fake_quant_input", _input);
-        layer.register_module("_fake_quant_weight", _weight);
+        layer.register_module(PactName, _pact);
+        layer.register_module(InputName, _input);
+        layer.register_module(WeightName, _weight);
         layer.register_forward_pre_hook((_, x) =>
         {
             _pending = _input.call(_pact.call(x));
