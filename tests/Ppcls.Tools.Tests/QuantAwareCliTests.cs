@@ -4,7 +4,7 @@ using Ppcls.Core.Checkpoint;
 
 namespace Ppcls.Tools.Tests;
 
-/// <summary>`Slim: {quant: {name: pact}}` through the real CLI: PP-LCNet x0.25 trains quantization-aware on the demo data, resumes, evaluates; export refuses it.</summary>
+/// <summary>`Slim: {quant: {name: pact}}` through the real CLI: PP-LCNet x0.25 trains quantization-aware on the demo data, resumes, evaluates, exports a QDQ ONNX graph.</summary>
 [NonParallelizable]
 public sealed class QuantAwareCliTests
 {
@@ -61,12 +61,35 @@ public sealed class QuantAwareCliTests
     }
 
     [Test]
-    public void Export_refuses_a_quantization_aware_model_with_one_line()
+    public void Export_writes_a_qdq_graph_that_onnx_runtime_runs_like_the_fake_quantized_model_and_predict_reads()
     {
-        var export = CliRun.Of(["export", .. Qat(_demo.NewOutput(), epochs: 1)]);
+        string output = _demo.NewOutput();
+        Assert.That(CliRun.Of(["train", .. Qat(output, epochs: 1)]).ExitCode, Is.EqualTo(0));
+        string inference = Path.Combine(output, "inference");
+        string[] deploy =
+        [
+            "-o", $"Global.pretrained_model={output}/PPLCNet_x0_25/latest", "-o", $"Global.save_inference_dir={inference}", "-o", "Global.image_shape=[3,32,32]",
+            "-o", $"Infer.infer_imgs={_demo.Data}/images", "-o", "Infer.transforms.1.ResizeImage.resize_short=36", "-o", "Infer.transforms.2.CropImage.size=32",
+            "-o", $"Infer.PostProcess.class_id_map_file={_demo.Data}/label_list.txt",
+        ];
 
-        Assert.That(export.ExitCode, Is.Not.EqualTo(0));
-        Assert.That(export.Error.Trim(), Does.StartWith("error: Slim.quant ").And.EndWith("exporting a quantization-aware (PACT) model is not supported yet (no QDQ ONNX export); evaluate it with ppcls eval instead"));
-        Assert.That(export.Error.Trim(), Does.Not.Contain("\n"));
+        var export = CliRun.Of(["export", .. Qat(output, epochs: 1, deploy)]);
+
+        Assert.That(export.ExitCode, Is.EqualTo(0), export.Error);
+        string log = File.ReadAllText(Path.Combine(output, "PPLCNet_x0_25", "export.log"));
+        Assert.That(log, Does.Contain("fused 0 block(s) into the inference form"), "BN stays after each quantized conv, as trained");
+        Assert.That(log, Does.Contain("ORT vs TorchSharp, 8 images from the eval list"));
+        Assert.That(log, Does.Contain("Export succeeded!"));
+        var model = Ppcls.Core.Onnx.Proto.ModelProto.Parser.ParseFrom(File.ReadAllBytes(Path.Combine(inference, "inference.onnx")));
+        var ops = model.Graph.Node.GroupBy(n => n.OpType).ToDictionary(g => g.Key, g => g.Count());
+        Assert.That(ops["QuantizeLinear"], Is.EqualTo(33), "one per quantized layer input (32 convs, 1 linear)");
+        Assert.That(ops["DequantizeLinear"], Is.EqualTo(66), "inputs and per-channel weights");
+        Assert.That(ops["BatchNormalization"], Is.EqualTo(27), "stem and the 13 depthwise-separable blocks keep their BN (SE and last conv have none)");
+        Assert.That(model.OpsetImport.Single().Version, Is.GreaterThanOrEqualTo(13));
+
+        var predict = CliRun.Of("predict", "-c", Path.Combine(CliRun.RepoRoot, "configs", "inference_cls.yaml"),
+            "-o", $"Global.inference_model_dir={inference}", "-o", $"Global.infer_imgs={_demo.Data}/images");
+        Assert.That(predict.ExitCode, Is.EqualTo(0), predict.Error);
+        Assert.That(predict.Output.Split('\n').Count(l => l.Contains("class id(s): [", StringComparison.Ordinal)), Is.EqualTo(40), "one line per demo image");
     }
 }
