@@ -38,6 +38,10 @@ public sealed record RunSetup(PpclsConfig Config, Device Device, BuiltModel Buil
         var built = ModelBuilder.BuildWithPreset(config.Arch, registry, PpclsLog.Info);
         if (config.QuantAware)
         {
+            // PaddleClas re-parameterizes rep branches (PP-LCNetV2) before quantizing and then trains the merged conv; not done here.
+            if (built.Module.modules().OfType<Ppcls.Models.Layers.RepDepthwiseSeparable>().Any(m => !m.IsReparameterized))
+                throw ConfigException.At("Slim.quant", config.Tree["Slim"]?.Location,
+                    $"quantization-aware training of {config.Arch.Name}, whose re-parameterizable branches PaddleClas merges before quantizing, is not supported; use a model without rep branches (PPLCNet, ResNet_vd, PPHGNet) or remove Slim");
             var (convs, linears) = QuantAware.Apply(built.Module);
             PpclsLog.Info($"Slim.quant (pact): quantization-aware training of {convs} Conv2D and {linears} Linear layers " +
                 "(PACT inputs, int8 moving_average_abs_max activations with moving_rate 0.9, int8 channel_wise_abs_max weights)");

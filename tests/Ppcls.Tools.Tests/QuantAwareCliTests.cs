@@ -92,4 +92,14 @@ public sealed class QuantAwareCliTests
         Assert.That(predict.ExitCode, Is.EqualTo(0), predict.Error);
         Assert.That(predict.Output.Split('\n').Count(l => l.Contains("class id(s): [", StringComparison.Ordinal)), Is.EqualTo(40), "one line per demo image");
     }
+
+    [Test]
+    public void A_model_with_rep_branches_is_refused_with_one_line()
+    {
+        var run = CliRun.Of(["train", .. Qat(_demo.NewOutput(), epochs: 1, "-o", "Arch.name=PPLCNetV2_small"), "--check"]);
+
+        Assert.That(run.ExitCode, Is.Not.EqualTo(0));
+        Assert.That(run.Error.Trim(), Does.StartWith("error: Slim.quant (-o Slim.quant.name=pact): quantization-aware training of PPLCNetV2_small, whose re-parameterizable branches PaddleClas merges before quantizing, is not supported"));
+        Assert.That(run.Error.Trim(), Does.Not.Contain("\n"));
+    }
 }
