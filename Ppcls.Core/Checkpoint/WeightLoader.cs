@@ -1,4 +1,5 @@
 using Ppcls.Core.Models;
+using Ppcls.Core.Quantization;
 using static TorchSharp.torch;
 
 namespace Ppcls.Core.Checkpoint;
@@ -124,7 +125,10 @@ public static class WeightLoader
                 loaded++;
             }
         }
-        var missing = target.Keys.Where(k => !weights.ContainsKey(k) && !skipped.Contains(k)).Order(StringComparer.Ordinal).ToList();
+        // Float weights (no quantizer state) into a quantization-aware model: its quantizers keep their initial state, as in PaddleClas.
+        bool floatIntoQuantized = !weights.Keys.Any(QuantAware.IsStateKey);
+        var missing = target.Keys.Where(k => !weights.ContainsKey(k) && !skipped.Contains(k) && !(floatIntoQuantized && QuantAware.IsStateKey(k)))
+            .Order(StringComparer.Ordinal).ToList();
         var unexpected = weights.Keys.Where(k => !target.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
         var report = new WeightLoadReport(loaded, skipped.Order(StringComparer.Ordinal).ToList(), missing, unexpected, mismatch);
         if (strict && !report.Clean)

@@ -21,6 +21,11 @@ public sealed record PpclsConfig
     public InferConfig? Infer { get; init; }
     public AmpConfig? Amp { get; init; }
     public EmaConfig? Ema { get; init; }
+    /// <summary>`Slim`: quantization-aware training (PACT); null where absent.</summary>
+    public SlimConfig? Slim { get; init; }
+
+    /// <summary>True when `Slim.quant` turns on PACT quantization-aware training.</summary>
+    public bool QuantAware => Slim is { QuantPact: true };
 
     /// <summary>Top-level sections PaddleClas has for tools Ppcls does not provide (search, retrieval indexing...), which change nothing trained.</summary>
     static readonly string[] PaddleOnlySections =
@@ -40,7 +45,6 @@ public sealed record PpclsConfig
             "port it to the Arch / DataLoader / Optimizer schema (e.g. configs/ImageNet/ResNet/ResNet50_vd.yaml)",
         ["SSL"] = "semi-supervised training (SSL) is not supported in Ppcls; remove the SSL section and train on the labelled list",
         ["UnLabelLoss"] = "the loss on unlabelled images belongs to semi-supervised training, which Ppcls does not support; remove the UnLabelLoss section",
-        ["Slim"] = "PaddleSlim quantization-aware training (quant: pact) and pruning are not supported in Ppcls; remove the Slim section to train and export the float model",
     };
 
     public static PpclsConfig FromTree(ConfigMap tree, string sourcePath, Action<string> notice)
@@ -65,6 +69,7 @@ public sealed record PpclsConfig
             Infer = root.OptionalSection("Infer") is { } infer ? InferConfig.Read(infer, notice) : null,
             Amp = root.OptionalSection("AMP") is { } amp ? AmpConfig.Read(amp, notice) : null,
             Ema = root.OptionalSection("EMA") is { } ema ? EmaConfig.Read(ema, notice) : null,
+            Slim = root.OptionalSection("Slim") is { } slim ? SlimConfig.Read(slim, notice) : null,
         };
         if (config.DataLoader is { } loaders && (loaders.Gallery ?? loaders.Query) is not null && config.Global.EvalMode != EvalMode.Retrieval)
             throw ConfigException.At("Global.eval_mode", null,

@@ -15,10 +15,11 @@ public sealed record ExportCheckInput(string Name, float[] Images, long[] Shape)
 /// the written file is run in ONNX Runtime on the same inputs. Every check must agree within
 /// <see cref="ExportCheck.Tolerance"/> on every probability. An embedding model
 /// (<paramref name="embedding"/>: a RecModel's <c>features</c>) is written without Softmax and
-/// checked on its feature values.
+/// checked on its feature values. A quantization-aware model (<paramref name="quantized"/>, written as a
+/// QDQ graph) is checked with <see cref="ExportCheck.QuantizedTolerance"/>.
 /// </summary>
 public sealed class OnnxExporter(nn.Module<Tensor, Tensor> model, Func<nn.Module, int> fuse, string modelName, int channels, int height, int width,
-    bool embedding = false, OutputActivation activation = OutputActivation.Softmax)
+    bool embedding = false, OutputActivation activation = OutputActivation.Softmax, bool quantized = false)
 {
     /// <summary>The width of the written model's output (classes, or the embedding's dimensions), once <see cref="Export"/> ran.</summary>
     public int OutputWidth { get; private set; }
@@ -89,7 +90,7 @@ public sealed class OnnxExporter(nn.Module<Tensor, Tensor> model, Func<nn.Module
         for (int i = 0; i < inputs.Count; i++)
         {
             var onnx = session.Run(inputs[i].Images, inputs[i].Shape);
-            checks.Add(ExportCheck.Compare(inputs[i].Name, references[i], onnx, (int)inputs[i].Shape[0], features: embedding));
+            checks.Add(ExportCheck.Compare(inputs[i].Name, references[i], onnx, (int)inputs[i].Shape[0], features: embedding, quantized: quantized));
         }
         return (fused, checks);
     }

@@ -80,7 +80,8 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
         var model = session.Model;
         var freeze = Freeze();
         var optimizer = Own(OptimizerFactory.Build(optimizerConfig, model.named_parameters().Select(p => (p.name, p.parameter)),
-            model as Models.ILearningRateMultipliers, schedule.Current, PpclsLog.Info));
+            config.QuantAware ? Quantization.QuantAware.WithPactRates(model, model as Models.ILearningRateMultipliers) : model as Models.ILearningRateMultipliers,
+            schedule.Current, PpclsLog.Info));
         var ema = config.Ema is { } emaConfig ? new ModelEma(model, session.BuildTwin().to(session.Device), emaConfig.Decay) : null;
         IEvaluator? evaluator = retrieval && _global.EvalDuringTrain
             ? Own(RetrievalEvaluator.Build(config, session.Data, evalMetrics, seed, session.Device, observer, world, PpclsLog.Info))

@@ -9,14 +9,24 @@ namespace Ppcls.Core.Onnx;
 /// feature values, and the tolerance scales with the largest |value| of the TorchSharp output (at least 1).
 /// </summary>
 public sealed record ExportCheck(string Input, int Images, double MaxAbsDifference, int Image, int Class, float TorchSharp, float OnnxRuntime, int Top1Agreeing,
-    bool Features = false, double Scale = 1)
+    bool Features = false, double Scale = 1, bool Quantized = false)
 {
     /// <summary>PaddleClas-style tolerance on probabilities.</summary>
     public const double Tolerance = 1e-4;
 
-    public bool Passed => MaxAbsDifference <= Tolerance * Scale;
+    /// <summary>
+    /// A quantization-aware model's (QDQ graph): ONNX Runtime and libtorch sum a conv in another order, so a value
+    /// within float rounding of a rounding boundary lands one quantization step apart at the next layer's input;
+    /// such one-step flips move the probabilities by up to this much (measured: 8e-3 on PPLCNet_x0_25).
+    /// </summary>
+    public const double QuantizedTolerance = 5e-2;
 
-    public static ExportCheck Compare(string input, float[] torchSharp, float[] onnxRuntime, int images, bool features = false)
+    /// <summary>The largest difference this check accepts.</summary>
+    public double Limit => (Quantized ? QuantizedTolerance : Tolerance) * Scale;
+
+    public bool Passed => MaxAbsDifference <= Limit;
+
+    public static ExportCheck Compare(string input, float[] torchSharp, float[] onnxRuntime, int images, bool features = false, bool quantized = false)
     {
         if (torchSharp.Length != onnxRuntime.Length)
             throw new OnnxExportException($"{input}: ONNX Runtime returned {onnxRuntime.Length} values, TorchSharp {torchSharp.Length}");
@@ -33,7 +43,7 @@ public sealed record ExportCheck(string Input, int Images, double MaxAbsDifferen
         for (int n = 0; n < images; n++)
             if (ArgMax(torchSharp.AsSpan(n * classes, classes)) == ArgMax(onnxRuntime.AsSpan(n * classes, classes))) agreeing++;
         double scale = features ? Math.Max(1.0, torchSharp.Length == 0 ? 0 : torchSharp.Max(Math.Abs)) : 1;
-        return new ExportCheck(input, images, worst, at / classes, at % classes, torchSharp[at], onnxRuntime[at], agreeing, features, scale);
+        return new ExportCheck(input, images, worst, at / classes, at % classes, torchSharp[at], onnxRuntime[at], agreeing, features, scale, quantized);
     }
 
     static int ArgMax(ReadOnlySpan<float> values)
@@ -48,7 +58,7 @@ public sealed record ExportCheck(string Input, int Images, double MaxAbsDifferen
     public override string ToString() =>
         Features
             ? string.Create(CultureInfo.InvariantCulture,
-                $"ORT vs TorchSharp, {Input}: max |df| {MaxAbsDifference:0.0e+00} (image {Image}, dim {Class}: TorchSharp {TorchSharp:0.000000} vs ORT {OnnxRuntime:0.000000}), tolerance {Tolerance * Scale:0.0e+00}")
+                $"ORT vs TorchSharp, {Input}: max |df| {MaxAbsDifference:0.0e+00} (image {Image}, dim {Class}: TorchSharp {TorchSharp:0.000000} vs ORT {OnnxRuntime:0.000000}), tolerance {Limit:0.0e+00}")
             : string.Create(CultureInfo.InvariantCulture,
                 $"ORT vs TorchSharp, {Input}: max |dp| {MaxAbsDifference:0.0e+00} (image {Image}, class {Class}: TorchSharp {TorchSharp:0.000000} vs ORT {OnnxRuntime:0.000000}), top-1 agrees on {Top1Agreeing}/{Images}");
 }

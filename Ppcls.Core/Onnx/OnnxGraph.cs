@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Ppcls.Core.Onnx.Proto;
+using Ppcls.Core.Quantization;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -81,6 +82,17 @@ public sealed class OnnxGraph
         var tensor = new TensorProto { Name = full, DataType = (int)TensorProto.Types.DataType.Float };
         tensor.Dims.AddRange(dims);
         tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(data.AsSpan()));
+        _graph.Initializer.Add(tensor);
+        return full;
+    }
+
+    /// <summary>An int8 initializer (quantized weights, zero points), named `scope.name`.</summary>
+    public string Int8Initializer(string name, sbyte[] values, long[] dims)
+    {
+        string full = Unique(Qualify(name));
+        var tensor = new TensorProto { Name = full, DataType = (int)TensorProto.Types.DataType.Int8 };
+        tensor.Dims.AddRange(dims);
+        tensor.RawData = ByteString.CopyFrom(MemoryMarshal.AsBytes(values.AsSpan()));
         _graph.Initializer.Add(tensor);
         return full;
     }
@@ -182,7 +194,7 @@ public sealed class OnnxGraph
             else if (conv.padding_type == Padding.Valid) pads = [0, 0, 0, 0];
             else throw new OnnxExportException($"{Scope}: Conv2d padding 'same' is not exported; give explicit pads");
         }
-        var inputs = new List<string> { x, Initializer("weight", conv.weight) };
+        var inputs = new List<string> { QdqOnnx.Input(this, conv, x), QdqOnnx.Weight(this, conv, conv.weight!) };
         if (conv.bias is { } b) inputs.Add(Initializer("bias", b));
         return Node("Conv", inputs, a => a
             .Ints("kernel_shape", conv.kernel_size)
@@ -195,7 +207,7 @@ public sealed class OnnxGraph
     /// <summary>A Conv with Paddle's "SAME" padding computed by the runtime (the odd pixel after: SAME_UPPER).</summary>
     public string ConvSameUpper(string x, Conv2d conv)
     {
-        var inputs = new List<string> { x, Initializer("weight", conv.weight) };
+        var inputs = new List<string> { QdqOnnx.Input(this, conv, x), QdqOnnx.Weight(this, conv, conv.weight!) };
         if (conv.bias is { } b) inputs.Add(Initializer("bias", b));
         return Node("Conv", inputs, a => a
             .Ints("kernel_shape", conv.kernel_size)
@@ -208,7 +220,7 @@ public sealed class OnnxGraph
     /// <summary>x W^T + b for a TorchSharp Linear (weight [out, in]).</summary>
     public string Gemm(string x, Linear linear)
     {
-        var inputs = new List<string> { x, Initializer("weight", linear.weight) };
+        var inputs = new List<string> { QdqOnnx.Input(this, linear, x), QdqOnnx.Weight(this, linear, linear.weight!) };
         if (linear.bias is { } b) inputs.Add(Initializer("bias", b));
         return Node("Gemm", inputs, a => a.Int("transB", 1));
     }

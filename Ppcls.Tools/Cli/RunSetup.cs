@@ -5,6 +5,7 @@ using Ppcls.Core.Distributed;
 using Ppcls.Core.Engine;
 using Ppcls.Core.Logging;
 using Ppcls.Core.Models;
+using Ppcls.Core.Quantization;
 using Ppcls.Data;
 using Ppcls.Models;
 using TorchSharp;
@@ -35,6 +36,16 @@ public sealed record RunSetup(PpclsConfig Config, Device Device, BuiltModel Buil
         if (config.Global.Seed is { } seed) manual_seed(seed);
         var registry = ModelZoo.CreateRegistry();
         var built = ModelBuilder.BuildWithPreset(config.Arch, registry, PpclsLog.Info);
+        if (config.QuantAware)
+        {
+            // PaddleClas re-parameterizes rep branches (PP-LCNetV2) before quantizing and then trains the merged conv; not done here.
+            if (built.Module.modules().OfType<Ppcls.Models.Layers.RepDepthwiseSeparable>().Any(m => !m.IsReparameterized))
+                throw ConfigException.At("Slim.quant", config.Tree["Slim"]?.Location,
+                    $"quantization-aware training of {config.Arch.Name}, whose re-parameterizable branches PaddleClas merges before quantizing, is not supported; use a model without rep branches (PPLCNet, ResNet_vd, PPHGNet) or remove Slim");
+            var (convs, linears) = QuantAware.Apply(built.Module);
+            PpclsLog.Info($"Slim.quant (pact): quantization-aware training of {convs} Conv2D and {linears} Linear layers " +
+                "(PACT inputs, int8 moving_average_abs_max activations with moving_rate 0.9, int8 channel_wise_abs_max weights)");
+        }
         var model = built.Module.to(device); // in place: the parts' weight requests still point at the model's modules
         long parameters = model.parameters().Sum(p => p.numel());
         long frozen = model.parameters().Where(p => !p.requires_grad).Sum(p => p.numel());
@@ -44,11 +55,13 @@ public sealed record RunSetup(PpclsConfig Config, Device Device, BuiltModel Buil
         return new RunSetup(config, device, built, registry);
     }
 
-    /// <summary>A second instance of the configured model (EMA keeps its average in one).</summary>
+    /// <summary>A second instance of the configured model, quantization-aware as the first (EMA keeps its average in one).</summary>
     public nn.Module<Tensor, Tensor> BuildTwin()
     {
         var options = new ConfigSection((ConfigMap)Config.Arch.Options.Map.DeepClone(), Config.Arch.Options.Path);
-        return ModelBuilder.Build(Config.Arch with { Options = options }, Registry, _ => { });
+        var twin = ModelBuilder.Build(Config.Arch with { Options = options }, Registry, _ => { });
+        if (Config.QuantAware) QuantAware.Apply(twin);
+        return twin;
     }
 
     public IDataLoaderBuilder DataLoaders() => new DataLoaderFactory(DataCatalog.CreateRegistry());

@@ -66,7 +66,9 @@ public static class ExportCommand
             var preprocessor = DeployOps.Build(deploy.TransformOps ?? [], $"{yamlPath}: PreProcess.transform_ops", PpclsLog.Info);
 
             var activation = postProcess?.Activation ?? OutputActivation.Softmax;
-            var exporter = new OnnxExporter(embedding?.Embedding() ?? model, ModelFusion.Fuse, c.Arch.Name, channels, height, width, embedding is not null, activation);
+            // A quantization-aware model is written as trained (BN after each quantized conv, QDQ nodes): folding BN would change the quantized weights.
+            Func<TorchSharp.torch.nn.Module, int> fuse = c.QuantAware ? _ => 0 : ModelFusion.Fuse;
+            var exporter = new OnnxExporter(embedding?.Embedding() ?? model, fuse, c.Arch.Name, channels, height, width, embedding is not null, activation, c.QuantAware);
             var inputs = exporter.RandomInputs().ToList();
             if (RealImages(setup, infer.InferImgs, preprocessor) is { } real) inputs.Add(real);
             else PpclsLog.Warn("no real images to check the export on (DataLoader.Eval list or Infer.infer_imgs); checked on random inputs only");
@@ -85,7 +87,7 @@ public static class ExportCommand
                 File.Delete(onnxPath);
                 File.Delete(yamlPath);
                 throw new PpclsUserException(
-                    $"export check failed: {worst} exceeds {ExportCheck.Tolerance * worst.Scale:0.0e+00} on {(worst.Features ? "a feature value" : "a probability")}; {onnxPath} was removed");
+                    $"export check failed: {worst} exceeds {worst.Limit:0.0e+00} on {(worst.Features ? "a feature value" : "a probability")}; {onnxPath} was removed");
             }
             PpclsLog.Info($"Export succeeded! The inference model exported has been saved in \"{dir}\" ({ModelFolder.InferenceOnnx}, {ModelFolder.InferenceYaml}); largest ORT vs TorchSharp difference {worst.MaxAbsDifference:0.0e+00}");
             return 0;

@@ -237,7 +237,9 @@ public sealed class PpclsConfigTests
 
     [TestCase("SSL:\n  tempture: 1\n", "SSL", "semi-supervised training (SSL) is not supported")]
     [TestCase("UnLabelLoss:\n  Train:\n    - CELoss:\n        weight: 1.0\n", "UnLabelLoss", "remove the UnLabelLoss section")]
-    [TestCase("Slim:\n  quant:\n    name: pact\n", "Slim", "quantization-aware training (quant: pact) and pruning are not supported in Ppcls; remove the Slim section")]
+    [TestCase("Slim:\n  prune:\n    name: fpgm\n    pruned_ratio: 0.3\n", "Slim.prune", "PaddleSlim pruning (FPGM / L1-norm filter pruning) is not supported in Ppcls; remove Slim.prune")]
+    [TestCase("Slim:\n  quant:\n    name: dorefa\n", "Slim.quant.name", "quantization method 'dorefa' is not supported; PaddleClas and Ppcls train only PACT quantization (name: pact)")]
+    [TestCase("Slim:\n  quant:\n    name: pact\n    weight_bits: 4\n", "Slim.quant.weight_bits", "unknown key")]
     public void Sections_that_change_what_is_trained_are_refused_not_ignored(string section, string key, string message)
     {
         var e = LoadFails(ConfigTestFiles.Minimal + "\n" + section);
@@ -246,6 +248,12 @@ public sealed class PpclsConfigTests
         Assert.That(e.Message, Does.Contain(message));
         Assert.That(e.Message, Does.Not.Contain("\n"));
     }
+
+    [TestCase("Slim:\n  quant:\n    name: pact\n", true)]
+    [TestCase("Slim:\n  quant:\n    name: PACT\n", true)]
+    [TestCase("", false)]
+    public void Slim_quant_pact_turns_on_quantization_aware_training(string section, bool quantAware) =>
+        Assert.That(Load(ConfigTestFiles.Minimal + "\n" + section).QuantAware, Is.EqualTo(quantAware));
 
     [Test]
     public void A_PaddleClas_1_x_config_is_named_as_such_instead_of_missing_Arch()
