@@ -104,7 +104,7 @@ def list_lines(dataset, images, classes):
     return [f"{img}{delimiter}{i % min(classes, 2)}" for i, img in enumerate(images)]
 
 
-def make_workdir(config, checkout, demo_images):
+def make_workdir(config, checkout, demo_images, train):
     work = tempfile.mkdtemp(prefix="pc-config-")
     for part in ("ppcls", "deploy", "docs"):
         if os.path.exists(os.path.join(checkout, part)):
@@ -112,8 +112,9 @@ def make_workdir(config, checkout, demo_images):
     with open(config, encoding="utf-8") as f:
         text = f.read()
     classes = class_count(text)
-    # Enough lines for one full batch (drop_last: True), cycling through the demo images.
-    rows = max(len(demo_images), largest_batch(text))
+    # --check: enough lines for one full batch of the config (drop_last: True), cycling through the
+    # demo images; --train makes the batches small instead, so each image is listed once.
+    rows = len(demo_images) if train else max(len(demo_images), largest_batch(text))
     for dataset in dataset_blocks(text):
         root = os.path.join(work, dataset.get("image_root", "."))
         os.makedirs(root, exist_ok=True)
@@ -183,7 +184,7 @@ def first_error(output):
 
 def run_config(config, checkout, demo_images, train):
     """(None, output) when the config passes, else (the reason, output)."""
-    work = make_workdir(config, checkout, demo_images)
+    work = make_workdir(config, checkout, demo_images, train)
     try:
         # The configs ask for a GPU; on a CPU-only build PaddleClas refuses that too, so name the CPU.
         command = [PPCLS, "train", "-c", config, "-o", "Global.device=cpu"]

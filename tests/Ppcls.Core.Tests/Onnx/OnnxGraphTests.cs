@@ -12,9 +12,9 @@ namespace Ppcls.Core.Tests.Onnx;
 public sealed class OnnxGraphTests
 {
     /// <summary>A tiny classifier of built-in modules: conv (stride 2, padding 1, bias), ReLU6, global pool, flatten, linear.</summary>
-    static nn.Module<Tensor, Tensor> TinyNet()
+    internal static nn.Module<Tensor, Tensor> TinyNet(int seed = 3)
     {
-        manual_seed(3);
+        manual_seed(seed);
         return nn.Sequential(
             ("conv", nn.Conv2d(3, 4, 3, stride: 2, padding: 1)),
             ("act", nn.ReLU6()),

@@ -2,6 +2,7 @@ using Ppcls.Core.Engine;
 using Ppcls.Core.Onnx;
 using Ppcls.Core.Onnx.Proto;
 using Ppcls.Core.Quantization;
+using Ppcls.Core.Tests.Onnx;
 using Ppcls.Inference;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -12,17 +13,6 @@ namespace Ppcls.Core.Tests.Quantization;
 /// <summary>A quantization-aware model written as a QDQ graph runs in ONNX Runtime as the TorchSharp fake-quant model runs in eval.</summary>
 public sealed class QdqOnnxTests
 {
-    static nn.Module<Tensor, Tensor> TinyNet()
-    {
-        manual_seed(11);
-        return nn.Sequential(
-            ("conv", nn.Conv2d(3, 4, 3, stride: 2, padding: 1)),
-            ("act", nn.ReLU6()),
-            ("pool", nn.AdaptiveAvgPool2d(1)),
-            ("flatten", nn.Flatten(1)),
-            ("fc", nn.Linear(4, 5)));
-    }
-
     static float[] Images(int count, double amplitude) =>
         Enumerable.Range(0, count * 3 * 8 * 8).Select(i => (float)(Math.Sin(i * 0.37) * amplitude)).ToArray();
 
@@ -30,7 +20,7 @@ public sealed class QdqOnnxTests
     [TestCase(0.5, TestName = "QDQ graph: PACT alpha below the activation scale clips first")]
     public void Onnx_runtime_runs_the_qdq_graph_as_the_fake_quantized_model_runs_in_eval(double alpha)
     {
-        using var net = TinyNet();
+        using var net = OnnxGraphTests.TinyNet(seed: 11); // conv, ReLU6, pool, flatten, linear
         QuantAware.Apply(net);
         var conv = (Conv2d)net.named_children().First(c => c.name == "conv").module;
         using (no_grad()) QuantAware.QuantizersOf(conv)!.Value.Pact.Alpha.fill_(alpha);
