@@ -77,7 +77,41 @@ public sealed class MultiLabelCliTests
         Assert.That(evalLog, Does.Contain("a multi-label model has no class confusion matrix"));
         var again = Regex.Match(evalLog, @"\[Eval\]\[Epoch 0\]\[Avg\]evalres: ma: (?<ma>\d\.\d{5})");
         Assert.That(Number(again, "ma"), Is.EqualTo(Number(best, "ma")), "the best model evaluates to the ma it was kept for");
+
+        // The trained attribute model ships: a sigmoid export checked by ONNX Runtime, and infer and predict keep the same attributes.
+        string folder = Path.Combine(output, "inference");
+        string[] deployed = ["-o", $"Global.pretrained_model={Path.Combine(dir, "best_model")}", "-o", "Global.image_shape=[3,32,32]",
+            "-o", "DataLoader.Eval.dataset.transform_ops.1.ResizeImage.size=[32,32]", "-o", "Infer.transforms.1.ResizeImage.size=[32,32]",
+            "-o", $"Infer.infer_imgs={_demo.Data}/images", "-o", $"Global.save_inference_dir={folder}"];
+        var export = CliRun.Of(["export", .. Overrides(AttributeConfig, output, deployed)]);
+        var infer = CliRun.Of(["infer", .. Overrides(AttributeConfig, output, deployed)]);
+        var predict = CliRun.Of("predict", "-c", Path.Combine(CliRun.RepoRoot, "configs", "inference_cls.yaml"),
+            "-o", $"Global.inference_model_dir={folder}", "-o", $"Global.infer_imgs={_demo.Data}/images");
+
+        Assert.That(export.ExitCode, Is.EqualTo(0), export.Error);
+        Assert.That(infer.ExitCode, Is.EqualTo(0), infer.Error);
+        Assert.That(predict.ExitCode, Is.EqualTo(0), predict.Error);
+        Assert.That(File.ReadAllText(Path.Combine(dir, "export.log")), Does.Contain("sigmoid output over 3 classes for MultiLabelThreshOutput"));
+        var inferred = Regex.Matches(File.ReadAllText(Path.Combine(dir, "infer.log")),
+            @"\{'class_ids': \[(?<ids>[^\]]*)\], 'scores': \[(?<scores>[^\]]*)\], 'label_names': \[[^\]]*\], 'file_name': '(?<file>[^']*)'\}");
+        var predicted = Regex.Matches(predict.Output, @"^(?<file>[^\t]+):\tclass id\(s\): \[(?<ids>[^\]]*)\], score\(s\): \[(?<scores>[^\]]*)\]", RegexOptions.Multiline)
+            .ToDictionary(m => m.Groups["file"].Value);
+        int images = Directory.GetFiles(Path.Combine(_demo.Data, "images"), "*", SearchOption.AllDirectories).Length;
+        Assert.That(images, Is.EqualTo(40), "the demo set: 4 classes of 10 images");
+        Assert.That(inferred, Has.Count.EqualTo(images));
+        Assert.That(predicted, Has.Count.EqualTo(images));
+        foreach (Match line in inferred)
+        {
+            var other = predicted[Path.GetFileName(line.Groups["file"].Value)];
+            Assert.That(other.Groups["ids"].Value, Is.EqualTo(line.Groups["ids"].Value), line.Value);
+            var scores = Scores(line.Groups["scores"].Value);
+            Assert.That(scores, Is.All.InRange(0.5, 1.0), "MultiLabelThreshOutput keeps sigmoid scores at the threshold and above");
+            Assert.That(Scores(other.Groups["scores"].Value), Is.EqualTo(scores).Within(1e-4));
+        }
     }
+
+    static double[] Scores(string list) =>
+        [.. list.Split(", ", StringSplitOptions.RemoveEmptyEntries).Select(v => double.Parse(v, CultureInfo.InvariantCulture))];
 
     [Test]
     public void An_ML_Decoder_model_trains_with_the_asymmetric_loss_and_is_judged_by_MultiLabelMAP()
