@@ -17,6 +17,24 @@ public sealed class RetrievalMetricTests
     static Tensor Gallery() => tensor(new long[] { 0, 1, 1, 0 });
 
     [Test]
+    public void A_distillation_model_is_embedded_by_its_Student_features_as_PaddleClas_does()
+    {
+        using var scope = NewDisposeScope();
+        var student = tensor(new float[] { 3, 4, 0, 2 }).reshape(2, 2);
+        var teacher = tensor(new float[] { 1, 0, 0, 1 }).reshape(2, 2);
+        var output = new ModelOutput(new Dictionary<string, Tensor>
+        {
+            ["Teacher"] = teacher, ["Teacher.features"] = teacher, ["Student"] = student, ["Student.features"] = student,
+        }, "Student");
+
+        var embedded = RetrievalOptions.Default.Embed(output).data<float>().ToArray();
+
+        Assert.That(embedded, Is.EqualTo(new[] { 0.6f, 0.8f, 0f, 1f }).Within(1e-6), "the Student's features, L2-normalised");
+        var plain = new ModelOutput(new Dictionary<string, Tensor> { ["features"] = teacher, ["logits"] = student }, "logits");
+        Assert.That(RetrievalOptions.Default.Embed(plain).data<float>().ToArray(), Is.EqualTo(new[] { 1f, 0f, 0f, 1f }));
+    }
+
+    [Test]
     public void Recall_at_k_is_the_share_of_queries_with_a_match_in_their_k_nearest()
     {
         var recall = Retrieval.Recall(Similarity(), Queries(), Gallery(), null, [1, 2, 3]);
