@@ -47,7 +47,7 @@ public sealed class CustomLabelDataset(string[] paths, string labelKey, BadImage
             paths.Add(path);
         }
         if (missing.Count > 0)
-            throw new PpclsUserException($"{list}: {missing.Count} missing image(s):\n  {string.Join("\n  ", missing.Take(ImageNetDataset.MaxListedProblems))}");
+            throw new PpclsUserException($"{list}: {missing.Count} missing image(s):\n  {string.Join("\n  ", missing.Take(ListProblems.MaxListed))}");
         if (paths.Count == 0) throw new PpclsUserException($"{list}: the list has no images");
         return new CustomLabelDataset([.. paths], labelKey, policy);
     }

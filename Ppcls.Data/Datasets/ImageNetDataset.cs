@@ -1,5 +1,4 @@
 using System.Globalization;
-using Ppcls.Core;
 using Ppcls.Core.Config;
 using Ppcls.Core.Data;
 
@@ -14,8 +13,6 @@ namespace Ppcls.Data.Datasets;
 /// </summary>
 public sealed class ImageNetDataset : IDataset
 {
-    public const int MaxListedProblems = 20;
-
     readonly string[] _paths;
     readonly long[] _labels;
 
@@ -92,12 +89,12 @@ public sealed class ImageNetDataset : IDataset
             }
             if (fields.Length < 2)
             {
-                problems.Add($"{where}: expected 'path{delimiter ?? " "}label', got '{Shorten(line)}'");
+                problems.Add($"{where}: expected 'path{delimiter ?? " "}label', got '{ListProblems.Shorten(line)}'");
                 continue;
             }
             if (!long.TryParse(fields[1].Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long label))
             {
-                problems.Add($"{where}: label '{Shorten(fields[1])}' is not an integer");
+                problems.Add($"{where}: label '{ListProblems.Shorten(fields[1])}' is not an integer");
                 continue;
             }
             if (label < 0)
@@ -118,21 +115,13 @@ public sealed class ImageNetDataset : IDataset
         }
         if (relabel && !unlabeled)
         {
-            var map = labels.Distinct().Order().Select((old, i) => (old, i)).ToDictionary(p => p.old, p => (long)p.i);
-            for (int i = 0; i < labels.Count; i++) labels[i] = map[labels[i]];
-            if (classNum > 0 && map.Count > classNum)
-                problems.Add($"{listPath}: relabel found {map.Count} distinct labels but class_num is {classNum}; set -o Arch.class_num={map.Count}");
+            int distinct = ListProblems.Relabel(labels);
+            if (classNum > 0 && distinct > classNum)
+                problems.Add($"{listPath}: relabel found {distinct} distinct labels but class_num is {classNum}; set -o Arch.class_num={distinct}");
         }
         if (problems.Count == 0 && paths.Count == 0) problems.Add($"{listPath}: the list has no images");
-        if (problems.Count > 0)
-        {
-            var shown = problems.Take(MaxListedProblems).ToList();
-            string more = problems.Count > MaxListedProblems ? $"\n  ... and {problems.Count - MaxListedProblems} more" : "";
-            if (maxOutOfRange >= 0)
-                more += $"\n  the labels go up to {maxOutOfRange}: set Arch.class_num to at least {maxOutOfRange + 1} (-o Arch.class_num={maxOutOfRange + 1}), or fix the list";
-            throw new PpclsUserException(
-                $"{listPath}: {problems.Count} problem{(problems.Count == 1 ? "" : "s")} in the image list:\n  {string.Join("\n  ", shown)}{more}");
-        }
+        ListProblems.ThrowIfAny(problems, listPath, "image list", maxOutOfRange < 0 ? ""
+            : $"\n  the labels go up to {maxOutOfRange}: set Arch.class_num to at least {maxOutOfRange + 1} (-o Arch.class_num={maxOutOfRange + 1}), or fix the list");
         return new ImageNetDataset([.. paths], [.. labels], policy, listPath);
     }
 
@@ -151,5 +140,4 @@ public sealed class ImageNetDataset : IDataset
         return (pathOnly, labelled);
     }
 
-    internal static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Ppcls.Core;
 using Ppcls.Core.Config;
 using Ppcls.Core.Data;
 
@@ -83,7 +82,7 @@ public sealed class MultiLabelDataset : IMultiLabelDataset
             string line = lines[n].Trim();
             if (line.Length == 0) continue;
             string where = $"{listPath}:{n + 1}";
-            string shown = ImageNetDataset.Shorten(line);
+            string shown = ListProblems.Shorten(line);
             var fields = line.Split(delimiter);
             if (fields.Length < 2)
             {
@@ -98,7 +97,7 @@ public sealed class MultiLabelDataset : IMultiLabelDataset
                 else bad = parts[i];
             if (bad is not null)
             {
-                problems.Add($"{where}: label '{ImageNetDataset.Shorten(bad)}' is not an integer (labels are comma-separated 0/1 values)");
+                problems.Add($"{where}: label '{ListProblems.Shorten(bad)}' is not an integer (labels are comma-separated 0/1 values)");
                 continue;
             }
             width ??= vector.Length;
@@ -115,13 +114,7 @@ public sealed class MultiLabelDataset : IMultiLabelDataset
             labels.Add(vector);
         }
         if (problems.Count == 0 && paths.Count == 0) problems.Add($"{listPath}: the list has no images");
-        if (problems.Count > 0)
-        {
-            var shownProblems = problems.Take(ImageNetDataset.MaxListedProblems).ToList();
-            string more = problems.Count > ImageNetDataset.MaxListedProblems ? $"\n  ... and {problems.Count - ImageNetDataset.MaxListedProblems} more" : "";
-            throw new PpclsUserException(
-                $"{listPath}: {problems.Count} problem{(problems.Count == 1 ? "" : "s")} in the multi-label list:\n  {string.Join("\n  ", shownProblems)}{more}");
-        }
+        ListProblems.ThrowIfAny(problems, listPath, "multi-label list");
         float[]? ratio = labelRatio ? Ratios(labels) : null;
         int classes = labels[0].Length;
         var summary = new LabelSummary(listPath, classes, classes - 1) { ListKey = listKey, MultiLabel = true };

@@ -1,5 +1,4 @@
 using System.Globalization;
-using Ppcls.Core;
 using Ppcls.Core.Config;
 using Ppcls.Core.Data;
 
@@ -69,18 +68,18 @@ public sealed class VeriWildDataset : IDataset
             var fields = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
             if (fields.Length is < 2 or > 3)
             {
-                problems.Add($"{where}: expected 'path label [camera]', got '{Shorten(line)}'");
+                problems.Add($"{where}: expected 'path label [camera]', got '{ListProblems.Shorten(line)}'");
                 continue;
             }
             if (!long.TryParse(fields[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out long label) || label < 0)
             {
-                problems.Add($"{where}: label '{Shorten(fields[1])}' is not a non-negative integer");
+                problems.Add($"{where}: label '{ListProblems.Shorten(fields[1])}' is not a non-negative integer");
                 continue;
             }
             long camera = -1;
             if (fields.Length == 3 && !long.TryParse(fields[2], NumberStyles.Integer, CultureInfo.InvariantCulture, out camera))
             {
-                problems.Add($"{where}: camera '{Shorten(fields[2])}' is not an integer");
+                problems.Add($"{where}: camera '{ListProblems.Shorten(fields[2])}' is not an integer");
                 continue;
             }
             if (fields.Length == 3) withCamera++;
@@ -93,19 +92,8 @@ public sealed class VeriWildDataset : IDataset
         if (withCamera > 0 && withCamera < paths.Count)
             problems.Add($"{listPath}: {withCamera} of {paths.Count} lines give a camera id; give one on every line or on none");
         if (problems.Count == 0 && paths.Count == 0) problems.Add($"{listPath}: the list has no images");
-        if (problems.Count > 0)
-        {
-            var shown = problems.Take(ImageNetDataset.MaxListedProblems);
-            string more = problems.Count > ImageNetDataset.MaxListedProblems ? $"\n  ... and {problems.Count - ImageNetDataset.MaxListedProblems} more" : "";
-            throw new PpclsUserException($"{listPath}: {problems.Count} problem{(problems.Count == 1 ? "" : "s")} in the VeriWild list:\n  {string.Join("\n  ", shown)}{more}");
-        }
-        if (relabel)
-        {
-            var map = labels.Distinct().Order().Select((old, i) => (old, i)).ToDictionary(p => p.old, p => (long)p.i);
-            for (int i = 0; i < labels.Count; i++) labels[i] = map[labels[i]];
-        }
+        ListProblems.ThrowIfAny(problems, listPath, "VeriWild list");
+        if (relabel) ListProblems.Relabel(labels);
         return new VeriWildDataset([.. paths], [.. labels], withCamera > 0 ? [.. cameras] : null, listPath);
     }
-
-    static string Shorten(string s) => s.Length <= 60 ? s : s[..57] + "...";
 }
