@@ -37,6 +37,20 @@ public static class OpOptions
         if (s.UnreadKeys.Any()) s.Finish(notice);
     }
 
+    /// <summary>A probability option such as `prob`, within [0, 1].</summary>
+    public static double Probability(ConfigSection s, string key, double fallback)
+    {
+        double p = s.Double(key, fallback);
+        return p is >= 0 and <= 1 ? p : throw ConfigException.At(s.KeyPath(key), s.Raw(key)?.Location, $"must be a probability in [0, 1], got {p}");
+    }
+
+    /// <summary>A constant fill such as `fill`: one pixel value 0..255.</summary>
+    public static int PixelValue(ConfigSection s, string key, int fallback)
+    {
+        int v = s.Int(key, fallback);
+        return v is >= 0 and <= 255 ? v : throw ConfigException.At(s.KeyPath(key), s.Raw(key)?.Location, $"must be a pixel value 0..255, got {v}");
+    }
+
     /// <summary>A two-number range such as `scale: [0.08, 1.0]`.</summary>
     public static (double Low, double High) Range(ConfigSection s, string key, double low, double high)
     {

@@ -17,8 +17,7 @@ public sealed class Pad(int padding, int fill) : IGeometricOp
     {
         int padding = s.RequiredInt("padding", "10");
         if (padding < 0) throw ConfigException.At(s.KeyPath("padding"), s.Raw("padding")?.Location, $"must be a non-negative number of pixels, got {padding}");
-        int fill = s.Int("fill", 0);
-        if (fill is < 0 or > 255) throw ConfigException.At(s.KeyPath("fill"), s.Raw("fill")?.Location, $"must be a pixel value 0..255, got {fill}");
+        int fill = OpOptions.PixelValue(s, "fill", 0);
         string mode = s.String("padding_mode", "constant");
         if (mode != "constant")
             notice($"{s.KeyPath("padding_mode")}: '{mode}' is ignored by PaddleClas's Pad (it always pads with the constant fill); Ppcls does the same");

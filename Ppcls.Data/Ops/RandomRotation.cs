@@ -17,8 +17,7 @@ public sealed class RandomRotation(double probability, double minDegrees, double
 
     public static RandomRotation Create(ConfigSection s, Action<string> notice)
     {
-        double prob = s.Double("prob", 0.5);
-        if (prob is < 0 or > 1) throw ConfigException.At(s.KeyPath("prob"), s.Raw("prob")?.Location, $"must be a probability in [0, 1], got {prob}");
+        double prob = OpOptions.Probability(s, "prob", 0.5);
         var degrees = s.OptionalDoubleList("degrees") ?? throw ConfigException.At(s.KeyPath("degrees"), s.Location, "required key is missing; add it, e.g. degrees: 90");
         if (degrees.Count is not (1 or 2) || (degrees.Count == 1 && degrees[0] < 0) || (degrees.Count == 2 && degrees[0] > degrees[1]))
             throw ConfigException.At(s.KeyPath("degrees"), s.Raw("degrees")?.Location, "expected a non-negative number d (angles in [-d, d]) or [min, max]");
@@ -32,8 +31,7 @@ public sealed class RandomRotation(double probability, double minDegrees, double
         foreach (var key in new[] { "expand", "center" })
             if (s.Has(key) && !(key == "expand" && !s.Bool(key, false)))
                 throw ConfigException.At(s.KeyPath(key), s.Raw(key)?.Location, "is not supported in Ppcls (the image is rotated about its centre, keeping its size); remove it");
-        int fill = s.Int("fill", 0);
-        if (fill is < 0 or > 255) throw ConfigException.At(s.KeyPath("fill"), s.Raw("fill")?.Location, $"must be a pixel value 0..255, got {fill}");
+        int fill = OpOptions.PixelValue(s, "fill", 0);
         OpOptions.RequireAllKeysKnown(s, notice);
         return new RandomRotation(prob, low, high, filter, fill);
     }

@@ -33,8 +33,7 @@ public sealed class AugMix(double probability, double coefficient, int width, in
 
     public static AugMix Create(ConfigSection s, Action<string> notice)
     {
-        double prob = s.Double("prob", 0.5);
-        if (prob is < 0 or > 1) throw ConfigException.At(s.KeyPath("prob"), s.Raw("prob")?.Location, $"must be a probability in [0, 1], got {prob}");
+        double prob = OpOptions.Probability(s, "prob", 0.5);
         double coefficient = s.Double("aug_prob_coeff", 0.1);
         if (coefficient <= 0) throw ConfigException.At(s.KeyPath("aug_prob_coeff"), s.Raw("aug_prob_coeff")?.Location, $"must be positive, got {coefficient}");
         int width = s.Int("mixture_width", 3);
