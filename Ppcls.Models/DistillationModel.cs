@@ -127,10 +127,10 @@ public sealed class DistillationModel : nn.Module<Tensor, Tensor>, IDistillation
             if (name == inferName) inferPreset = built.Preset;
         }
         // PaddleClas's recognition distillation (GeneralRecognition dml/udml) names the exported output here too.
-        if (arch.Has("infer_output_key") || arch.Has("infer_add_softmax"))
+        if (arch.Has("infer_output_key"))
         {
             if (models.Single(m => m.Name == inferName).Module is not IEmbeddingModel)
-                throw ConfigException.At(arch.KeyPath(arch.Has("infer_output_key") ? "infer_output_key" : "infer_add_softmax"), arch.Location,
+                throw ConfigException.At(arch.KeyPath("infer_output_key"), arch.Location,
                     $"only a recognition model (RecModel) exports its features; {inferName} is a classifier, so remove the key");
             RecModel.ReadInferenceOutput(arch);
         }

@@ -113,8 +113,8 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEm
     }
 
     /// <summary>
-    /// `infer_output_key` / `infer_add_softmax`: export writes the <c>features</c> output without Softmax
-    /// (<see cref="Embedding"/>); other choices are refused rather than exported differently.
+    /// `infer_output_key`: export writes the <c>features</c> output (<see cref="Embedding"/>); other keys are
+    /// refused rather than exported differently (`infer_add_softmax`, read by the Arch section, is checked by export).
     /// </summary>
     internal static void ReadInferenceOutput(ConfigSection arch)
     {
@@ -122,9 +122,6 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEm
         if (key != "features")
             throw ConfigException.At(arch.KeyPath("infer_output_key"), arch.Raw("infer_output_key")?.Location,
                 $"'{key}' is not supported; a RecModel exports its 'features' output in Ppcls, set infer_output_key: features");
-        if (arch.Bool("infer_add_softmax", false))
-            throw ConfigException.At(arch.KeyPath("infer_add_softmax"), arch.Raw("infer_add_softmax")?.Location,
-                "a RecModel exports its features without Softmax in Ppcls; set infer_add_softmax: False");
     }
 
     /// <summary>The state-dict key of a gear's main weight (its classifier key when it is the last layer).</summary>

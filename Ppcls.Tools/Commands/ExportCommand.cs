@@ -47,7 +47,9 @@ public static class ExportCommand
                 PpclsLog.Info($"Arch.infer_model_name: exporting {distillation.InferModel.Name} of the {c.Arch.Name}");
             var embedding = model as IEmbeddingModel;
             IPostProcess? postProcess = null;
-            if (embedding is null && !c.Arch.InferAddSoftmax)
+            if (embedding is not null && c.Arch.InferAddSoftmax == true)
+                throw new PpclsUserException("Arch.infer_add_softmax: a RecModel exports its features without Softmax in Ppcls; set infer_add_softmax: False");
+            if (embedding is null && c.Arch.InferAddSoftmax == false)
                 throw new PpclsUserException(
                     "Arch.infer_add_softmax: False asks for raw logits, but Ppcls's exported classifier ends in the activation its Infer.PostProcess reads " +
                     "(Softmax for Topk, Sigmoid for the threshold and attribute post-processes); remove the key");

@@ -57,5 +57,11 @@ public sealed class ReidCliTests
         using var session = new OnnxClassifier(Path.Combine(inference, "inference.onnx"));
         var embedding = session.Run(new float[3 * 32 * 32], [1, 3, 32, 32]);
         Assert.That(embedding, Has.Length.EqualTo(64), "the export holds the 64-d embedding, not the head");
+
+        string softmaxed = Path.Combine(output, "softmaxed");
+        var refused = CliRun.Of(["export", .. args, "-o", $"Global.pretrained_model={best}", "-o", $"Global.save_inference_dir={softmaxed}", "-o", "Arch.infer_add_softmax=True"]);
+        Assert.That(refused.ExitCode, Is.EqualTo(2));
+        Assert.That(refused.Error.Trim(), Is.EqualTo("error: Arch.infer_add_softmax: a RecModel exports its features without Softmax in Ppcls; set infer_add_softmax: False"));
+        Assert.That(Directory.Exists(softmaxed), Is.False);
     }
 }

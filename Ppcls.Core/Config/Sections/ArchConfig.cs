@@ -10,8 +10,11 @@ public sealed record ArchConfig(string Name, SourceLocation? NameLocation, strin
     /// <summary>Ppcls addition: train only the classifier (see BackboneFreeze).</summary>
     public bool FreezeBackbone { get; init; }
 
-    /// <summary>`infer_add_softmax` (default true): whether export appends Softmax to a single-label model (read for the export side).</summary>
-    public bool InferAddSoftmax { get; init; } = true;
+    /// <summary>
+    /// `infer_add_softmax` as the config gives it (null when absent): export's choice, which Ppcls makes by the
+    /// post-process (a classifier) or not at all (a RecModel's features); export refuses a value that asks otherwise.
+    /// </summary>
+    public bool? InferAddSoftmax { get; init; }
 
     /// <summary>`use_ml_decoder`: the classifier is replaced by the ML-Decoder head the top-level `MLDecoder` section describes.</summary>
     public bool UseMlDecoder { get; init; }
@@ -47,7 +50,7 @@ public sealed record ArchConfig(string Name, SourceLocation? NameLocation, strin
         else if (pretrained is not null and not ConfigScalar)
             throw ConfigException.At(s.KeyPath("pretrained"), pretrained.Location, "expected false, true or a weights path");
         bool freeze = s.Bool("freeze_backbone", false);
-        bool addSoftmax = s.Bool("infer_add_softmax", true);
+        bool? addSoftmax = s.Has("infer_add_softmax") ? s.Bool("infer_add_softmax", true) : null;
         bool mlDecoder = s.Bool("use_ml_decoder", false);
         // The rest of the mapping belongs to the model's constructor.
         var options = new ConfigMap { Location = s.Location };
