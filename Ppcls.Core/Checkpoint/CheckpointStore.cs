@@ -58,7 +58,7 @@ public static class CheckpointStore
             AtomicFile.Write(OptimizerPath(prefix), stream =>
             {
                 using var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true);
-                optimizer.save_state_dict(writer);
+                OptimizerStateFile.Save(optimizer, writer);
             });
         AtomicFile.Write(StatePath(prefix), stream => JsonSerializer.Serialize(stream, state, Json));
     }

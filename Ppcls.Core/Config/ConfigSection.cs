@@ -125,12 +125,16 @@ public sealed class ConfigSection
             $"'{s.Text}' is not valid; {KeySuggester.Hint(s.Text, choices)}use one of: {string.Join(", ", choices)}");
     }
 
-    /// <summary>A choice read into an enum once: the config spells each member in lower case, as PaddleClas does (`cpu`, `pdparams`).</summary>
+    /// <summary>A choice read into an enum once: the config spells each member in snake case, as PaddleClas does (`cpu`, `pdparams`, `channels_last`).</summary>
     public T Choice<T>(string key, T fallback) where T : struct, Enum
     {
-        var names = Enum.GetValues<T>().Select(v => v.ToString().ToLowerInvariant()).ToArray();
-        return Enum.Parse<T>(Choice(key, fallback.ToString().ToLowerInvariant(), names), ignoreCase: true);
+        var members = Enum.GetValues<T>().ToDictionary(SnakeCase);
+        return members[Choice(key, SnakeCase(fallback), [.. members.Keys])];
     }
+
+    /// <summary>An enum member as configs spell it: `ChannelsLast` is `channels_last`.</summary>
+    public static string SnakeCase<T>(T member) where T : struct, Enum =>
+        string.Concat(member.ToString().Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
 
     /// <summary>A nested mapping; null where absent or null.</summary>
     public ConfigSection? OptionalSection(string key)

@@ -189,7 +189,7 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
     {
         try
         {
-            optimizer.load_state_dict(path);
+            OptimizerStateFile.Load(optimizer, path);
         }
         catch (Exception e) when (e is not PpclsUserException)
         {

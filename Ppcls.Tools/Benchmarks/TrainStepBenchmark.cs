@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Ppcls.Core.Config;
+using Ppcls.Core.Config.Sections;
+using Ppcls.Core.Tensors;
 using Ppcls.Core.Logging;
 using Ppcls.Models;
 using static TorchSharp.torch;
@@ -44,15 +46,17 @@ public sealed record TrainStepResult(string Model, int ImageSize, int BatchSize,
 /// </summary>
 public static class TrainStepBenchmark
 {
-    public static TrainStepResult Run(string modelName, int batchSize, int imageSize, int steps, int classNum = 1000)
+    public static TrainStepResult Run(string modelName, int batchSize, int imageSize, int steps, MemoryFormat format, int classNum = 1000)
     {
         var options = new ConfigMap();
         options["class_num"] = new ConfigScalar(classNum.ToString(CultureInfo.InvariantCulture));
         var model = ModelZoo.CreateRegistry().Get(modelName, "--model").Create(new ConfigSection(options, "Arch"));
         model.train();
+        if (format == MemoryFormat.ChannelsLast) ChannelsLast.Apply(model);
         using var optimizer = optim.SGD(model.parameters(), learningRate: 0.01, momentum: 0.9);
         var generator = new Generator(0);
         var images = randn([batchSize, 3, imageSize, imageSize], generator: generator);
+        if (format == MemoryFormat.ChannelsLast) images = ChannelsLast.Of(images);
         var labels = randint(classNum, [batchSize], generator: generator);
 
         void Step()

@@ -21,6 +21,7 @@ public static class BenchmarkCommand
         public Option<int> BatchSize { get; } = new("--batch-size") { Description = "images per step", DefaultValueFactory = _ => 32 };
         public Option<int> ImageSize { get; } = new("--image-size") { Description = "square input size", DefaultValueFactory = _ => 224 };
         public Option<int> Steps { get; } = new("--steps") { Description = "timed steps after one warm-up step", DefaultValueFactory = _ => 5 };
+        public Option<string> MemoryFormat { get; } = new("--memory-format") { Description = "channels_last (NHWC) or contiguous (NCHW)", DefaultValueFactory = _ => "channels_last" };
 
         public void AddTo(Command c)
         {
@@ -28,12 +29,21 @@ public static class BenchmarkCommand
             c.Add(BatchSize);
             c.Add(ImageSize);
             c.Add(Steps);
+            c.Add(MemoryFormat);
         }
+
+        public Core.Config.Sections.MemoryFormat Format(ParseResult p) => p.GetValue(MemoryFormat) switch
+        {
+            "channels_last" => Core.Config.Sections.MemoryFormat.ChannelsLast,
+            "contiguous" => Core.Config.Sections.MemoryFormat.Contiguous,
+            var other => throw new PpclsUserException($"--memory-format: '{other}' is not a memory format; use channels_last or contiguous"),
+        };
 
         public string[] Arguments(ParseResult p) =>
         [
             "--model", p.GetValue(Model)!, "--batch-size", p.GetValue(BatchSize).ToString(),
             "--image-size", p.GetValue(ImageSize).ToString(), "--steps", p.GetValue(Steps).ToString(),
+            "--memory-format", p.GetValue(MemoryFormat)!,
         ];
     }
 
@@ -106,7 +116,7 @@ public static class BenchmarkCommand
         step.SetAction(parse =>
         {
             var result = TrainStepBenchmark.Run(parse.GetValue(options.Model)!, parse.GetValue(options.BatchSize),
-                parse.GetValue(options.ImageSize), parse.GetValue(options.Steps));
+                parse.GetValue(options.ImageSize), parse.GetValue(options.Steps), options.Format(parse));
             parse.InvocationConfiguration.Output.WriteLine(result.ToLine().ToJson());
         });
         return step;
