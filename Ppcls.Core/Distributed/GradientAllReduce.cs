@@ -97,7 +97,8 @@ public sealed class GradientAllReduce : IDisposable
         for (int i = 0; i < parameters.Count; i++)
         {
             long n = parameters[i].numel();
-            views[i] = flat.narrow(0, offset, n).view(parameters[i].shape);
+            // The view takes the parameter's strides (NHWC in channels_last), so packing and unpacking are plain copies.
+            views[i] = flat.as_strided(parameters[i].shape, parameters[i].stride(), offset);
             offset += n;
         }
         return new Bucket(flat, [.. parameters], views);

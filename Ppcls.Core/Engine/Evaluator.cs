@@ -16,7 +16,7 @@ namespace Ppcls.Core.Engine;
 /// sums and counts are added over the ranks, so the averages cover every image exactly once;
 /// whole-set metrics (Recallk, mAP, TprAtFpr) gather every rank's samples.
 /// </summary>
-public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet? metrics, Device device, int printBatchStep,
+public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet? metrics, Placement placement, int printBatchStep,
     ITrainingObserver? observer = null, ICommunicator? communicator = null) : IEvaluator
 {
     EvalResult IEvaluator.Run(nn.Module<Tensor, Tensor> model, int epoch) => Run(model, epoch);
@@ -49,8 +49,8 @@ public sealed class Evaluator(IBatchSource loader, CombinedLoss? loss, MetricSet
                 using (var owned = batch)
                 using (var scope = NewDisposeScope())
                 {
-                    var images = batch.Images.to(device);
-                    var labels = batch.Labels.to(device);
+                    var images = placement.Images(batch.Images);
+                    var labels = batch.Labels.to(placement.Device);
                     meter.BeginPart();
                     var output = ModelOutput.Run(model, images);
                     var losses = loss?.Compute(output, labels);

@@ -23,7 +23,7 @@ namespace Ppcls.Core.Engine;
 /// before scoring. Owns its loaders.
 /// </summary>
 public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query, IReadOnlyList<RetrievalMetric> metrics, RetrievalOptions options,
-    Device device, int printBatchStep, ITrainingObserver? observer = null, ICommunicator? communicator = null) : IEvaluator, IDisposable
+    Placement placement, int printBatchStep, ITrainingObserver? observer = null, ICommunicator? communicator = null) : IEvaluator, IDisposable
 {
     readonly ICommunicator _world = communicator ?? SingleProcess.Instance;
 
@@ -35,7 +35,7 @@ public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query
     /// both name the same images), either alone, or a plain `DataLoader.Eval` (queried against itself).
     /// Every metric of `Metric.Eval` must be Recallk or mAP.
     /// </summary>
-    public static RetrievalEvaluator Build(PpclsConfig config, IDataLoaderBuilder data, MetricSet? metrics, long? seed, Device device,
+    public static RetrievalEvaluator Build(PpclsConfig config, IDataLoaderBuilder data, MetricSet? metrics, long? seed, Placement placement,
         ITrainingObserver? observer, ICommunicator? communicator, Action<string> notice)
     {
         var world = communicator ?? SingleProcess.Instance;
@@ -64,7 +64,7 @@ public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query
             }
             if (world.Size > 1 && galleryLoader.Cameras is not null)
                 notice($"{galleryConfig!.KeyPath}: camera ids are not used under mpirun (same-camera matches of an identity are kept); evaluate in one process to leave them out");
-            return new RetrievalEvaluator(galleryLoader, queryLoader, retrievalMetrics, config.Global.Retrieval, device,
+            return new RetrievalEvaluator(galleryLoader, queryLoader, retrievalMetrics, config.Global.Retrieval, placement,
                 config.Global.PrintBatchStep, observer, world);
         }
         catch
@@ -157,7 +157,7 @@ public sealed class RetrievalEvaluator(IBatchSource gallery, IBatchSource? query
                 using (var owned = batch)
                 using (var step = NewDisposeScope())
                 {
-                    var output = ModelOutput.Run(model, batch.Images.to(device));
+                    var output = ModelOutput.Run(model, placement.Images(batch.Images));
                     features.Add(options.Embed(output).MoveToOuterDisposeScope());
                     labels.Add(batch.Labels.reshape(-1).to_type(ScalarType.Float32).cpu().MoveToOuterDisposeScope());
                 }

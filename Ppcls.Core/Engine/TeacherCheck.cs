@@ -16,7 +16,7 @@ namespace Ppcls.Core.Engine;
 public static class TeacherCheck
 {
     /// <summary>Each frozen model's eval top-1 (multi-label: MultiLabelMAP), by name (empty when the model is no distillation model).</summary>
-    public static IReadOnlyDictionary<string, double> Run(nn.Module<Tensor, Tensor> model, IBatchSource? evalLoader, int classNum, Device device)
+    public static IReadOnlyDictionary<string, double> Run(nn.Module<Tensor, Tensor> model, IBatchSource? evalLoader, int classNum, Placement placement)
     {
         var result = new Dictionary<string, double>(StringComparer.Ordinal);
         if (model is not IDistillationModel distillation) return result;
@@ -29,7 +29,7 @@ public static class TeacherCheck
         }
         if (evalLoader.LabelSummary?.MultiLabel == true)
         {
-            var map = new Evaluator(evalLoader, null, new MetricSet([], [new MultiLabelMap()]), device, printBatchStep: 0);
+            var map = new Evaluator(evalLoader, null, new MetricSet([], [new MultiLabelMap()]), placement, printBatchStep: 0);
             foreach (var teacher in frozen)
             {
                 double value = map.Run(teacher.Module, epoch: 0)[MultiLabelMap.Name];
@@ -39,7 +39,7 @@ public static class TeacherCheck
             return result;
         }
         var metrics = new MetricSet([new TopkAccuracy([1], PpclsLog.Warn)]);
-        var evaluator = new Evaluator(evalLoader, null, metrics, device, printBatchStep: 0);
+        var evaluator = new Evaluator(evalLoader, null, metrics, placement, printBatchStep: 0);
         double chance = 1.0 / Math.Max(1, classNum);
         foreach (var teacher in frozen)
         {

@@ -78,7 +78,7 @@ public sealed class Trainer
         var model = _s.Model;
         using var board = _global.UseTensorboard && _world.Rank == 0 ? TensorBoardWriter.Create(Path.Combine(OutputDir, "tensorboard")) : null;
         if (board is not null) PpclsLog.Info($"TensorBoard scalars: {board.FilePath} (view with: tensorboard --logdir {Path.GetFullPath(OutputDir)})");
-        if (state.Epoch == 0) TeacherCheck.Run(model, run.EvalLoader, _s.Config.Arch.ClassNum, _s.Device);
+        if (state.Epoch == 0) TeacherCheck.Run(model, run.EvalLoader, _s.Config.Arch.ClassNum, _s.Placement);
         var history = new List<EpochRecord>(state.History ?? []);
         bool stoppedEarly = false;
         string? metricName = "top1";
@@ -201,8 +201,8 @@ public sealed class Trainer
             using (var owned = batch)
             using (var scope = NewDisposeScope())
             {
-                var images = batch.Images.to(_s.Device);
-                var labels = batch.Labels.to(_s.Device);
+                var images = _s.Placement.Images(batch.Images);
+                var labels = batch.Labels.to(_s.Placement.Device);
                 meter.BeginPart();
                 var output = ModelOutput.Run(model, images, labels);
                 var losses = loss.Compute(output, labels);

@@ -82,11 +82,11 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
         var optimizer = Own(OptimizerFactory.Build(optimizerConfig, model.named_parameters().Select(p => (p.name, p.parameter)),
             config.QuantAware ? Quantization.QuantAware.WithPactRates(model, model as Models.ILearningRateMultipliers) : model as Models.ILearningRateMultipliers,
             schedule.Current, PpclsLog.Info));
-        var ema = config.Ema is { } emaConfig ? new ModelEma(model, session.BuildTwin().to(session.Device), emaConfig.Decay) : null;
+        var ema = config.Ema is { } emaConfig ? new ModelEma(model, session.Placement.Model(session.BuildTwin()), emaConfig.Decay) : null;
         IEvaluator? evaluator = retrieval && _global.EvalDuringTrain
-            ? Own(RetrievalEvaluator.Build(config, session.Data, evalMetrics, seed, session.Device, observer, world, PpclsLog.Info))
+            ? Own(RetrievalEvaluator.Build(config, session.Data, evalMetrics, seed, session.Placement, observer, world, PpclsLog.Info))
             : evalLoader is null ? null
-            : new Evaluator(evalLoader, LossFactory.Build(config.Loss.Eval, PpclsLog.Info, lossContext), evalMetrics, session.Device, _global.PrintBatchStep, observer, world);
+            : new Evaluator(evalLoader, LossFactory.Build(config.Loss.Eval, PpclsLog.Info, lossContext), evalMetrics, session.Placement, _global.PrintBatchStep, observer, world);
 
         var start = _global.Checkpoints is { } resumeFrom
             ? Resume(resumeFrom, optimizer, ema, schedule)

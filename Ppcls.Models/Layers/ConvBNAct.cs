@@ -1,3 +1,4 @@
+using Ppcls.Core.Tensors;
 using Ppcls.Core.Models;
 using Ppcls.Core.Onnx;
 using TorchSharp;
@@ -101,9 +102,12 @@ public sealed class ConvBNAct : ConvBN, IIndirectConvolution
     {
         long n = padded.shape[0], k = _kernelSize;
         long outH = (padded.shape[2] - k) / _stride + 1, outW = (padded.shape[3] - k) / _stride + 1;
-        var columns = nn.functional.unfold(padded, k, stride: _stride);
-        var w = Conv.weight!.view(Conv.weight!.shape[0], -1);
-        var y = matmul(w, columns).view(n, -1, outH, outW);
+        var columns = nn.functional.unfold(padded, k, stride: _stride); // [N, C*k*k, H'*W']
+        var w = Conv.weight!.reshape(Conv.weight!.shape[0], -1);       // [O, C*k*k], a copy where the weight is NHWC
+        // In channels_last the output is made NHWC directly ([N, H'*W', O] viewed as N, O, H', W'), so no reorder follows.
+        var y = ChannelsLast.IsStrictly(padded)
+            ? matmul(columns.transpose(1, 2), w.t()).view(n, outH, outW, -1).permute(0, 3, 1, 2)
+            : matmul(w, columns).view(n, -1, outH, outW);
         return Conv.bias is { } b ? y + b.view(1, -1, 1, 1) : y;
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using Ppcls.Core.Config;
 using Ppcls.Core.Config.Sections;
+using Ppcls.Core.Engine;
 using Ppcls.Core.Tensors;
 using Ppcls.Core.Logging;
 using Ppcls.Models;
@@ -48,11 +49,8 @@ public static class TrainStepBenchmark
 {
     public static TrainStepResult Run(string modelName, int batchSize, int imageSize, int steps, MemoryFormat format, int classNum = 1000)
     {
-        var options = new ConfigMap();
-        options["class_num"] = new ConfigScalar(classNum.ToString(CultureInfo.InvariantCulture));
-        var model = ModelZoo.CreateRegistry().Get(modelName, "--model").Create(new ConfigSection(options, "Arch"));
+        var model = BuildModel(modelName, format, classNum);
         model.train();
-        if (format == MemoryFormat.ChannelsLast) ChannelsLast.Apply(model);
         using var optimizer = optim.SGD(model.parameters(), learningRate: 0.01, momentum: 0.9);
         var generator = new Generator(0);
         var images = randn([batchSize, 3, imageSize, imageSize], generator: generator);
@@ -79,5 +77,14 @@ public static class TrainStepBenchmark
         }
         return new TrainStepResult(modelName, imageSize, batchSize, get_num_threads(), BenchmarkLine.Median(times), times.Average(),
             Ppcls.Core.Native.ProcessMemory.PeakResidentBytes(), Ppcls.Core.Native.MallocTuning.State);
+    }
+
+    /// <summary>A zoo model with PaddleClas's defaults and <paramref name="classNum"/> classes, its weights in <paramref name="format"/>.</summary>
+    public static nn.Module<Tensor, Tensor> BuildModel(string modelName, MemoryFormat format, int classNum = 1000)
+    {
+        var options = new ConfigMap();
+        options["class_num"] = new ConfigScalar(classNum.ToString(CultureInfo.InvariantCulture));
+        var model = ModelZoo.CreateRegistry().Get(modelName, "--model").Create(new ConfigSection(options, "Arch"));
+        return new Placement(CPU, format).Model(model);
     }
 }

@@ -18,7 +18,7 @@ namespace Ppcls.Tools.Cli;
 /// run's log file, pick the device, seed, and build the model from `Arch` (which validates
 /// its options). Composes the registries of Ppcls.Models and Ppcls.Data for the engine.
 /// </summary>
-public sealed record RunSetup(PpclsConfig Config, Device Device, BuiltModel Built, ModelRegistry Registry)
+public sealed record RunSetup(PpclsConfig Config, Placement Placement, BuiltModel Built, ModelRegistry Registry)
 {
     public nn.Module<Tensor, Tensor> Model => Built.Module;
     public ModelPreset Preset => Built.Preset;
@@ -46,13 +46,14 @@ public sealed record RunSetup(PpclsConfig Config, Device Device, BuiltModel Buil
             PpclsLog.Info($"Slim.quant (pact): quantization-aware training of {convs} Conv2D and {linears} Linear layers " +
                 "(PACT inputs, int8 moving_average_abs_max activations with moving_rate 0.9, int8 channel_wise_abs_max weights)");
         }
-        var model = built.Module.to(device); // in place: the parts' weight requests still point at the model's modules
+        var placement = new Placement(device, config.Global.MemoryFormat);
+        var model = placement.Model(built.Module); // in place: the parts' weight requests still point at the model's modules
         long parameters = model.parameters().Sum(p => p.numel());
         long frozen = model.parameters().Where(p => !p.requires_grad).Sum(p => p.numel());
         PpclsLog.Info($"config {config.SourcePath} is valid; model {config.Arch.Name} built with {parameters:N0} parameters" +
-            (frozen > 0 ? $" ({frozen:N0} frozen)" : "") + $" on {device.type}" +
+            (frozen > 0 ? $" ({frozen:N0} frozen)" : "") + $" on {device.type} ({ConfigSection.SnakeCase(config.Global.MemoryFormat)})" +
             (world.Size > 1 ? $", rank {world.Rank} of {world.Size} ({get_num_threads()} threads)" : ""));
-        return new RunSetup(config, device, built, registry);
+        return new RunSetup(config, placement, built, registry);
     }
 
     /// <summary>A second instance of the configured model, quantization-aware as the first (EMA keeps its average in one).</summary>
@@ -66,7 +67,7 @@ public sealed record RunSetup(PpclsConfig Config, Device Device, BuiltModel Buil
 
     public IDataLoaderBuilder DataLoaders() => new DataLoaderFactory(DataCatalog.CreateRegistry());
 
-    public TrainingSession Session() => new(Config, Built, BuildTwin, DataLoaders(), Device, World.Current);
+    public TrainingSession Session() => new(Config, Built, BuildTwin, DataLoaders(), Placement, World.Current);
 
     /// <summary>
     /// Eval, infer and export: loads the trained weights (`Arch.pretrained`, `Global.pretrained_model`,

@@ -55,6 +55,7 @@ public static class BenchmarkCommand
         command.Add(TrainBenchmarkCommand.Build());
         command.Add(BuildStep());
         command.Add(BuildMalloc());
+        command.Add(BuildProfile());
         command.Add(DataBenchmarkCommand.Build());
         command.Add(BuildInfer());
         command.Add(DistBenchmarkCommand.Build());
@@ -120,6 +121,23 @@ public static class BenchmarkCommand
             parse.InvocationConfiguration.Output.WriteLine(result.ToLine().ToJson());
         });
         return step;
+    }
+
+    static Command BuildProfile()
+    {
+        var options = new StepOptions();
+        var profile = new Command("profile",
+            "Where a train step's time goes, per op: each leaf layer's call replayed alone (forward, backward; median of --steps repeats), " +
+            "summed per kind, largest first (phase op), then the whole step measured in the same process (phase step) and the time no " +
+            "layer accounts for: residual adds, functional activations, loss, SGD (phase unattributed).");
+        options.AddTo(profile);
+        profile.SetAction(parse =>
+        {
+            foreach (var line in OpProfile.Lines(parse.GetValue(options.Model)!, parse.GetValue(options.BatchSize),
+                         parse.GetValue(options.ImageSize), parse.GetValue(options.Steps), options.Format(parse)))
+                parse.InvocationConfiguration.Output.WriteLine(line.ToJson());
+        });
+        return profile;
     }
 
     static Command BuildMalloc()

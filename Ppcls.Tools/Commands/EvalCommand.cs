@@ -37,7 +37,7 @@ public static class EvalCommand
             var names = ClassNames.ForEval(c, PpclsLog.Warn);
             var confusion = new ConfusionMatrix(c.Arch.ClassNum);
             var result = ProgressDisplay.Run(ProgressDisplay.For(parse.InvocationConfiguration.Output), observer =>
-                new Evaluator(loader, loss, metrics, setup.Device, c.Global.PrintBatchStep, observer).Run(setup.Model, epoch: 0, confusion));
+                new Evaluator(loader, loss, metrics, setup.Placement, c.Global.PrintBatchStep, observer).Run(setup.Model, epoch: 0, confusion));
             if (c.Global.UseMultilabel)
                 PpclsLog.Info("eval report: a multi-label model has no class confusion matrix; the [Eval] lines above hold its metrics");
             else WriteReport(Path.Combine(c.Global.OutputDir, c.Arch.Name), EvalReport.Create(c.Arch.Name, file, confusion, names, result.Values), confusion);
@@ -54,7 +54,7 @@ public static class EvalCommand
         var metrics = MetricFactory.Build(c.Metric.Eval, PpclsLog.Info, PpclsLog.Warn, c.Global.Retrieval);
         ProgressDisplay.Run(ProgressDisplay.For(parse.InvocationConfiguration.Output), observer =>
         {
-            using var evaluator = RetrievalEvaluator.Build(c, setup.DataLoaders(), metrics, c.Global.Seed, setup.Device, observer, null, PpclsLog.Info);
+            using var evaluator = RetrievalEvaluator.Build(c, setup.DataLoaders(), metrics, c.Global.Seed, setup.Placement, observer, null, PpclsLog.Info);
             return evaluator.Run(setup.Model, epoch: 0);
         });
         return 0;

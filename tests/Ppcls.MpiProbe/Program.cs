@@ -29,7 +29,7 @@ try
     int classNum = config.Arch.ClassNum;
     manual_seed(1000 + world.Rank); // every rank starts from other weights: training must take rank 0's
     var session = new TrainingSession(config, new BuiltModel(ToyNet(classNum), ModelPreset.ImageNet("conv1.weight", "fc")), () => ToyNet(classNum),
-        new DataLoaderFactory(DataCatalog.CreateRegistry()), CPU, world);
+        new DataLoaderFactory(DataCatalog.CreateRegistry()), new Placement(CPU, config.Global.MemoryFormat), world);
     var result = new Trainer(session).Run();
     PpclsLog.Info($"probe done: {result.Epochs} epochs, rank {world.Rank} of {world.Size}");
 }

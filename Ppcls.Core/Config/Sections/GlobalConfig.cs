@@ -9,6 +9,8 @@ public sealed record GlobalConfig
     public string? PretrainedModel { get; init; }
     public string OutputDir { get; init; } = "./output/";
     public DeviceKind Device { get; init; } = DeviceKind.Cpu;
+    /// <summary>Ppcls addition: the strides of weights and image batches (channels_last: NHWC, what oneDNN's convolutions run fastest in).</summary>
+    public MemoryFormat MemoryFormat { get; init; } = MemoryFormat.ChannelsLast;
     public int SaveInterval { get; init; } = 1;
     public bool EvalDuringTrain { get; init; } = true;
     public int EvalInterval { get; init; } = 1;
@@ -50,6 +52,7 @@ public sealed record GlobalConfig
             PretrainedModel = s.OptionalString("pretrained_model"),
             OutputDir = s.String("output_dir", "./output/"),
             Device = s.Choice("device", DeviceKind.Cpu),
+            MemoryFormat = s.Choice("memory_format", MemoryFormat.ChannelsLast),
             SaveInterval = Positive(s, "save_interval", 1),
             EvalDuringTrain = s.Bool("eval_during_train", true),
             EvalInterval = Positive(s, "eval_interval", 1),

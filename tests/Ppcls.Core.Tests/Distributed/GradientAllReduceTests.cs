@@ -1,5 +1,6 @@
 using Ppcls.Core.Distributed;
 using TorchSharp;
+using Ppcls.Core.Tensors;
 using static TorchSharp.torch;
 
 namespace Ppcls.Core.Tests.Distributed;
@@ -34,11 +35,13 @@ public sealed class GradientAllReduceTests
     static nn.Module<Tensor, Tensor> Net() => nn.Sequential(
         ("conv", nn.Conv2d(3, 4, 3)), ("pool", nn.AdaptiveAvgPool2d(1)), ("flat", nn.Flatten()), ("fc", nn.Linear(4, 5)));
 
-    [Test]
-    public void Gradients_become_the_mean_over_ranks_in_few_buckets_last_layer_first()
+    [TestCase(false)]
+    [TestCase(true)]
+    public void Gradients_become_the_mean_over_ranks_in_few_buckets_last_layer_first(bool channelsLast)
     {
         manual_seed(3);
         var net = Net();
+        if (channelsLast) Assert.That(ChannelsLast.Apply(net), Is.EqualTo(1), "conv.weight gets NHWC strides; the buckets' views take them");
         var parameters = net.named_parameters().ToList(); // conv.weight 108, conv.bias 4, fc.weight 20, fc.bias 5
         var ranks = new TwoRanks();
         // 100 bytes hold 25 floats: fc.bias + fc.weight (25), then conv.bias (4), then conv.weight (108, over the size) alone.

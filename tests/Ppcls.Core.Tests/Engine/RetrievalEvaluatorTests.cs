@@ -11,6 +11,8 @@ namespace Ppcls.Core.Tests.Engine;
 
 public sealed class RetrievalEvaluatorTests
 {
+    static readonly Placement OnCpu = new(CPU, MemoryFormat.Contiguous);
+
     const double Tol = 1e-6;
 
     /// <summary>A model whose `features` output is its input image flattened: [N, 2, 1, 1] images are 2-d points.</summary>
@@ -37,7 +39,7 @@ public sealed class RetrievalEvaluatorTests
         // 40, 0, 90, 130: matches at ranks 1 and 2 (AP 1). Query class 1 at 60 degrees ranks 40, 90, 0, 130:
         // matches at ranks 2 and 4 (AP (1/2 + 2/4) / 2 = 0.5).
         using var evaluator = new RetrievalEvaluator(Set(Points(0, 40, 90, 130), 0, 0, 1, 1), Set(Points(30, 60), 0, 1),
-            RecallAndMap(), RetrievalOptions.Default, CPU, printBatchStep: 0);
+            RecallAndMap(), RetrievalOptions.Default, OnCpu, printBatchStep: 0);
 
         var result = evaluator.Run(new PointModel(), epoch: 1);
 
@@ -58,8 +60,8 @@ public sealed class RetrievalEvaluatorTests
         using var evaluator = new RetrievalEvaluator(
             new InMemoryBatchSource(Points(0, 60, 20), tensor(new long[] { 0, 0, 1 }), 2, 1) { Cameras = [1, 2, 1] },
             new InMemoryBatchSource(Points(10), tensor(new long[] { 0 }), 2, 1) { Cameras = [1] },
-            RecallAndMap(), RetrievalOptions.Default, CPU, printBatchStep: 0);
-        using var withoutCameras = new RetrievalEvaluator(gallery, Set(Points(10), 0), RecallAndMap(), RetrievalOptions.Default, CPU, printBatchStep: 0);
+            RecallAndMap(), RetrievalOptions.Default, OnCpu, printBatchStep: 0);
+        using var withoutCameras = new RetrievalEvaluator(gallery, Set(Points(10), 0), RecallAndMap(), RetrievalOptions.Default, OnCpu, printBatchStep: 0);
 
         var result = evaluator.Run(new PointModel(), epoch: 1);
 
@@ -73,7 +75,7 @@ public sealed class RetrievalEvaluatorTests
         // Class 0 at 0 and 70 degrees, class 1 at 90 and 130. Nearest others: 0 -> 70 (same), 70 -> 90 (other;
         // its match 0 comes third), 90 -> 70 (other; match 130 second), 130 -> 90 (same).
         using var evaluator = new RetrievalEvaluator(Set(Points(0, 70, 90, 130), 0, 0, 1, 1), null,
-            RecallAndMap(), RetrievalOptions.Default, CPU, printBatchStep: 0);
+            RecallAndMap(), RetrievalOptions.Default, OnCpu, printBatchStep: 0);
 
         var result = evaluator.Run(new PointModel(), epoch: 1);
 
@@ -91,7 +93,7 @@ public sealed class RetrievalEvaluatorTests
         double Recall1(bool normalize)
         {
             var options = new RetrievalOptions(Normalize: normalize);
-            using var evaluator = new RetrievalEvaluator(Set(gallery.clone(), 0, 1), Set(query.clone(), 0), RecallAndMap(options), options, CPU, printBatchStep: 0);
+            using var evaluator = new RetrievalEvaluator(Set(gallery.clone(), 0, 1), Set(query.clone(), 0), RecallAndMap(options), options, OnCpu, printBatchStep: 0);
             return evaluator.Run(new PointModel(), epoch: 1)["recall1"];
         }
 
@@ -116,7 +118,7 @@ public sealed class RetrievalEvaluatorTests
             ["Global.eval_mode=retrieval", "DataLoader.Eval.Gallery.dataset.name=ImageNetDataset", "DataLoader.Eval.Gallery.sampler.batch_size=4"], _ => { });
         var metrics = new MetricSet([new TopkAccuracy([1], _ => { })]);
 
-        var e = Assert.Throws<ConfigException>(() => RetrievalEvaluator.Build(config, new NoLoaders(), metrics, 1, CPU, null, null, _ => { }))!;
+        var e = Assert.Throws<ConfigException>(() => RetrievalEvaluator.Build(config, new NoLoaders(), metrics, 1, OnCpu, null, null, _ => { }))!;
 
         Assert.That(e.Message, Does.StartWith("Metric.Eval: Global.eval_mode: retrieval scores the query set against the gallery with Recallk and mAP only"));
     }
@@ -135,7 +137,7 @@ public sealed class RetrievalEvaluatorTests
         var metrics = new MetricSet([], RecallAndMap());
 
         // Both loaders serve the four points of the self-match test above.
-        using var evaluator = RetrievalEvaluator.Build(config, new PointLoaders(), metrics, 1, CPU, null, null, notices.Add);
+        using var evaluator = RetrievalEvaluator.Build(config, new PointLoaders(), metrics, 1, OnCpu, null, null, notices.Add);
         var result = evaluator.Run(new PointModel(), epoch: 1);
 
         Assert.That(result["recall1"], Is.EqualTo(recall1).Within(Tol), "as a separate set each point finds itself");

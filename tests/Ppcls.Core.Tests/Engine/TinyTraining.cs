@@ -46,6 +46,8 @@ static class TinyTraining
             {{{extra}}}
             """;
         var config = PpclsConfig.FromTree(YamlConfigReader.Read(new StringReader(yaml), "t.yaml"), "t.yaml", _ => { });
-        return new TrainingSession(config, new BuiltModel(Net(batchNorm, classNum), ModelPreset.ImageNet("conv.weight", "fc")), () => Net(batchNorm, classNum), new MemoryLoaders(), CPU);
+        var placement = new Placement(CPU, config.Global.MemoryFormat);
+        return new TrainingSession(config, new BuiltModel(placement.Model(Net(batchNorm, classNum)), ModelPreset.ImageNet("conv.weight", "fc")),
+            () => Net(batchNorm, classNum), new MemoryLoaders(), placement);
     }
 }
