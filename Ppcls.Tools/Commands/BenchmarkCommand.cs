@@ -111,13 +111,15 @@ public static class BenchmarkCommand
     static Command BuildStep()
     {
         var options = new StepOptions();
+        var bfloat16 = new Option<bool>("--bfloat16") { Description = "weights and images in bfloat16 (no float32 master copy): the speed of this CPU's bf16 kernels" };
         var step = new Command("step", "Time forward+backward+SGD steps of a zoo model on random data in this process (no config, no Trainer); " +
             "prints one JSON line: median and mean ms/step, samples/s, peak RSS.");
         options.AddTo(step);
+        step.Add(bfloat16);
         step.SetAction(parse =>
         {
             var result = TrainStepBenchmark.Run(parse.GetValue(options.Model)!, parse.GetValue(options.BatchSize),
-                parse.GetValue(options.ImageSize), parse.GetValue(options.Steps), options.Format(parse));
+                parse.GetValue(options.ImageSize), parse.GetValue(options.Steps), options.Format(parse), parse.GetValue(bfloat16));
             parse.InvocationConfiguration.Output.WriteLine(result.ToLine().ToJson());
         });
         return step;

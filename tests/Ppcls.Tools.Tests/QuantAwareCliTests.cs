@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Ppcls.Core.Checkpoint;
 
 namespace Ppcls.Tools.Tests;
@@ -16,15 +14,13 @@ public sealed class QuantAwareCliTests
     [OneTimeTearDown]
     public void RemoveData() => _demo.Dispose();
 
-    /// <summary>The demo run with PACT QAT, at a steady LR (0.01, no warm-up) under which 4 epochs of 4 steps lower the loss.</summary>
+    /// <summary>The demo run with PACT QAT at a steady LR (0.01, no warm-up). 16 steps from scratch do not learn these 32 images reliably
+    /// (the epoch loss goes up or down with the seed and the memory format); learning through the quantizers is QuantAwareTests' fixed-batch test.</summary>
     string[] Qat(string output, int epochs, params string[] extra) =>
         [.. _demo.Overrides(output, epochs), "-o", "Slim.quant.name=pact", "-o", "Optimizer.lr.learning_rate=0.01", "-o", "Optimizer.lr.warmup_epoch=0", .. extra];
 
-    static double EpochLoss(string log, int epoch) => double.Parse(
-        Regex.Match(log, $@"\[Train\]\[Epoch {epoch}/\d+\]\[Avg\]CELoss: ([0-9.]+)").Groups[1].Value, CultureInfo.InvariantCulture);
-
     [Test]
-    public void Pact_training_lowers_the_loss_saves_the_quantizer_state_and_resumes_to_the_same_weights()
+    public void Pact_training_updates_the_quantizers_saves_their_state_and_resumes_to_the_same_weights()
     {
         string output = _demo.NewOutput();
         var run = CliRun.Of(["train", .. Qat(output, epochs: 4)]);
@@ -33,7 +29,6 @@ public sealed class QuantAwareCliTests
         string modelDir = Path.Combine(output, "PPLCNet_x0_25");
         string log = File.ReadAllText(Path.Combine(modelDir, "train.log"));
         Assert.That(log, Does.Contain("Slim.quant (pact): quantization-aware training of 32 Conv2D and 1 Linear layers"));
-        Assert.That(EpochLoss(log, 4), Is.LessThan(EpochLoss(log, 1)));
         var weights = WeightFile.Read(Path.Combine(modelDir, "latest.safetensors"), WeightLayout.WithoutModel);
         Assert.That(weights.Keys.Count(k => k.EndsWith("._act_preprocess.alpha", StringComparison.Ordinal)), Is.EqualTo(33));
         Assert.That(weights["fc._fake_quant_input._state"].item<float>(), Is.EqualTo(StateAfter(steps: 16)).Within(1e-4), "4 epochs of 4 steps");

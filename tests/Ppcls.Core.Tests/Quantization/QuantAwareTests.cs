@@ -1,6 +1,7 @@
 using Ppcls.Core.Checkpoint;
 using Ppcls.Core.Models;
 using Ppcls.Core.Quantization;
+using Ppcls.Core.Tensors;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -76,5 +77,39 @@ public sealed class QuantAwareTests
         partial.Remove("fc._fake_quant_input._scale");
         var e = Assert.Throws<PpclsUserException>(() => WeightLoader.Load(target, partial, "fc.weight", strict: true, "qat.safetensors"))!;
         Assert.That(e.Message, Does.Contain("missing 1 key(s): fc._fake_quant_input._scale"));
+    }
+
+    /// <summary>
+    /// Learning through the quantizers (straight-through weights and inputs, PACT's alpha) on a fixed batch,
+    /// in both memory formats: a short QAT run on real data is too noisy to show it (rounding flips amplify
+    /// float differences), a batch the net can memorize is not.
+    /// </summary>
+    [TestCase(false)]
+    [TestCase(true)]
+    public void A_quantized_net_fits_a_fixed_batch(bool channelsLast)
+    {
+        manual_seed(3);
+        var net = nn.Sequential(("conv", nn.Conv2d(3, 16, 3, padding: 1)), ("relu", nn.ReLU()), ("pool", nn.AdaptiveAvgPool2d(1)),
+            ("flat", nn.Flatten()), ("fc", nn.Linear(16, 4)));
+        QuantAware.Apply(net);
+        if (channelsLast) ChannelsLast.Apply(net);
+        var images = randn(8, 3, 8, 8);
+        if (channelsLast) images = ChannelsLast.Of(images);
+        var labels = tensor(new long[] { 0, 1, 2, 3, 0, 1, 2, 3 });
+        using var sgd = optim.SGD(net.parameters(), learningRate: 0.1, momentum: 0.9);
+
+        double Step()
+        {
+            sgd.zero_grad();
+            var loss = nn.functional.cross_entropy(net.call(images), labels);
+            loss.backward();
+            sgd.step();
+            return loss.item<float>();
+        }
+
+        double first = Step();
+        double last = first;
+        for (int i = 0; i < 100; i++) last = Step();
+        Assert.That(last, Is.LessThan(first / 4), $"loss {first} -> {last}");
     }
 }
