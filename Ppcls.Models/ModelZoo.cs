@@ -16,7 +16,7 @@ public static class ModelZoo
     {
         PPHGNet.Register(registry); PPHGNetV2.Register(registry);
         PPLCNet.Register(registry); PPLCNetV2.Register(registry); MobileNetV2.Register(registry);
-        ResNetVd.Register(registry); Res2NetVd.Register(registry);
+        ResNetVd.Register(registry); Res2NetVd.Register(registry); SwinTransformer.Register(registry);
         DistillationModel.Register(registry); RecModel.Register(registry);
         Heads.MLDecoderHead.Register(registry);
     }
