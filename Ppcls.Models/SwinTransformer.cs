@@ -1,3 +1,4 @@
+using System.Globalization;
 using Ppcls.Core;
 using Ppcls.Core.Config;
 using Ppcls.Core.Models;
@@ -33,9 +34,9 @@ public sealed record SwinOptions(
 /// Swin Transformer (PaddleClas <c>legendary_models/swin_transformer.py</c>): <c>patch_embed</c> (4x4
 /// patches, LayerNorm), optional <c>absolute_pos_embed</c>, four <see cref="BasicLayer"/> stages of
 /// window attention blocks with patch merging between them, the final <c>norm</c>, the token mean
-/// and the classifier <c>head</c>. The model is built for <c>img_size</c>: each stage's windows,
-/// shifts and masks are fixed then, as the ONNX graph is. Drop path rates grow linearly from 0 to
-/// <c>drop_path_rate</c> over all blocks.
+/// and the classifier <c>head</c>. Tokens travel as a [B, H, W, C] map, so any image size runs (each
+/// step pads as PaddleClas does); <c>img_size</c> sizes only the absolute position table. Drop
+/// path rates grow linearly from 0 to <c>drop_path_rate</c> over all blocks.
 /// </summary>
 public sealed class SwinTransformer : ClassifierNetwork
 {
@@ -52,14 +53,12 @@ public sealed class SwinTransformer : ClassifierNetwork
     {
         if (options.Depths.Count != StageCount || options.NumHeads.Count != StageCount)
             throw new ArgumentException($"depths and num_heads need {StageCount} entries each", nameof(options));
-        int grid = options.ImgSize / options.PatchSize;
-        if (options.ImgSize % (options.PatchSize << (StageCount - 1)) != 0)
-            throw new ArgumentException($"img_size {options.ImgSize} must be a multiple of {options.PatchSize << (StageCount - 1)} (patch_size x 8)", nameof(options));
         Options = options;
 
         patch_embed = new PatchEmbed(options.PatchSize, options.InChans, options.EmbedDim, options.PatchNorm);
         if (options.Ape)
         {
+            int grid = options.ImgSize / options.PatchSize;
             absolute_pos_embed = new Parameter(zeros(1, (long)grid * grid, options.EmbedDim));
             using (no_grad()) SwinInit.TruncNormal(absolute_pos_embed);
         }
@@ -71,8 +70,7 @@ public sealed class SwinTransformer : ClassifierNetwork
         int first = 0;
         for (int i = 0; i < StageCount; i++)
         {
-            int size = grid >> i;
-            layers.Add(new BasicLayer((long)options.EmbedDim << i, size, size, options.Depths[i], options.NumHeads[i], options.WindowSize,
+            layers.Add(new BasicLayer((long)options.EmbedDim << i, options.Depths[i], options.NumHeads[i], options.WindowSize,
                 options.MlpRatio, options.QkvBias, options.QkScale, options.DropRate, options.AttnDropRate,
                 rates[first..(first + options.Depths[i])], downsampleAtEnd: i < StageCount - 1));
             first += options.Depths[i];
@@ -89,35 +87,60 @@ public sealed class SwinTransformer : ClassifierNetwork
 
     public override Linear Classifier { get => head; protected set => head = value; }
 
-    /// <summary>The normalised tokens [B, L, C] of the last stage.</summary>
+    /// <summary>The last stage's normalised tokens as a feature map [B, C, H, W].</summary>
     public override Tensor ForwardFeatures(Tensor x)
     {
-        if (x.shape[2] != Options.ImgSize || x.shape[3] != Options.ImgSize)
-            throw new PpclsUserException(
-                $"this Swin Transformer is built for {Options.ImgSize}x{Options.ImgSize} images (Arch.img_size) but got {x.shape[2]}x{x.shape[3]}; resize the images or set Arch.img_size");
         var tokens = patch_embed.call(x);
-        if (absolute_pos_embed is not null) tokens = tokens + absolute_pos_embed;
-        return norm.call(LayerChain.Run(pos_drop.call(tokens), layers));
+        if (absolute_pos_embed is not null) tokens = tokens + PositionTable(tokens.shape[1], tokens.shape[2]);
+        return norm.call(LayerChain.Run(pos_drop.call(tokens), layers)).permute(0, 3, 1, 2);
     }
 
-    /// <summary>The mean over tokens, then <c>head</c>.</summary>
+    /// <summary>absolute_pos_embed [1, L, C] as a [1, H, W, C] map; it exists for img_size only.</summary>
+    Tensor PositionTable(long height, long width)
+    {
+        int grid = Options.ImgSize / Options.PatchSize;
+        if (height != grid || width != grid)
+            throw new PpclsUserException(
+                $"Arch.ape: the absolute position table is made for {Options.ImgSize}x{Options.ImgSize} images (Arch.img_size) but the image gives a {height}x{width} patch grid; resize the images or set Arch.img_size");
+        return absolute_pos_embed!.view(1, height, width, -1);
+    }
+
+    /// <summary>The mean over the map, then <c>head</c>.</summary>
     public override Tensor ForwardHead(Tensor features, bool preLogits = false)
     {
-        var pooled = features.mean([1]);
+        var pooled = features.mean([2, 3]);
         return preLogits ? pooled : head.call(pooled);
     }
 
+    /// <summary>
+    /// The features in ONNX for the graph input's spatial size (<paramref name="input"/> is a graph
+    /// input of fixed H and W: the window geometry, padding and masks are fixed by it).
+    /// </summary>
     public override string FeaturesToOnnx(OnnxGraph graph, string input)
     {
-        var tokens = graph.Module(patch_embed, "patch_embed", input);
-        if (absolute_pos_embed is not null) tokens = graph.Add(tokens, graph.Initializer("absolute_pos_embed", absolute_pos_embed));
-        var y = LayerChain.Run(graph, tokens, layers, "layers");
-        return graph.Child("norm", () => graph.LayerNorm(y, norm));
+        var dims = graph.Graph.Input.FirstOrDefault(i => i.Name == input)?.Type.TensorType.Shape.Dim
+            ?? throw new OnnxExportException("Swin Transformer exports from the graph's image input only (its window geometry depends on the image size)");
+        int height = (int)dims[2].DimValue, width = (int)dims[3].DimValue;
+        int patch = Options.PatchSize;
+        (height, width) = ((height + patch - 1) / patch, (width + patch - 1) / patch);
+        var tokens = graph.Child("patch_embed", () => patch_embed.ToOnnx(graph, input, (int)dims[2].DimValue, (int)dims[3].DimValue));
+        if (absolute_pos_embed is not null)
+        {
+            using var scope = NewDisposeScope();
+            tokens = graph.Add(tokens, graph.Initializer("absolute_pos_embed", PositionTable(height, width)));
+        }
+        for (int i = 0; i < layers.Count; i++)
+        {
+            var (layer, x, h, w) = (layers[i], tokens, height, width);
+            (tokens, height, width) = graph.Child("layers", () => graph.Child(i.ToString(CultureInfo.InvariantCulture), () => layer.ToOnnx(graph, x, h, w)));
+        }
+        var normed = graph.Child("norm", () => graph.LayerNorm(tokens, norm));
+        return graph.Transpose(normed, [0, 3, 1, 2]);
     }
 
     public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
     {
-        var pooled = graph.Node("ReduceMean", [features], a => a.Ints("axes", [1]).Int("keepdims", 0));
+        var pooled = graph.Node("ReduceMean", [features], a => a.Ints("axes", [2, 3]).Int("keepdims", 0));
         return preLogits ? pooled : graph.Module(head, "head", pooled);
     }
 
@@ -159,14 +182,10 @@ public sealed class SwinTransformer : ClassifierNetwork
         {
             if (v.ImgSize != 224)
                 throw ConfigException.At(section.KeyPath("img_size"), node.Location ?? section.Location,
-                    $"{v.Name} fixes img_size to {v.ImgSize} (PaddleClas passes it twice and fails); remove the key");
+                    $"{v.Name} sets img_size to {v.ImgSize} itself (PaddleClas fails on a second one); remove the key");
             imgSize = ArchOptions.PositiveInt(section, "img_size", 224);
-            if (imgSize % 32 != 0 || !StagesSplit(imgSize / 4, v.WindowSize))
-                throw ConfigException.At(section.KeyPath("img_size"), node.Location ?? section.Location,
-                    $"must be a multiple of 32 whose stage maps ({imgSize / 4}, {imgSize / 8}, {imgSize / 16}, {imgSize / 32} tokens) each divide into {v.WindowSize}x{v.WindowSize} windows or fit in one; e.g. 224");
         }
-        double? qkScale = section.Raw("qk_scale") is ConfigScalar { IsNull: false } ? section.Double("qk_scale", 0) : null;
-        if (section.Raw("qk_scale") is ConfigScalar { IsNull: true }) section.OptionalString("qk_scale");
+        double? qkScale = section.OptionalDouble("qk_scale");
         return new SwinOptions(v.EmbedDim, v.Depths, v.NumHeads, v.WindowSize,
             ImgSize: imgSize,
             ClassNum: ArchOptions.PositiveInt(section, "class_num", 1000),
@@ -179,7 +198,4 @@ public sealed class SwinTransformer : ClassifierNetwork
             Ape: section.Bool("ape", false),
             PatchNorm: section.Bool("patch_norm", true));
     }
-
-    static bool StagesSplit(int grid, int window) =>
-        Enumerable.Range(0, StageCount).All(i => (grid >> i) <= window || (grid >> i) % window == 0);
 }

@@ -157,7 +157,7 @@ public sealed class OnnxGraph
     }
 
     /// <summary>Runs <paramref name="emit"/> with <paramref name="name"/> added to the scope (names its values and initializers).</summary>
-    public string Child(string name, Func<string> emit)
+    public T Child<T>(string name, Func<T> emit)
     {
         _scope.Push(name);
         try
