@@ -51,6 +51,9 @@ public sealed class ImageNetConfigTests
     static string ArchName(string config) =>
         File.ReadLines(Path.Combine(ConfigRoot, config)).SkipWhile(l => l != "Arch:").Skip(1).First().Split(':')[1].Trim().Trim('"');
 
+    static string OptimizerName(string config) =>
+        File.ReadLines(Path.Combine(ConfigRoot, config)).SkipWhile(l => l != "Optimizer:").Skip(1).First().Split(':')[1].Trim().Trim('"');
+
     string TrainLog(string config) => File.ReadAllText(Path.Combine(_output, ArchName(config), "train.log"));
 
     [Test]
@@ -65,7 +68,7 @@ public sealed class ImageNetConfigTests
             .ToList();
 
         Assert.That(missing, Is.Empty, "models without configs/ImageNet/<Family>/<Model>.yaml");
-        Assert.That(ConfigFiles().Count(), Is.EqualTo(36 + 2 + 3), "36 models plus PP-LCNet x1.0's two 'ultra' recipes and three SSLD distillation recipes");
+        Assert.That(ConfigFiles().Count(), Is.EqualTo(42 + 2 + 3), "42 models plus PP-LCNet x1.0's two 'ultra' recipes and three SSLD distillation recipes");
     }
 
     [TestCaseSource(nameof(ConfigFiles))]
@@ -76,7 +79,7 @@ public sealed class ImageNetConfigTests
         Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
         string log = TrainLog(config);
         Assert.That(log, Does.Contain($"model {ArchName(config)} built with"));
-        Assert.That(log, Does.Contain("check passed: loaders, losses, metrics, LR schedule (Cosine) and optimizer (Momentum) are valid; eval: 10 images"));
+        Assert.That(log, Does.Contain($"check passed: loaders, losses, metrics, LR schedule (Cosine) and optimizer ({OptimizerName(config)}) are valid; eval: 10 images"));
         Assert.That(log, Does.Not.Contain("distinct labels"), "class_num matches the data");
         Assert.That(log, Does.Not.Contain("[Train]"));
     }
@@ -101,6 +104,8 @@ public sealed class ImageNetConfigTests
         yield return new TestCaseData("PPHGNetV2/PPHGNetV2_B0.yaml", Batch8.Concat(TimmSize32).ToArray());
         yield return new TestCaseData("MobileNetV2/MobileNetV2_x0_25.yaml", Batch8);
         yield return new TestCaseData("ResNet/ResNet18_vd.yaml", Batch8);
+        // Swin at 32x32: an 8x8 patch grid, padded to two 7x7 windows (shifted) in the first stage, one window after.
+        yield return new TestCaseData("SwinTransformer/SwinTransformer_tiny_patch4_window7_224.yaml", Batch8.Concat(TimmSize32).ToArray());
     }
 
     [TestCaseSource(nameof(FamilyRuns))]
