@@ -11,7 +11,7 @@ public sealed class ModelRegistryTests
     /// <summary>Every family's variants, from the families themselves.</summary>
     static IEnumerable<string> FamilyVariants() =>
         PPHGNet.Variants.Select(v => v.Name).Concat(PPHGNetV2.Variants.Select(v => v.Name))
-            .Concat(PPLCNet.Variants.Select(v => v.Name)).Concat(PPLCNetV2.Variants.Select(v => v.Name))
+            .Concat(PPLCNet.Variants.Select(v => v.Name)).Concat(PPLCNetV2.Variants.Select(v => v.Name)).Concat(PPLCNetV3.Variants.Select(v => v.Name))
             .Concat(MobileNetV2.Variants.Select(v => v.Name))
             .Concat(ResNetVd.Variants.Select(v => v.Name)).Concat(Res2NetVd.Variants.Select(v => v.Name))
             .Concat(SwinTransformer.Variants.Select(v => v.Name));
