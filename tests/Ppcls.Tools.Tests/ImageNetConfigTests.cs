@@ -59,8 +59,9 @@ public sealed class ImageNetConfigTests
     [Test]
     public void Every_model_in_the_zoo_has_its_ImageNet_config()
     {
-        // The PP-ShiTu backbones come with PaddleClas's recognition configs (GeneralRecognition, GeneralRecognitionV2), not ImageNet ones.
-        string[] recognitionOnly = ["PPLCNet_x2_5_Tanh", "PPLCNetV2_base_ShiTu"];
+        // The PP-ShiTu backbones come with PaddleClas's recognition configs (GeneralRecognition, GeneralRecognitionV2), not ImageNet
+        // ones; PPLCNetV3_base_rec is PaddleOCR's text-recognition backbone, for 48x320 line images.
+        string[] recognitionOnly = ["PPLCNet_x2_5_Tanh", "PPLCNetV2_base_ShiTu", "PPLCNetV3_base_rec"];
         var missing = ModelZoo.CreateRegistry().Entries
             .Where(e => !recognitionOnly.Contains(e.Name))
             .Select(e => $"{e.Family}/{e.Name}.yaml")
@@ -68,7 +69,7 @@ public sealed class ImageNetConfigTests
             .ToList();
 
         Assert.That(missing, Is.Empty, "models without configs/ImageNet/<Family>/<Model>.yaml");
-        Assert.That(ConfigFiles().Count(), Is.EqualTo(42 + 2 + 3), "42 models plus PP-LCNet x1.0's two 'ultra' recipes and three SSLD distillation recipes");
+        Assert.That(ConfigFiles().Count(), Is.EqualTo(47 + 2 + 3), "47 models plus PP-LCNet x1.0's two 'ultra' recipes and three SSLD distillation recipes");
     }
 
     [TestCaseSource(nameof(ConfigFiles))]
@@ -99,6 +100,7 @@ public sealed class ImageNetConfigTests
     public static IEnumerable<TestCaseData> FamilyRuns()
     {
         yield return new TestCaseData("PPLCNet/PPLCNet_x0_25.yaml", Batch8);
+        yield return new TestCaseData("PPLCNetV3/PPLCNetV3_x0_35.yaml", Batch8);
         yield return new TestCaseData("PPLCNetV2/PPLCNetV2_small.yaml", new[] { "-o", "DataLoader.Train.sampler.scales=[32,64]", "-o", "DataLoader.Train.sampler.first_bs=8" });
         yield return new TestCaseData("PPHGNet/PPHGNet_tiny.yaml", Batch8.Concat(TimmSize32).ToArray());
         yield return new TestCaseData("PPHGNetV2/PPHGNetV2_B0.yaml", Batch8.Concat(TimmSize32).ToArray());
