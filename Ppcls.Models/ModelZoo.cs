@@ -15,8 +15,8 @@ public static class ModelZoo
     public static void RegisterAll(ModelRegistry registry)
     {
         PPHGNet.Register(registry); PPHGNetV2.Register(registry);
-        PPLCNet.Register(registry); PPLCNetV2.Register(registry); MobileNetV2.Register(registry);
-        ResNetVd.Register(registry); Res2NetVd.Register(registry);
+        PPLCNet.Register(registry); PPLCNetV2.Register(registry); PPLCNetV3.Register(registry); MobileNetV2.Register(registry);
+        ResNetVd.Register(registry); Res2NetVd.Register(registry); SwinTransformer.Register(registry);
         DistillationModel.Register(registry); RecModel.Register(registry);
         Heads.MLDecoderHead.Register(registry);
     }

@@ -27,6 +27,7 @@ PPCLS = os.path.join(ROOT, "ppcls")
 FAMILIES = {
     "PPLCNet": r"PPLCNet", "PPLCNetV2": r"PPLCNetV2", "PPHGNet": r"PPHGNet", "PPHGNetV2": r"PPHGNetV2",
     "MobileNetV2": r"MobileNetV2", "ResNet": r"ResNet(18|34|50|101|152|200)_vd\b", "Res2Net": r"Res2Net(50|101|200)_vd_26w_4s",
+    "SwinTransformer": r"SwinTransformer_(tiny|small|base|large)_patch4_window(7|12)_(224|384)\b",
 }
 
 

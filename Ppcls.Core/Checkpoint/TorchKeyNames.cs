@@ -1,3 +1,4 @@
+using Ppcls.Core.Models;
 using static TorchSharp.torch;
 
 namespace Ppcls.Core.Checkpoint;
@@ -9,15 +10,16 @@ namespace Ppcls.Core.Checkpoint;
 /// </summary>
 public static class TorchKeyNames
 {
-    public static Dictionary<string, Tensor> ToPaddleNames(Dictionary<string, Tensor> torchWeights, Func<string, string>? familyMap)
+    public static Dictionary<string, Tensor> ToPaddleNames(Dictionary<string, Tensor> torchWeights, TorchNameMap? familyMap)
     {
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        var fileNames = torchWeights.Keys.ToHashSet(StringComparer.Ordinal);
         foreach (var (name, tensor) in torchWeights)
         {
             if (name.EndsWith(".num_batches_tracked", StringComparison.Ordinal)) { tensor.Dispose(); continue; }
             string key = Rename(name, ".running_mean", "._mean");
             key = Rename(key, ".running_var", "._variance");
-            result[familyMap is null ? key : familyMap(key)] = tensor;
+            result[familyMap is null ? key : familyMap(key, fileNames)] = tensor;
         }
         return result;
     }

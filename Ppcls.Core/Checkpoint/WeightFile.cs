@@ -1,12 +1,13 @@
+using Ppcls.Core.Models;
 using static TorchSharp.torch;
 
 namespace Ppcls.Core.Checkpoint;
 
 /// <summary>
 /// How a file's tensors map onto a model: the family's PyTorch (timm) names, applied to `.pth`
-/// files, and which tensors are Linear weights (Paddle stores those transposed).
+/// and `.safetensors` files, and which tensors are Linear weights (Paddle stores those transposed).
 /// </summary>
-public sealed record WeightLayout(Func<string, string>? TorchKeyMap, PaddleLayout.LinearWeightTest IsLinearWeight)
+public sealed record WeightLayout(TorchNameMap? TorchKeyMap, PaddleLayout.LinearWeightTest IsLinearWeight)
 {
     /// <summary>No model at hand (format conversion): no timm names, Linear weights by their shape.</summary>
     public static readonly WeightLayout WithoutModel = new(null, PaddleLayout.IsLinearByShape);
@@ -27,7 +28,8 @@ public static class WeightFile
     {
         ".pdparams" => PaddleLayout.FromPaddle(PdparamsFile.Read(path), layout.IsLinearWeight),
         ".pth" => TorchKeyNames.ToPaddleNames(TorchStateDictFile.Read(path), layout.TorchKeyMap),
-        _ => SafeTensorsFile.Read(path).Tensors,
+        // A safetensors file may be Ppcls's own or PyTorch's (timm on Hugging Face): the torch names map leaves Ppcls's names as they are.
+        _ => layout.TorchKeyMap is null ? SafeTensorsFile.Read(path).Tensors : TorchKeyNames.ToPaddleNames(SafeTensorsFile.Read(path).Tensors, layout.TorchKeyMap),
     };
 
     /// <summary>Writes Ppcls-layout weights as `.pdparams` or `.safetensors`, by the extension of <paramref name="path"/>.</summary>

@@ -129,7 +129,12 @@ public static class WeightLoader
         bool floatIntoQuantized = !weights.Keys.Any(QuantAware.IsStateKey);
         var missing = target.Keys.Where(k => !weights.ContainsKey(k) && !skipped.Contains(k) && !(floatIntoQuantized && QuantAware.IsStateKey(k)))
             .Order(StringComparer.Ordinal).ToList();
-        var unexpected = weights.Keys.Where(k => !target.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
+        // A file's copy of a buffer the model derives itself (IDerivedBuffers: Swin's relative_position_index, which
+        // PaddleClas's .pdparams keep) is neither loaded nor unexpected.
+        var derived = model.named_modules().Where(m => m.module is IDerivedBuffers)
+            .SelectMany(m => ((IDerivedBuffers)m.module).DerivedBufferNames.Select(n => m.name.Length == 0 ? n : m.name + "." + n))
+            .ToHashSet(StringComparer.Ordinal);
+        var unexpected = weights.Keys.Where(k => !target.ContainsKey(k) && !derived.Contains(k)).Order(StringComparer.Ordinal).ToList();
         var report = new WeightLoadReport(loaded, skipped.Order(StringComparer.Ordinal).ToList(), missing, unexpected, mismatch);
         if (strict && !report.Clean)
             throw new PpclsUserException($"{source}: the weights do not fit the model: " + Describe(report) +

@@ -1,6 +1,13 @@
 namespace Ppcls.Core.Models;
 
 /// <summary>
+/// A family's PyTorch name -> PaddleClas name map. It sees every name of the file, since a
+/// layout can differ between timm versions (Swin's patch merging moved from the end of a stage
+/// to the start of the next: the file's own names tell which it is).
+/// </summary>
+public delegate string TorchNameMap(string name, IReadOnlySet<string> fileNames);
+
+/// <summary>
 /// Per-variant metadata, one record per registered model (as timm's pretrained cfg):
 /// the input it was trained at, its preprocessing, and the keys of its first conv and
 /// classifier (used by weight loading to drop the classifier when class_num differs).
@@ -14,8 +21,11 @@ public sealed record ModelPreset(
     string FirstConvKey,
     string ClassifierKey)
 {
-    /// <summary>Maps a PyTorch (timm) state-dict name of this family to its PaddleClas name; null where timm has no such family.</summary>
-    public Func<string, string>? TimmKeyMap { get; init; }
+    /// <summary>
+    /// Maps a PyTorch (timm) state-dict name of this family to its PaddleClas name; null where timm has no such family.
+    /// It is applied to every `.pth` and `.safetensors` file read for the model, so it must leave PaddleClas names as they are.
+    /// </summary>
+    public TorchNameMap? TimmKeyMap { get; init; }
 
     public static readonly IReadOnlyList<double> ImageNetMean = [0.485, 0.456, 0.406];
     public static readonly IReadOnlyList<double> ImageNetStd = [0.229, 0.224, 0.225];

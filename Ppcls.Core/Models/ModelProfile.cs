@@ -57,7 +57,9 @@ public sealed record ModelProfile(long TrainableParameters, long Macs, long Padd
                 case Linear linear:
                     var linearHook = linear.register_forward_hook((_, _, output) =>
                     {
-                        long perImage = output.numel() / output.shape[0] * linear.in_features;
+                        // The image is a batch of one, but a Linear's leading axis need not be the batch (Swin's
+                        // window attention runs on [windows, tokens, C]): every output row is this image's.
+                        long perImage = output.numel() * linear.in_features;
                         macs += perImage;
                         flops += perImage;
                         return output;

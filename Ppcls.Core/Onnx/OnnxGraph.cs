@@ -157,7 +157,7 @@ public sealed class OnnxGraph
     }
 
     /// <summary>Runs <paramref name="emit"/> with <paramref name="name"/> added to the scope (names its values and initializers).</summary>
-    public string Child(string name, Func<string> emit)
+    public T Child<T>(string name, Func<T> emit)
     {
         _scope.Push(name);
         try
@@ -277,6 +277,30 @@ public sealed class OnnxGraph
     public string AveragePoolSameUpper(string x, long kernel, long strideHeight, long strideWidth) =>
         Node("AveragePool", [x], a => a.Ints("kernel_shape", [kernel, kernel]).Ints("strides", [strideHeight, strideWidth])
             .String("auto_pad", "SAME_UPPER").Int("count_include_pad", 0));
+
+    // Transformer ops (Swin Transformer, ML-Decoder): shapes are static but for the batch (-1 / 0 in Reshape).
+
+    /// <summary>Reshape to <paramref name="shape"/> (0 copies the input's dimension, -1 is inferred).</summary>
+    public string Reshape(string x, long[] shape) => Node("Reshape", [x, Int64Initializer("shape", shape)]);
+
+    public string Transpose(string x, long[] perm) => Node("Transpose", [x], a => a.Ints("perm", perm));
+
+    public string MatMul(string a, string b) => Node("MatMul", [a, b]);
+
+    /// <summary>Picks <paramref name="indices"/> along <paramref name="axis"/> (a fixed permutation, e.g. a cyclic shift).</summary>
+    public string Gather(string x, long[] indices, long axis) => Node("Gather", [x, Int64Initializer("indices", indices)], a => a.Int("axis", axis));
+
+    /// <summary>LayerNormalization over the last axis with <paramref name="norm"/>'s weight, bias and epsilon.</summary>
+    public string LayerNorm(string x, LayerNorm norm) =>
+        Node("LayerNormalization", [x, Initializer("weight", norm.weight!), Initializer("bias", norm.bias!)],
+            a => a.Int("axis", -1).Float("epsilon", (float)norm.eps));
+
+    /// <summary>Exact GELU, x (1 + erf(x / sqrt 2)) / 2 (ONNX's Gelu op needs opset 20).</summary>
+    public string Gelu(string x)
+    {
+        string erf = Node("Erf", [Scale(x, 1 / Math.Sqrt(2))]);
+        return Mul(Scale(x, 0.5), Add(erf, Scalar(1f)));
+    }
 
     /// <summary>Pads the spatial axes of an NCHW value by [top, left, bottom, right] in <paramref name="mode"/> (constant, edge, reflect).</summary>
     public string Pad(string x, long[] pads, string mode)

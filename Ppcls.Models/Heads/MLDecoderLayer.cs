@@ -57,18 +57,9 @@ public sealed class MLDecoderLayer : nn.Module
         string attended = graph.Child("cross_attn", () => cross_attn.ToOnnx(graph, t, memory));
         t = Norm(graph, "norm2", norm2, graph.Add(t, attended));
         string hidden = OnnxLinear.Apply(graph, "linear1", linear1, t);
-        hidden = _gelu ? Gelu(graph, hidden) : graph.Relu(hidden);
+        hidden = _gelu ? graph.Gelu(hidden) : graph.Relu(hidden);
         return Norm(graph, "norm3", norm3, graph.Add(t, OnnxLinear.Apply(graph, "linear2", linear2, hidden)));
     }
 
-    /// <summary>Exact GELU, x (1 + erf(x / sqrt 2)) / 2 (ONNX's Gelu op needs opset 20).</summary>
-    static string Gelu(OnnxGraph graph, string x)
-    {
-        string erf = graph.Node("Erf", [graph.Scale(x, 1 / Math.Sqrt(2))]);
-        return graph.Mul(graph.Scale(x, 0.5), graph.Add(erf, graph.Scalar(1f)));
-    }
-
-    static string Norm(OnnxGraph graph, string name, LayerNorm norm, string x) =>
-        graph.Child(name, () => graph.Node("LayerNormalization", [x, graph.Initializer("weight", norm.weight!), graph.Initializer("bias", norm.bias!)],
-            a => a.Int("axis", -1).Float("epsilon", 1e-5f)));
+    static string Norm(OnnxGraph graph, string name, LayerNorm norm, string x) => graph.Child(name, () => graph.LayerNorm(x, norm));
 }

@@ -1,5 +1,6 @@
 using Ppcls.Core.Config;
 using Ppcls.Core.Models;
+using Ppcls.Models.LCNetV3;
 using Ppcls.Models.Layers;
 using TorchSharp;
 using TorchSharp.Modules;
@@ -14,7 +15,7 @@ namespace Ppcls.Models.Tests;
 /// </summary>
 public sealed class ModelFusionTests
 {
-    public static readonly string[] OnePerFamily = ["PPLCNet_x0_25", "PPLCNetV2_small", "PPHGNet_tiny", "PPHGNetV2_B0", "MobileNetV2_x0_25", "ResNet18_vd", "Res2Net50_vd_26w_4s"];
+    public static readonly string[] OnePerFamily = ["PPLCNet_x0_25", "PPLCNetV2_small", "PPLCNetV3_x0_35", "PPHGNet_tiny", "PPHGNetV2_B0", "MobileNetV2_x0_25", "ResNet18_vd", "Res2Net50_vd_26w_4s"];
 
     public static IEnumerable<string> AllVariants => ModelZoo.CreateRegistry().Names;
 
@@ -75,13 +76,17 @@ public sealed class ModelFusionTests
 
         // What the fold must remove: per BN 2C affine parameters (C come back as the conv bias), and
         // PP-LCNetV2's rep branches entirely (their BNs included).
-        long branchParams = model.named_parameters().Where(p => p.name.Contains(".dw_conv_list.")).Sum(p => p.parameter.numel());
+        // PP-LCNetV3's rep layers: every branch (kxk, 1x1, identity BN) gives way to one conv with bias.
+        string[] branchNames = [".dw_conv_list.", ".conv_kxk.", ".conv_1x1.", ".identity."];
+        long branchParams = model.named_parameters().Where(p => branchNames.Any(p.name.Contains)).Sum(p => p.parameter.numel());
+        long fusedParams = model.modules().OfType<LearnableRepLayer>().Sum(l => l.FusedParameterCount);
         long foldedChannels = model.named_modules()
-            .Where(m => m.module is BatchNorm2d && !m.name.Contains(".dw_conv_list."))
+            .Where(m => m.module is BatchNorm2d && !branchNames.Any(m.name.Contains) && !m.name.EndsWith(".identity", StringComparison.Ordinal))
             .Sum(m => ((BatchNorm2d)m.module).Channels);
         long before = ParameterCount(model);
         var profileBefore = ModelProfile.Measure(model, ImageSize);
         bool hasRep = model.modules().OfType<RepDepthwiseSeparable>().Any(b => b.UsesRep);
+        bool hasRepLayers = fusedParams > 0;
         long reppedMacs = profileBefore.Macs;
         if (hasRep)
         {
@@ -119,8 +124,9 @@ public sealed class ModelFusionTests
             Assert.That(keys.Where(k => k.Contains("bn.") || k.Contains("_batch_norm.") || k.Contains("dw_conv_list") || k.EndsWith("_mean") || k.EndsWith("_variance")), Is.Empty);
             Assert.That(after, Is.LessThan(before));
             Assert.That(after, Is.EqualTo(convLinearLab), "only conv weights + biases, Linear and LAB parameters remain");
-            Assert.That(after, Is.EqualTo(before - branchParams - foldedChannels), "each fold trades gamma, beta for one conv bias");
-            if (hasRep)
+            Assert.That(after, Is.EqualTo(before - branchParams - foldedChannels + fusedParams), "each fold trades gamma, beta for one conv bias");
+            if (hasRepLayers) Assert.That(profileAfter.Macs, Is.LessThan(profileBefore.Macs), "the parallel branches no longer run");
+            else if (hasRep)
             {
                 Assert.That(profileAfter.Macs, Is.EqualTo(reppedMacs), "folding BN changes no MAC");
                 Assert.That(profileAfter.Macs, Is.LessThan(profileBefore.Macs), "the 3x3 / 1x1 branches no longer run");

@@ -11,9 +11,10 @@ public sealed class ModelRegistryTests
     /// <summary>Every family's variants, from the families themselves.</summary>
     static IEnumerable<string> FamilyVariants() =>
         PPHGNet.Variants.Select(v => v.Name).Concat(PPHGNetV2.Variants.Select(v => v.Name))
-            .Concat(PPLCNet.Variants.Select(v => v.Name)).Concat(PPLCNetV2.Variants.Select(v => v.Name))
+            .Concat(PPLCNet.Variants.Select(v => v.Name)).Concat(PPLCNetV2.Variants.Select(v => v.Name)).Concat(PPLCNetV3.Variants.Select(v => v.Name))
             .Concat(MobileNetV2.Variants.Select(v => v.Name))
-            .Concat(ResNetVd.Variants.Select(v => v.Name)).Concat(Res2NetVd.Variants.Select(v => v.Name));
+            .Concat(ResNetVd.Variants.Select(v => v.Name)).Concat(Res2NetVd.Variants.Select(v => v.Name))
+            .Concat(SwinTransformer.Variants.Select(v => v.Name));
 
     [Test]
     public void Every_listed_model_resolves_to_its_own_entry_and_every_variant_is_listed()

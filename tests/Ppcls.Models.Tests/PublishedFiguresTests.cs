@@ -8,7 +8,7 @@ using static TorchSharp.torch;
 namespace Ppcls.Models.Tests;
 
 /// <summary>
-/// Every registered variant's size and cost at 224x224, beside the figures PaddleClas publishes.
+/// Every registered variant's size and cost at its input size (224, or 384 for the 384 Swin models), beside the figures PaddleClas publishes.
 /// FLOPs are counted as `paddle.flops` counts them (<see cref="ModelProfile.PaddleFlops"/>), which
 /// is how PaddleClas's model tables were made. Two Params columns exist: the one-decimal tables of
 /// the model pages (seeds 000 / 001) count trainable parameters, the two-decimal model list
@@ -110,11 +110,30 @@ public sealed class PublishedFiguresTests
         new("Res2Net50_vd_26w_4s", null, null, null, PinnedFlops: 4_521_627_680),
         new("Res2Net101_vd_26w_4s", null, null, null, PinnedFlops: 8_345_111_008),
         new("Res2Net200_vd_26w_4s", null, null, null, PinnedFlops: 15_772_661_152),
+        // PP-LCNetV3: PaddleClas publishes no figures; the counts are asserted against NET_CONFIG in PPLCNetV3Tests
+        // and the FLOPs (training form, every rep branch counted) pinned here.
+        new("PPLCNetV3_x0_35", null, null, null, PinnedFlops: 143_810_404),
+        new("PPLCNetV3_x0_5", null, null, null, PinnedFlops: 205_665_376),
+        new("PPLCNetV3_x0_75", null, null, null, PinnedFlops: 418_652_304),
+        new("PPLCNetV3_x1_0", null, null, null, PinnedFlops: 676_266_176),
+        new("PPLCNetV3_base", null, null, null, PinnedFlops: 625_685_844),
+        new("PPLCNetV3_base_rec", null, null, null, PinnedFlops: 8_634_595_508),
+        // Swin Transformer: one-decimal trainable Params from timm's model cards (28.3 / 49.6 / 87.8 / 196.5 M at 224),
+        // FLOPs in G from PaddleClas's model list (4.35 ... 99.97). Its two-decimal Params (28.26, 49.56, 87.70, 196.43)
+        // match no count of swin_transformer.py (the parameters alone give 28.29 / 49.61 / 87.77 / 196.53 M) and are not asserted.
+        new("SwinTransformer_tiny_patch4_window7_224", 28.3, null, 4350, FlopsDecimals: -1),
+        new("SwinTransformer_small_patch4_window7_224", 49.6, null, 8510, FlopsDecimals: -1),
+        new("SwinTransformer_base_patch4_window7_224", 87.8, null, 15130, FlopsDecimals: -1),
+        new("SwinTransformer_base_patch4_window12_384", 87.9, null, 44450, FlopsDecimals: -1),
+        new("SwinTransformer_large_patch4_window7_224", 196.5, null, 34020, FlopsDecimals: -1),
+        new("SwinTransformer_large_patch4_window12_384", 196.7, null, 99970, FlopsDecimals: -1),
     ];
 
     /// <summary>The largest networks (about 8-25 GFLOPs at 224) run only in the Slow category.</summary>
     static readonly string[] SlowVariants = ["PPHGNet_base", "PPHGNetV2_B5", "PPHGNetV2_B6",
-        "ResNet101_vd", "ResNet152_vd", "ResNet200_vd", "Res2Net101_vd_26w_4s", "Res2Net200_vd_26w_4s"];
+        "ResNet101_vd", "ResNet152_vd", "ResNet200_vd", "Res2Net101_vd_26w_4s", "Res2Net200_vd_26w_4s",
+        "PPLCNetV3_base_rec", "SwinTransformer_small_patch4_window7_224", "SwinTransformer_base_patch4_window7_224", "SwinTransformer_base_patch4_window12_384",
+        "SwinTransformer_large_patch4_window7_224", "SwinTransformer_large_patch4_window12_384"];
 
     public static IEnumerable<Figures> FastTable => Table.Where(f => !SlowVariants.Contains(f.Name));
     public static IEnumerable<Figures> SlowTable => Table.Where(f => SlowVariants.Contains(f.Name));
@@ -139,7 +158,7 @@ public sealed class PublishedFiguresTests
             model.eval();
             foreach (var block in model.modules().OfType<RepDepthwiseSeparable>().ToList()) block.Reparameterize();
         }
-        var profile = ModelProfile.Measure(model, 224);
+        var profile = ModelProfile.Measure(model, ModelZoo.CreateRegistry().Get(figures.Name).Preset.InputSize);
         TestContext.Out.WriteLine(
             $"{figures.Name}{(figures.Repped ? " (repped)" : "")}: trainable {profile.TrainableParameters:N0} (published {figures.TrainableM?.ToString() ?? "-"} M), " +
             $"paddle params {profile.PaddleParameters:N0} (published {figures.AllParamsM?.ToString() ?? "-"} M), " +

@@ -51,13 +51,17 @@ public sealed class ImageNetConfigTests
     static string ArchName(string config) =>
         File.ReadLines(Path.Combine(ConfigRoot, config)).SkipWhile(l => l != "Arch:").Skip(1).First().Split(':')[1].Trim().Trim('"');
 
+    static string OptimizerName(string config) =>
+        File.ReadLines(Path.Combine(ConfigRoot, config)).SkipWhile(l => l != "Optimizer:").Skip(1).First().Split(':')[1].Trim().Trim('"');
+
     string TrainLog(string config) => File.ReadAllText(Path.Combine(_output, ArchName(config), "train.log"));
 
     [Test]
     public void Every_model_in_the_zoo_has_its_ImageNet_config()
     {
-        // The PP-ShiTu backbones come with PaddleClas's recognition configs (GeneralRecognition, GeneralRecognitionV2), not ImageNet ones.
-        string[] recognitionOnly = ["PPLCNet_x2_5_Tanh", "PPLCNetV2_base_ShiTu"];
+        // The PP-ShiTu backbones come with PaddleClas's recognition configs (GeneralRecognition, GeneralRecognitionV2), not ImageNet
+        // ones; PPLCNetV3_base_rec is PaddleOCR's text-recognition backbone, for 48x320 line images.
+        string[] recognitionOnly = ["PPLCNet_x2_5_Tanh", "PPLCNetV2_base_ShiTu", "PPLCNetV3_base_rec"];
         var missing = ModelZoo.CreateRegistry().Entries
             .Where(e => !recognitionOnly.Contains(e.Name))
             .Select(e => $"{e.Family}/{e.Name}.yaml")
@@ -65,7 +69,7 @@ public sealed class ImageNetConfigTests
             .ToList();
 
         Assert.That(missing, Is.Empty, "models without configs/ImageNet/<Family>/<Model>.yaml");
-        Assert.That(ConfigFiles().Count(), Is.EqualTo(36 + 2 + 3), "36 models plus PP-LCNet x1.0's two 'ultra' recipes and three SSLD distillation recipes");
+        Assert.That(ConfigFiles().Count(), Is.EqualTo(47 + 2 + 3), "47 models plus PP-LCNet x1.0's two 'ultra' recipes and three SSLD distillation recipes");
     }
 
     [TestCaseSource(nameof(ConfigFiles))]
@@ -76,7 +80,7 @@ public sealed class ImageNetConfigTests
         Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
         string log = TrainLog(config);
         Assert.That(log, Does.Contain($"model {ArchName(config)} built with"));
-        Assert.That(log, Does.Contain("check passed: loaders, losses, metrics, LR schedule (Cosine) and optimizer (Momentum) are valid; eval: 10 images"));
+        Assert.That(log, Does.Contain($"check passed: loaders, losses, metrics, LR schedule (Cosine) and optimizer ({OptimizerName(config)}) are valid; eval: 10 images"));
         Assert.That(log, Does.Not.Contain("distinct labels"), "class_num matches the data");
         Assert.That(log, Does.Not.Contain("[Train]"));
     }
@@ -96,11 +100,14 @@ public sealed class ImageNetConfigTests
     public static IEnumerable<TestCaseData> FamilyRuns()
     {
         yield return new TestCaseData("PPLCNet/PPLCNet_x0_25.yaml", Batch8);
+        yield return new TestCaseData("PPLCNetV3/PPLCNetV3_x0_35.yaml", Batch8);
         yield return new TestCaseData("PPLCNetV2/PPLCNetV2_small.yaml", new[] { "-o", "DataLoader.Train.sampler.scales=[32,64]", "-o", "DataLoader.Train.sampler.first_bs=8" });
         yield return new TestCaseData("PPHGNet/PPHGNet_tiny.yaml", Batch8.Concat(TimmSize32).ToArray());
         yield return new TestCaseData("PPHGNetV2/PPHGNetV2_B0.yaml", Batch8.Concat(TimmSize32).ToArray());
         yield return new TestCaseData("MobileNetV2/MobileNetV2_x0_25.yaml", Batch8);
         yield return new TestCaseData("ResNet/ResNet18_vd.yaml", Batch8);
+        // Swin at 32x32: an 8x8 patch grid, padded to two 7x7 windows (shifted) in the first stage, one window after.
+        yield return new TestCaseData("SwinTransformer/SwinTransformer_tiny_patch4_window7_224.yaml", Batch8.Concat(TimmSize32).ToArray());
     }
 
     [TestCaseSource(nameof(FamilyRuns))]

@@ -10,16 +10,19 @@ public sealed class ModelsCommandTests
         var run = CliRun.Of("models", "list");
 
         Assert.That(run.ExitCode, Is.EqualTo(0));
-        foreach (var family in new[] { "PPLCNet:", "PPLCNetV2:", "PPHGNet:", "PPHGNetV2:", "MobileNetV2:", "ResNet:", "Res2Net:" })
+        foreach (var family in new[] { "PPLCNet:", "PPLCNetV2:", "PPLCNetV3:", "PPHGNet:", "PPHGNetV2:", "MobileNetV2:", "ResNet:", "Res2Net:", "SwinTransformer:" })
             Assert.That(run.Output, Does.Contain(family));
         var names = run.Output.Split('\n').Where(l => l.StartsWith("  ")).Select(l => l.Trim()).ToList();
-        Assert.That(names, Has.Count.EqualTo(9 + 4 + 3 + 7 + 6 + 6 + 3));
+        Assert.That(names, Has.Count.EqualTo(9 + 4 + 6 + 3 + 7 + 6 + 6 + 3 + 6));
+        Assert.That(names, Does.Contain("PPLCNetV3_x1_0").And.Contain("SwinTransformer_tiny_patch4_window7_224"));
     }
 
     // Published parameter counts, to the precision printed: PP-LCNet x1_0 3.0 M (seed 001), MobileNetV2 3.5 M
     // (seed 001's comparison table). MACs are checked exactly in ModelProfileTests on a hand-counted network.
     [TestCase("PPLCNet_x1_0", 3.0, 0.05)]
     [TestCase("MobileNetV2", 3.5, 0.05)]
+    // timm's figure for swin_tiny_patch4_window7_224 (28.3 M).
+    [TestCase("SwinTransformer_tiny_patch4_window7_224", 28.3, 0.05)]
     public void Info_json_reports_the_published_parameters_and_the_shapes(string name, double paramsM, double paramsTolerance)
     {
         var run = CliRun.Of("models", "info", name, "--json");

@@ -42,7 +42,7 @@ public sealed class TorchStateDictFileTests
     [Test]
     public void Through_the_timm_map_the_names_become_PaddleClas_names()
     {
-        var read = WeightFile.Read(Fixture, WeightLayout.WithoutModel with { TorchKeyMap = name => name.Replace(".aggregation.0.", ".aggregation_squeeze_conv.").Replace("head.", "") });
+        var read = WeightFile.Read(Fixture, WeightLayout.WithoutModel with { TorchKeyMap = (name, _) => name.Replace(".aggregation.0.", ".aggregation_squeeze_conv.").Replace("head.", "") });
 
         Assert.That(read.Keys, Is.EqualTo(new[]
         {
