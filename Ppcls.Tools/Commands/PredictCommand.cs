@@ -54,32 +54,9 @@ public static class PredictCommand
             void Notice(string message) => error.WriteLine($"notice: {message}");
             var deploy = DeployConfig.Load(parse.GetRequiredValue(config.Config), parse.GetValue(config.Overrides) ?? [], Notice);
 
-            string dir = deploy.InferenceModelDir ?? throw new PpclsUserException("Global.inference_model_dir: not set; pass -o Global.inference_model_dir=DIR (a folder written by 'ppcls export')");
-            if (!Directory.Exists(dir))
-                throw new PpclsUserException($"Global.inference_model_dir: folder '{dir}' not found; create it with 'ppcls export ... -o Global.save_inference_dir={dir}'");
-            string yamlPath = Path.Combine(dir, ModelFolder.InferenceYaml);
-            string onnxPath = Path.Combine(dir, ModelFolder.InferenceOnnx);
-            if (!File.Exists(yamlPath))
-                throw new PpclsUserException($"{yamlPath} not found: the model folder needs the inference.yml that 'ppcls export' writes beside inference.onnx (preprocessing and class names); export again");
-            if (!File.Exists(onnxPath))
-                throw new PpclsUserException($"{onnxPath} not found: export the model with 'ppcls export ... -o Global.save_inference_dir={dir}'");
-            var exported = DeployConfig.Read(YamlConfigReader.ReadFile(yamlPath), yamlPath, Notice);
-
-            var (ops, opsSource) = deploy.TransformOps is { } own ? (own, "PreProcess.transform_ops") : (exported.TransformOps, $"{yamlPath}: PreProcess.transform_ops");
-            if (ops is null) throw new PpclsUserException($"{yamlPath}: PreProcess.transform_ops is missing; export again or add PreProcess to the config");
-            var postProcess = deploy.PostProcess ?? exported.PostProcess ?? new TopkPostProcess(1, null);
-            string postSource = deploy.PostProcess is not null ? $"PostProcess.{postProcess.Name}" : $"{yamlPath}: PostProcess.{postProcess.Name}";
+            using var folder = ExportedFolder.Open(deploy, Notice);
             var images = ImageList.Collect(deploy.InferImgs ?? throw new PpclsUserException("Global.infer_imgs: not set; pass -o Global.infer_imgs=IMAGE_OR_FOLDER"), "Global.infer_imgs");
-            var preprocessor = DeployOps.Build(ops, opsSource, Notice);
-
-            using var model = new OnnxClassifier(onnxPath, deploy.CpuThreads);
-            if (model.OutputName == OnnxClassifierExport.FeaturesOutputName)
-                throw new PpclsUserException($"{onnxPath} outputs embeddings (features) of a recognition model, not class probabilities; " +
-                    "predict classifies images, so export a classifier, or compare the features with your own gallery");
-            CheckActivation(model, postProcess, onnxPath, postSource);
-            if (model.Classes > 0)
-                postProcess.CheckClassCount(model.Classes, $"use the label list of the exported model's training data ({postSource})");
-            var classifier = new BatchClassifier(preprocessor, (batch, shape) => Run(model, onnxPath, opsSource, batch, shape), postProcess, deploy.BatchSize);
+            var classifier = new BatchClassifier(folder.Preprocessor, folder.Run, folder.PostProcess, deploy.BatchSize);
             int done = 0;
             foreach (var batch in classifier.Run(images, message => error.WriteLine($"warning: {message}; skipped")))
             {
@@ -90,34 +67,5 @@ public static class PredictCommand
             return 0;
         });
         return command;
-    }
-
-    /// <summary>
-    /// A model exported by Ppcls ends in the activation its post-process reads (output `softmax` or
-    /// `sigmoid`); thresholds meant for sigmoid scores on softmax probabilities (or the reverse)
-    /// would give quietly wrong results, so a mismatch is refused.
-    /// </summary>
-    static void CheckActivation(OnnxClassifier model, IPostProcess postProcess, string onnxPath, string postSource)
-    {
-        OutputActivation? exported = model.OutputName switch
-        {
-            OnnxClassifierExport.OutputName => OutputActivation.Softmax,
-            OnnxClassifierExport.SigmoidOutputName => OutputActivation.Sigmoid,
-            _ => null,
-        };
-        if (exported is { } a && a != postProcess.Activation)
-            throw new PpclsUserException(
-                $"{postSource}: {postProcess.Name} reads {postProcess.Activation.ToString().ToLowerInvariant()} scores but {onnxPath} outputs {a.ToString().ToLowerInvariant()} scores; " +
-                "use the post-process the model was exported with (its inference.yml), or export again with this one in Infer.PostProcess");
-    }
-
-    /// <summary>One batch through ONNX Runtime, after checking the images have the size the model was exported for.</summary>
-    static float[] Run(OnnxClassifier model, string onnxPath, string opsSource, float[] batch, long[] shape)
-    {
-        var dims = model.InputDimensions;
-        if (dims.Count == 4 && (dims[1] != shape[1] || dims[2] != shape[2] || dims[3] != shape[3]))
-            throw new PpclsUserException(
-                $"{opsSource}: images come out as {shape[1]}x{shape[2]}x{shape[3]} but {onnxPath} takes {dims[1]}x{dims[2]}x{dims[3]}; use the PreProcess written with the model");
-        return model.Run(batch, shape);
     }
 }
