@@ -29,7 +29,7 @@ public static class PredictCommand
         var command = new Command("predict",
             "Run an exported model folder with ONNX Runtime (no training config, no TorchSharp) and print top-k classes per image; " +
             "or, with --model, a model by name with its pretrained ImageNet weights.\n\n" +
-            "Examples:\n  ppcls predict -c configs/inference_cls.yaml -o Global.inference_model_dir=inference -o Global.infer_imgs=dataset/demo/images\n" +
+            "Example:\n  ppcls predict -c configs/inference_cls.yaml -o Global.inference_model_dir=inference -o Global.infer_imgs=dataset/demo/images\n" +
             "  ppcls predict --model PPLCNet_x1_0 --image dataset/demo/images/0.jpg");
         config.AddTo(command);
         command.Add(modelName);

@@ -16,7 +16,7 @@ public static class WeightsCommand
         var command = new Command("weights",
             "Convert weight files between PaddleClas .pdparams, .safetensors and (as input only) PyTorch .pth/.pt; " +
             "list the pretrained weights present in $PPCLS_HOME (default ~/.ppcls/weights).\n\n" +
-            "Examples:\n  ppcls weights convert output/PPLCNet_x0_25/best_model.safetensors PPLCNet_x0_25_pretrained.pdparams\n  ppcls weights list");
+            "Example:\n  ppcls weights convert output/PPLCNet_x0_25/best_model.safetensors PPLCNet_x0_25_pretrained.pdparams\n  ppcls weights list");
         command.Add(BuildConvert());
         command.Add(BuildList());
         return command;
