@@ -116,12 +116,12 @@ public sealed class DistillationModel : nn.Module<Tensor, Tensor>, IDistillation
             var (name, section) = (entries[i].Name, entries[i].Options);
             var sub = ArchConfig.Read(section);
             var built = ModelBuilder.BuildWithPreset(sub, registry, notice);
-            if (sub.PretrainedFromHub)
-                notice($"{section.KeyPath("pretrained")}: True would download ImageNet weights in PaddleClas, which Ppcls does not do; " +
-                    $"set it (or {arch.KeyPath("pretrained_list")}) to a local weights file. {name} starts from random weights");
+            string? fromStore = sub.PretrainedFromHub ? PretrainedStore.Find(sub.Name, built.Preset, sub.UseSsld) : null;
+            if (sub.PretrainedFromHub && fromStore is null)
+                notice($"{PretrainedStore.MissingMessage(sub.Name, built.Preset, sub.UseSsld, section.KeyPath("pretrained"))}. {name} starts from random weights");
             // A sub-model's file is that model alone or a whole DistillationModel checkpoint (its Name.* tensors).
             weights.AddRange(built.PartWeights);
-            foreach (var (path, key) in new[] { (sub.PretrainedPath, section.KeyPath("pretrained")), (pretrained[i], $"{arch.KeyPath("pretrained_list")}.{i}") })
+            foreach (var (path, key) in new[] { (fromStore, section.KeyPath("pretrained")), (sub.PretrainedPath, section.KeyPath("pretrained")), (pretrained[i], $"{arch.KeyPath("pretrained_list")}.{i}") })
                 if (path is not null) weights.Add(new WeightRequest(path, key, built.Module, built.Preset, KeyPrefix: name));
             models.Add(new SubModel(name, built.Module, freeze[i]));
             if (name == inferName) inferPreset = built.Preset;

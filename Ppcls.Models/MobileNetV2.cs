@@ -214,7 +214,7 @@ public sealed class MobileNetV2 : ClassifierNetwork
     ];
 
     /// <summary>Every variant takes PaddleClas's eval recipe: resize_short 256, crop 224, bilinear.</summary>
-    public static readonly ModelPreset Preset = ModelPreset.ImageNet("conv1._conv.weight", "out.weight");
+    public static readonly ModelPreset Preset = ModelPreset.ImageNet("conv1._conv.weight", "out.weight") with { PublishedFolder = ModelPreset.ModelZoo };
 
     /// <summary>
     /// The factory reads class_num only: PaddleClas's other constructor options (prefix_name,

@@ -189,7 +189,7 @@ public sealed class PPHGNet : ClassifierNetwork
     /// <summary>Evaluation preprocessing of the variant's PaddleClas config: bicubic resize_short, 224 crop.</summary>
     public static ModelPreset PresetOf(Variant variant) =>
         ModelPreset.ImageNet("stem.0.conv.weight", "fc.weight", resizeShort: variant.ResizeShort, interpolation: "bicubic")
-            with { TimmKeyMap = (name, _) => TimmHGNetNames.FromTimmV1(name) };
+            with { TimmKeyMap = (name, _) => TimmHGNetNames.FromTimmV1(name), PublishedFolder = variant.Name == "PPHGNet_base" ? null : ModelPreset.LegendaryModels };
 
     /// <summary>
     /// Builds a variant from its Arch options: PaddleClas's constructor keywords class_num,

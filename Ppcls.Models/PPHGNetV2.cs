@@ -327,7 +327,7 @@ public sealed class PPHGNetV2 : ClassifierNetwork, ILearningRateMultipliers
 
     /// <summary>Evaluation preprocessing of PaddleClas's PPHGNetV2 configs: resize_short 232, bicubic, 224 crop.</summary>
     public static readonly ModelPreset Preset = ModelPreset.ImageNet("stem.stem1.conv.weight", "fc.weight", resizeShort: 232, interpolation: "bicubic")
-        with { TimmKeyMap = (name, _) => TimmHGNetNames.FromTimmV2(name) };
+        with { TimmKeyMap = (name, _) => TimmHGNetNames.FromTimmV2(name), PublishedFolder = ModelPreset.LegendaryModels, PublishedSsld = true };
 
     /// <summary>
     /// Builds a variant from its Arch options: PaddleClas's constructor keywords class_num,

@@ -189,9 +189,9 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
     ];
 
     /// <summary>Every variant takes PaddleClas's eval recipe: resize_short 256, crop 224, bilinear.</summary>
-    public static readonly ModelPreset Preset = ModelPreset.ImageNet("conv1.conv.weight", "fc.weight");
+    public static readonly ModelPreset Preset = ModelPreset.ImageNet("conv1.conv.weight", "fc.weight") with { PublishedFolder = ModelPreset.LegendaryModels };
 
-    static readonly ModelPreset TanhPreset = Preset with { ClassifierKey = "fc.origin_layer.weight" };
+    static readonly ModelPreset TanhPreset = Preset with { ClassifierKey = "fc.origin_layer.weight", PublishedFolder = null };
 
     public static void Register(ModelRegistry registry) =>
         registry.Register("PPLCNet", Variants, v => v.Name, v => v.TanhOutput ? TanhPreset : Preset, (v, section) => new PPLCNet(ReadOptions(v, section)));

@@ -144,7 +144,7 @@ public sealed class PPLCNetV2 : ClassifierNetwork
     ];
 
     /// <summary>Every variant takes PaddleClas's eval recipe: resize_short 256, crop 224, bilinear.</summary>
-    public static readonly ModelPreset Preset = ModelPreset.ImageNet("stem.0.conv.weight", "fc.weight");
+    public static readonly ModelPreset Preset = ModelPreset.ImageNet("stem.0.conv.weight", "fc.weight") with { PublishedFolder = ModelPreset.LegendaryModels };
 
     public static void Register(ModelRegistry registry) =>
         registry.Register("PPLCNetV2", Variants, v => v.Name, _ => Preset, (v, section) => new PPLCNetV2(ReadOptions(v, section)));

@@ -83,9 +83,9 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEm
         var backboneSection = arch.RequiredSection("Backbone", "{name: PPLCNet_x1_0}");
         var backbone = ArchConfig.Read(backboneSection);
         var built = ModelBuilder.BuildWithPreset(backbone, registry, notice);
-        if (backbone.PretrainedFromHub)
-            notice($"{backboneSection.KeyPath("pretrained")}: True would download ImageNet weights in PaddleClas, which Ppcls does not do; " +
-                "set it to a local weights file. The backbone starts from random weights");
+        string? fromStore = backbone.PretrainedFromHub ? PretrainedStore.Find(backbone.Name, built.Preset, backbone.UseSsld) : null;
+        if (backbone.PretrainedFromHub && fromStore is null)
+            notice($"{PretrainedStore.MissingMessage(backbone.Name, built.Preset, backbone.UseSsld, backboneSection.KeyPath("pretrained"))}. The backbone starts from random weights");
         bool stop = false;
         if (arch.OptionalSection("BackboneStopLayer") is { } stopSection)
         {
@@ -106,7 +106,7 @@ public sealed class RecModel : nn.Module<Tensor, Tensor>, IMultiOutputModel, IEm
         string classifier = head is not null ? GearWeight("head", head) : neck is not null ? GearWeight("neck", neck) : $"backbone.{p.ClassifierKey}";
         var preset = p with { FirstConvKey = $"backbone.{p.FirstConvKey}", ClassifierKey = classifier };
         // Backbone.pretrained: a file of the backbone alone, or a whole RecModel checkpoint (its backbone.* tensors).
-        var weights = backbone.PretrainedPath is { } path
+        var weights = (backbone.PretrainedPath ?? fromStore) is { } path
             ? built.PartWeights.Append(new WeightRequest(path, backboneSection.KeyPath("pretrained"), built.Module, built.Preset, KeyPrefix: "backbone")).ToList()
             : built.PartWeights;
         return new BuiltModel(new RecModel(built.Module, stop, neck, head, headFromBackbone), preset) { PartWeights = weights };

@@ -181,7 +181,7 @@ public sealed class Res2NetVd : ClassifierNetwork
     ];
 
     /// <summary>Every variant takes PaddleClas's eval recipe: resize_short 256, crop 224, bilinear.</summary>
-    public static readonly ModelPreset Preset = ModelPreset.ImageNet("conv1_1._conv.weight", "out.weight");
+    public static readonly ModelPreset Preset = ModelPreset.ImageNet("conv1_1._conv.weight", "out.weight") with { PublishedFolder = ModelPreset.ModelZoo };
 
     /// <summary>The factory reads class_num (PaddleClas's Res2Net_vd takes no other option; the rest of its keys are refused as unknown).</summary>
     public static void Register(ModelRegistry registry) =>

@@ -175,7 +175,7 @@ public sealed class ResNetVd : ClassifierNetwork, ILearningRateMultipliers
     ];
 
     /// <summary>Every variant takes PaddleClas's eval recipe: resize_short 256, crop 224, bilinear.</summary>
-    public static readonly ModelPreset Preset = ModelPreset.ImageNet("stem.0.conv.weight", "fc.weight");
+    public static readonly ModelPreset Preset = ModelPreset.ImageNet("stem.0.conv.weight", "fc.weight") with { PublishedFolder = ModelPreset.LegendaryModels };
 
     public static void Register(ModelRegistry registry) =>
         registry.Register("ResNet", Variants, v => v.Name, _ => Preset, (v, section) => new ResNetVd(v, ReadOptions(section)));

@@ -4,6 +4,10 @@ using Ppcls.Core.Logging;
 using Ppcls.Core.Native;
 using Ppcls.Tools.Cli;
 
+// An installed .NET tool carries TorchSharp's native library unpatched (the build patches its own output only):
+// mark its GLIBCXX_3.4.32 need weak where this system's libstdc++ lacks it, before libtorch loads (idempotent, silent).
+string natives = Path.Combine(AppContext.BaseDirectory, "runtimes");
+if (Directory.Exists(natives)) Ppcls.NativeFix.NativeFixTool.Run(natives, TextWriter.Null);
 NativeSetup.Initialize();
 ICommunicator world;
 try

@@ -66,7 +66,7 @@ public sealed class Trainer
     /// </summary>
     public TrainingResult Run(bool checkOnly = false)
     {
-        using var run = Prepare();
+        using var run = Prepare(checkOnly);
         var state = run.Start;
         if (checkOnly)
         {
@@ -156,7 +156,7 @@ public sealed class Trainer
     /// and loads the weights to resume or start from, without reading an image. <see cref="Run"/>
     /// starts here; a benchmark can too, then drive <see cref="TrainEpoch"/> itself.
     /// </summary>
-    public TrainingRun Prepare() => new TrainingRunBuilder(_s, _observer, _world).Build();
+    public TrainingRun Prepare(bool checkOnly = false) => new TrainingRunBuilder(_s, _observer, _world, checkOnly).Build();
 
     /// <summary>A fixed mix of (seed, epoch): unlike HashCode.Combine it is the same in every process.</summary>
     static long EpochSeed(long seed, int epoch)

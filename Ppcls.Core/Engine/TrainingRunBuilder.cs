@@ -16,7 +16,7 @@ namespace Ppcls.Core.Engine;
 /// losses, metrics, LR schedule, optimizer, EMA, evaluator), then loads the weights to resume or
 /// start from, all before an image is read. What it built is disposed again if a later piece fails.
 /// </summary>
-sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? observer, ICommunicator world)
+sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? observer, ICommunicator world, bool checkOnly = false)
 {
     readonly List<IDisposable> _built = [];
     readonly GlobalConfig _global = session.Config.Global;
@@ -92,9 +92,6 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
             ? Resume(resumeFrom, optimizer, ema, schedule)
             : StartFromConfiguredWeights(ema);
         var gradientSync = Distribute(ema, trainConfig.Sampler.BatchSize);
-        if (config.Arch.PretrainedFromHub)
-            PpclsLog.Warn("Arch.pretrained is True: PaddleClas would download ImageNet weights, which Ppcls does not do; " +
-                "set Arch.pretrained (or Global.pretrained_model) to a local weights file. Training starts from random weights.");
 
         var run = new TrainingRun
         {
@@ -142,7 +139,9 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
     /// <summary>A new run starts from the weights the config names (fine-tuning: a classifier of another class count is skipped).</summary>
     TrainingState StartFromConfiguredWeights(ModelEma? ema)
     {
-        ConfiguredWeights.Load(session.Built, session.Config, ClassifierPolicy.SkipWhenShapeDiffers, PpclsLog.Info, PpclsLog.Warn);
+        // A check run says which pretrained file is missing and goes on; a real run stops there.
+        ConfiguredWeights.Load(session.Built, session.Config, ClassifierPolicy.SkipWhenShapeDiffers, PpclsLog.Info, PpclsLog.Warn,
+            checkOnly ? message => PpclsLog.Warn($"{message} (a training run stops here)") : null);
         ema?.Set();
         return TrainingState.Fresh(session.Config.Arch.Name, session.Config.Arch.ClassNum);
     }

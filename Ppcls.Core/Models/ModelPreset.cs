@@ -27,6 +27,21 @@ public sealed record ModelPreset(
     /// </summary>
     public TorchNameMap? TimmKeyMap { get; init; }
 
+    /// <summary>
+    /// Where PaddleClas publishes the variant's ImageNet weights (the folder of its arch file's `MODEL_URLS`,
+    /// ending in '/'); null where it publishes none. The file is `NAME_pretrained.pdparams` there.
+    /// </summary>
+    public string? PublishedFolder { get; init; }
+
+    /// <summary>PaddleClas's published file is the SSLD one even without `use_ssld` (PPHGNetV2: `NAME_ssld_pretrained.pdparams`).</summary>
+    public bool PublishedSsld { get; init; }
+
+    /// <summary>PaddleClas's folder of its "legendary" models' weights.</summary>
+    public const string LegendaryModels = "https://paddle-imagenet-models-name.bj.bcebos.com/dygraph/legendary_models/";
+
+    /// <summary>PaddleClas's folder of its model-zoo weights (MobileNetV2, Res2Net, ...).</summary>
+    public const string ModelZoo = "https://paddle-imagenet-models-name.bj.bcebos.com/dygraph/";
+
     public static readonly IReadOnlyList<double> ImageNetMean = [0.485, 0.456, 0.406];
     public static readonly IReadOnlyList<double> ImageNetStd = [0.229, 0.224, 0.225];
 

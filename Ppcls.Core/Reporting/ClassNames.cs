@@ -1,5 +1,6 @@
 using System.Globalization;
 using Ppcls.Core.Config;
+using Ppcls.Inference;
 
 namespace Ppcls.Core.Reporting;
 
@@ -24,7 +25,7 @@ public sealed record ClassNames(IReadOnlyList<string> Names, string? Source)
         int classNum = config.Arch.ClassNum;
         if (config.Infer?.PostProcess?.OptionalString("class_id_map_file") is { } mapFile)
         {
-            if (File.Exists(mapFile)) return Read(mapFile, classNum);
+            if (LabelMapFile.Exists(mapFile)) return Read(mapFile, classNum);
             warn($"Infer.PostProcess.class_id_map_file: '{mapFile}' not found (relative paths start at {Directory.GetCurrentDirectory()}); " +
                 "the eval report looks for label_list.txt beside the eval list instead");
         }
@@ -41,7 +42,7 @@ public sealed record ClassNames(IReadOnlyList<string> Names, string? Source)
     {
         var names = Ids(classNum).Names.ToArray();
         int lineNo = 0;
-        foreach (string raw in File.ReadLines(path))
+        foreach (string raw in LabelMapFile.ReadLines(path))
         {
             lineNo++;
             string line = raw.Trim();
@@ -51,6 +52,6 @@ public sealed record ClassNames(IReadOnlyList<string> Names, string? Source)
                 throw new PpclsUserException($"{path}:{lineNo}: expected 'id name' (e.g. '0 tench'), got '{raw}'; fix the line or point the config at another label file");
             if (id < classNum) names[id] = line[(space + 1)..].Trim();
         }
-        return new ClassNames(names, Path.GetFullPath(path));
+        return new ClassNames(names, File.Exists(path) ? Path.GetFullPath(path) : path);
     }
 }

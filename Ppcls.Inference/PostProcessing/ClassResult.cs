@@ -12,6 +12,13 @@ public sealed record ClassResult(IReadOnlyList<int> ClassIds, IReadOnlyList<doub
         $"{{'class_ids': {PythonRepr.Ints(ClassIds)}, 'scores': {PythonRepr.Floats(Scores)}, " +
         $"'file_name': {PythonRepr.String(FileName)}, 'label_names': {PythonRepr.Strings(LabelNames)}}}";
 
+    /// <summary>
+    /// The line PaddleClas's quick predictor (`paddleclas --model_name=...`) prints for the image:
+    /// `class_ids: [...], scores: [...], label_names: [...], filename: PATH`.
+    /// </summary>
+    public string ToQuickPredictLine() =>
+        $"class_ids: {PythonRepr.Ints(ClassIds)}, scores: {PythonRepr.Floats(Scores)}, label_names: {PythonRepr.Strings(LabelNames)}, filename: {FileName}";
+
     /// <summary>The deploy predictor's line (<see cref="ClassScores.PredictLine"/>).</summary>
     public string ToPredictLine() => ClassScores.PredictLine(FileName, ClassIds, Scores, LabelNames);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Ppcls.Inference;
 
@@ -49,15 +48,16 @@ public sealed class TopkPostProcess : IPostProcess
 
     /// <summary>
     /// Reads a PaddleClas label map (`0 tench`, one line a class, id then name after the first
-    /// delimiter). Ids must be 0 .. n-1 in any order; the message names the file and line.
+    /// delimiter). Ids must be 0 .. n-1 in any order; the message names the file and line. PaddleClas's
+    /// `ppcls/utils/imagenet1k_label_list.txt` is the shipped list where no such file exists (<see cref="LabelMapFile"/>).
     /// </summary>
     public static IReadOnlyList<string> ReadLabelMap(string path, string keyPath, string delimiter = " ")
     {
-        if (!File.Exists(path))
+        if (!LabelMapFile.Exists(path))
             throw new UserInputException($"{keyPath}: label map '{path}' not found; point it at an 'id name' file such as dataset/demo/label_list.txt");
         var names = new Dictionary<int, string>();
         int lineNumber = 0;
-        foreach (var raw in File.ReadLines(path, Encoding.UTF8))
+        foreach (var raw in LabelMapFile.ReadLines(path))
         {
             lineNumber++;
             string line = raw.TrimEnd('\r');

@@ -33,9 +33,13 @@ public sealed class DeployPreprocessor : IImagePreprocessor
         _ops = [.. chain];
     }
 
-    public (float[] Chw, int C, int H, int W) Load(string path)
+    public (float[] Chw, int C, int H, int W) Load(string path) => Load(ImageDecoder.ReadFile(path), path);
+
+    /// <summary>An encoded image (JPEG, PNG, BMP, WebP bytes) as CHW floats; <paramref name="name"/> names it in messages.</summary>
+    public (float[] Chw, int C, int H, int W) Load(byte[] encoded, string name)
     {
-        var image = ImageDecoder.Decode(ImageDecoder.ReadFile(path), path, _decodeToRgb);
+        string path = name;
+        var image = ImageDecoder.Decode(encoded, path, _decodeToRgb);
         try
         {
             foreach (var op in _ops)

@@ -23,6 +23,7 @@ public static class PpclsCli
         InferCommand.Build(),
         ExportCommand.Build(),
         PredictCommand.Build(),
+        ServeCommand.Build(),
         ModelsCommand.Build(),
         DatasetCommand.Build(),
         WeightsCommand.Build(),

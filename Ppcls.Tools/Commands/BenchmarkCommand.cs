@@ -59,6 +59,7 @@ public static class BenchmarkCommand
         command.Add(DataBenchmarkCommand.Build());
         command.Add(BuildInfer());
         command.Add(DistBenchmarkCommand.Build());
+        command.Add(ServeBenchmarkCommand.Build());
         return command;
     }
 

@@ -19,6 +19,9 @@ public sealed record ArchConfig(string Name, SourceLocation? NameLocation, strin
     /// <summary>`use_ml_decoder`: the classifier is replaced by the ML-Decoder head the top-level `MLDecoder` section describes.</summary>
     public bool UseMlDecoder { get; init; }
 
+    /// <summary>`use_ssld`: with `pretrained: True`, the SSLD-distilled file (`NAME_ssld_pretrained`) of the weights folder.</summary>
+    public bool UseSsld { get; init; }
+
     /// <summary>The top-level `MLDecoder` section (PaddleClas keeps it beside Arch), null where absent.</summary>
     public ConfigSection? MlDecoder { get; init; }
 
@@ -52,9 +55,10 @@ public sealed record ArchConfig(string Name, SourceLocation? NameLocation, strin
         bool freeze = s.Bool("freeze_backbone", false);
         bool? addSoftmax = s.Has("infer_add_softmax") ? s.Bool("infer_add_softmax", true) : null;
         bool mlDecoder = s.Bool("use_ml_decoder", false);
+        bool ssld = s.Bool("use_ssld", false);
         // The rest of the mapping belongs to the model's constructor.
         var options = new ConfigMap { Location = s.Location };
         foreach (var key in s.UnreadKeys.ToList()) options[key] = s.Raw(key)!;
-        return new ArchConfig(name, s.Map["name"]?.Location, path, fromHub, new ConfigSection(options, s.Path)) { FreezeBackbone = freeze, InferAddSoftmax = addSoftmax, UseMlDecoder = mlDecoder };
+        return new ArchConfig(name, s.Map["name"]?.Location, path, fromHub, new ConfigSection(options, s.Path)) { FreezeBackbone = freeze, InferAddSoftmax = addSoftmax, UseMlDecoder = mlDecoder, UseSsld = ssld };
     }
 }
