@@ -1,4 +1,5 @@
 using Ppcls.Core.Config;
+using Ppcls.Models.Layers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -73,5 +74,5 @@ public sealed record ParamAttr(bool Enabled, Action<Tensor>? Initializer, double
 
     // Paddle's TruncatedNormal cuts at the absolute values a and b.
     static Action<Tensor> TruncatedInit(double mean, double std, double a, double b) =>
-        t => nn.init.trunc_normal_(t, mean, std, a, b);
+        t => PaddleInit.TruncatedNormal(t, mean, std, a, b);
 }

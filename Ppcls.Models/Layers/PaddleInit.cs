@@ -11,6 +11,11 @@ namespace Ppcls.Models.Layers;
 /// instead (the two agree for ordinary convs and differ for depthwise ones). Linear weights are
 /// Xavier-uniform. Every bias starts at zero.
 /// </summary>
+/// <remarks>
+/// TorchSharp's own <c>nn.init.trunc_normal_</c> (0.107) multiplies by the mean and adds the std (and
+/// drops the sqrt(2) of the inverse CDF), so with mean 0 it fills a tensor with the constant std;
+/// <see cref="TruncatedNormal"/> replaces it.
+/// </remarks>
 public static class PaddleInit
 {
     public static Conv2d Conv(long inChannels, long outChannels, long kernelSize, long stride = 1, long padding = 0, long groups = 1,
@@ -40,5 +45,22 @@ public static class PaddleInit
             if (linear.bias is { } b) b.zero_();
         }
         return linear;
+    }
+
+    /// <summary>
+    /// A normal of <paramref name="mean"/> and <paramref name="std"/> cut at the absolute values
+    /// <paramref name="a"/> and <paramref name="b"/>, drawn as torch's <c>trunc_normal_</c> draws it:
+    /// uniform between the two cut points' CDFs, then the inverse CDF.
+    /// </summary>
+    public static void TruncatedNormal(Tensor t, double mean, double std, double a, double b)
+    {
+        double low, high;
+        using (NewDisposeScope())
+        {
+            var cdf = special.ndtr(tensor(new[] { (a - mean) / std, (b - mean) / std }, float64));
+            (low, high) = (cdf[0].item<double>(), cdf[1].item<double>());
+        }
+        using (no_grad())
+            t.uniform_(2 * low - 1, 2 * high - 1).erfinv_().mul_(std * Math.Sqrt(2.0)).add_(mean).clamp_(a, b);
     }
 }

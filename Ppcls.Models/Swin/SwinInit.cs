@@ -1,3 +1,4 @@
+using Ppcls.Models.Layers;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,7 +12,7 @@ public static class SwinInit
 {
     public const double Std = 0.02;
 
-    public static void TruncNormal(Tensor t) => nn.init.trunc_normal_(t, 0.0, Std, -2 * Std, 2 * Std);
+    public static void TruncNormal(Tensor t) => PaddleInit.TruncatedNormal(t, 0.0, Std, -2 * Std, 2 * Std);
 
     public static Linear Linear(long inFeatures, long outFeatures, bool bias)
     {

@@ -274,6 +274,23 @@ public sealed class SwinTransformerTests
     }
 
     [Test]
+    public void Linear_weights_and_the_bias_tables_start_from_PaddleClas_truncated_normal()
+    {
+        manual_seed(5);
+        using var model = Small();
+        var drawn = model.named_parameters().Where(p => p.name.EndsWith("relative_position_bias_table", StringComparison.Ordinal)
+            || p.name.EndsWith("qkv.weight", StringComparison.Ordinal) || p.name.EndsWith("fc1.weight", StringComparison.Ordinal) || p.name == "head.weight").ToList();
+
+        Assert.That(drawn, Has.Count.EqualTo(4 * 2 * 3 + 1));
+        foreach (var (name, p) in drawn)
+            Assert.That(p.std().item<float>(), Is.GreaterThan(0.01f), $"{name} is drawn, not constant");
+        using var all = cat(drawn.Select(p => p.parameter.flatten()).ToArray());
+        // std 0.02 cut at +-0.04: that truncated normal's spread is 0.01759, and no value lies beyond the cut.
+        Assert.That(all.std().item<float>(), Is.EqualTo(0.01759).Within(0.0002));
+        Assert.That(all.abs().max().item<float>(), Is.LessThanOrEqualTo(0.04f));
+    }
+
+    [Test]
     public void Any_image_size_runs_and_the_features_are_a_map()
     {
         using var model = Small(window: 3);
