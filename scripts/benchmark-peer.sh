@@ -14,17 +14,12 @@
 # faster), list each round's ratio, and name each case's best peer (its fastest run) with
 # Ppcls's ratio against it.
 #   scripts/benchmark-peer.sh [ROUNDS] [STEPS]        (defaults 3 and 5)
-# Installs python3-torch and python3-torchvision with apt-get when they are missing.
+# Installs the peer (python3-torch, python3-torchvision, OpenBLAS: scripts/peer-python.sh) where missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 steps=${2:-5}
-python=/usr/bin/python3
-
-if ! "$python" -c "import torchvision" 2>/dev/null; then
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-    $sudo apt-get update -qq && $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-torchvision >/dev/null
-fi
+. scripts/peer-python.sh # sets $python; installs the peer with OpenBLAS where missing
 ./ppcls --version >/dev/null # builds first when the sources changed, outside the timed runs
 
 lines=$(mktemp -d)

@@ -12,11 +12,7 @@ cd "$(dirname "$0")/.."
 rounds=${1:-2}
 epochs=${2:-3}
 per_class=${3:-500}
-python=/usr/bin/python3
-if ! "$python" -c "import torchvision, PIL" 2>/dev/null; then
-    sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-    $sudo apt-get update -qq && $sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-torchvision python3-pil >/dev/null
-fi
+. scripts/peer-python.sh # sets $python; installs the peer with OpenBLAS where missing
 ./ppcls --version >/dev/null # builds first when the sources changed, outside the timed runs
 
 work=$(mktemp -d)

@@ -57,7 +57,7 @@ public abstract class ConvBN : ScopedBlock, IReparameterizable, IOnnxExportable
         return ActivateToOnnx(graph, y);
     }
 
-    protected virtual Tensor Convolve(Tensor x) => Conv.call(x);
+    protected virtual Tensor Convolve(Tensor x) => OnePixelDepthwise.Applies(Conv, x) ? OnePixelDepthwise.Forward(Conv, x) : Conv.call(x);
 
     protected virtual string ConvolveToOnnx(OnnxGraph graph, string input) => graph.Module(Conv, _children.ConvName, input);
 
