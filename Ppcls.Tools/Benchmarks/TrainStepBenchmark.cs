@@ -33,7 +33,8 @@ public sealed record TrainStepResult(string Model, int ImageSize, int BatchSize,
             var r = json.RootElement;
             return new TrainStepResult(r.GetProperty("model").GetString()!, r.GetProperty("size").GetInt32(),
                 r.GetProperty("batch").GetInt32(), r.GetProperty("threads").GetInt32(), r.GetProperty("median_ms").GetDouble(),
-                r.GetProperty("mean_ms").GetDouble(), r.GetProperty("peak_rss_bytes").GetInt64(), r.GetProperty("malloc").GetString()!);
+                r.GetProperty("mean_ms").GetDouble(), r.GetProperty("peak_rss_bytes").GetInt64(), r.GetProperty("malloc").GetString()!,
+                r.GetProperty("dtype").GetString()!);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {

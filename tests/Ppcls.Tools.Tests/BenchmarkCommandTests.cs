@@ -99,6 +99,16 @@ public sealed class BenchmarkCommandTests
     }
 
     [Test]
+    public void Benchmark_step_in_bfloat16_says_so_and_reads_back()
+    {
+        var run = CliRun.Of("benchmark", "step", "--model", "PPLCNet_x0_25", "--batch-size", "2", "--image-size", "32", "--steps", "1", "--bfloat16");
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
+        Assert.That(Lines(run).Single().GetProperty("dtype").GetString(), Is.EqualTo("bfloat16"));
+        Assert.That(Ppcls.Tools.Benchmarks.TrainStepResult.Parse(run.Output.Trim())?.DType, Is.EqualTo("bfloat16"));
+    }
+
+    [Test]
     public void Benchmark_data_prints_shared_lines_per_stage()
     {
         var run = CliRun.Of(["benchmark", "data", .. _demo.Overrides(_demo.NewOutput(), epochs: 1), "--batches", "2", "--max-workers", "2", "--rounds", "2"]);
