@@ -90,13 +90,14 @@ public sealed class DistributedTrainingTests
     }
 
     [Test]
-    public void Ppcls_train_under_mpirun_logs_and_saves_once_and_resumes_on_one_rank()
+    public void Ppcls_train_under_mpirun_with_sync_bn_logs_and_saves_once_and_resumes_on_one_rank()
     {
         string output = _demo.NewOutput();
-        var two = MpiJob.Run(2, Ppcls, ["train", .. Args(output, epochs: 1, batch: 4)]);
+        var two = MpiJob.Run(2, Ppcls, ["train", .. Args(output, epochs: 1, batch: 4), "-o", "Arch.use_sync_bn=True"]);
         Assert.That(two.ExitCode, Is.EqualTo(0), two.Error);
         string log = File.ReadAllText(Path.Combine(output, "PPLCNet_x0_25", "train.log"));
         Assert.That(log, Does.Contain("rank 0 of 2").And.Contain("data parallel: 2 ranks (mpi)"));
+        Assert.That(log, Does.Contain("Arch.use_sync_bn: 27 BatchNorm layer(s) take their training statistics over the batches of all 2 ranks"));
         Assert.That(Regex.Matches(log, @"\[Train\]\[Epoch 1/1\]\[Avg\]").Count, Is.EqualTo(1), "rank 0 alone writes the log");
         Assert.That(log, Does.Contain("4 iterations per epoch"), "32 images in global batches of 2 x 4");
         Assert.That(File.Exists(Path.Combine(output, "PPLCNet_x0_25", "latest.safetensors")), Is.True);
@@ -109,8 +110,9 @@ public sealed class DistributedTrainingTests
         Assert.That(LastLine(evalLog, "[Eval][Epoch 0][Avg]").Replace("Epoch 0", "Epoch 1"), Is.EqualTo(trainedEval));
 
         // Resume on one rank: 8 steps per epoch now, so the LR schedule goes on from step 8, not 4.
-        var one = MpiJob.Run(1, Ppcls, ["train", .. Args(output, epochs: 2, batch: 4), "-o", $"Global.checkpoints={output}/PPLCNet_x0_25/latest"]);
+        var one = MpiJob.Run(1, Ppcls, ["train", .. Args(output, epochs: 2, batch: 4), "-o", $"Global.checkpoints={output}/PPLCNet_x0_25/latest", "-o", "Arch.use_sync_bn=True"]);
         Assert.That(one.ExitCode, Is.EqualTo(0), one.Error);
+        Assert.That(one.Output, Does.Contain("Arch.use_sync_bn: one rank, so BatchNorm is plain BatchNorm"));
         Assert.That(one.Output, Does.Contain("was at step 4 after epoch 1; with 8 step(s) per epoch now (ranks or batch size changed) the LR schedule continues from step 8"));
         Assert.That(one.Output, Does.Contain("[Train][Epoch 2/2][Iter: 7/8]").And.Contain("training done: 2 epoch(s)"));
     }
