@@ -21,6 +21,7 @@ public sealed class SyncBatchNormTests
         public int LocalRank => 0;
         public int LocalSize => 2;
         public string Backend => "test";
+        public TimeSpan Timeout { get; set; }
 
         public void AllReduceSum(double[] values)
         {
