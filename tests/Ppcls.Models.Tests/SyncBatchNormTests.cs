@@ -1,4 +1,5 @@
 using Ppcls.Core.Distributed;
+using Ppcls.Core.Tensors;
 using Ppcls.Models.Layers;
 using static TorchSharp.torch;
 
@@ -49,11 +50,14 @@ public sealed class SyncBatchNormTests
 
     static double MaxDifference(Tensor a, Tensor b) => (a - b).abs().max().item<float>();
 
-    [Test]
-    public void A_synced_layer_normalises_and_differentiates_as_plain_batch_norm_on_the_whole_job_batch()
+    [TestCase(false)]
+    [TestCase(true)]
+    public void A_synced_layer_normalises_and_differentiates_as_plain_batch_norm_on_the_whole_job_batch(bool channelsLast)
     {
         manual_seed(2);
-        var x = (randn(4, 3, 5, 5) * 3 + 2).requires_grad_();
+        var x = randn(4, 3, 5, 5) * 3 + 2;
+        if (channelsLast) x = ChannelsLast.Of(x);
+        x.requires_grad_();
         var lossWeights = randn(4, 3, 5, 5);
         var synced = Layer();
         var ranks = new MirroredRank();
@@ -67,6 +71,7 @@ public sealed class SyncBatchNormTests
         (plainOutput * cat([lossWeights, lossWeights])).sum().backward();
 
         Assert.That(ranks.AllReduces, Is.EqualTo(2), "one all-reduce of the statistics forward, one of their gradients backward");
+        Assert.That(ChannelsLast.IsStrictly(output), Is.EqualTo(channelsLast), "the output keeps the input's layout");
         Assert.That(MaxDifference(output, plainOutput.narrow(0, 0, 4)), Is.LessThan(1e-5));
         Assert.That(MaxDifference(x.grad!, both.grad!.narrow(0, 0, 4)), Is.LessThan(1e-5));
         Assert.That(MaxDifference(synced.RunningMean, plain.RunningMean), Is.LessThan(1e-6));
