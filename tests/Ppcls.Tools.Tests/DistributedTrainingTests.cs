@@ -115,5 +115,12 @@ public sealed class DistributedTrainingTests
         Assert.That(one.Output, Does.Contain("Arch.use_sync_bn: one rank, so BatchNorm is plain BatchNorm"));
         Assert.That(one.Output, Does.Contain("was at step 4 after epoch 1; with 8 step(s) per epoch now (ranks or batch size changed) the LR schedule continues from step 8"));
         Assert.That(one.Output, Does.Contain("[Train][Epoch 2/2][Iter: 7/8]").And.Contain("training done: 2 epoch(s)"));
+        // The resumed epoch's learning rates are those of a 1-rank run that never stopped: the schedule continued, not restarted.
+        var uninterrupted = MpiJob.Run(1, Ppcls, ["train", .. Args(_demo.NewOutput(), epochs: 2, batch: 4)]);
+        Assert.That(uninterrupted.ExitCode, Is.EqualTo(0), uninterrupted.Error);
+        Assert.That(LearningRates(one.Output, epoch: 2), Has.Count.EqualTo(8).And.EqualTo(LearningRates(uninterrupted.Output, epoch: 2)));
     }
+
+    static List<string> LearningRates(string output, int epoch) =>
+        [.. Regex.Matches(output, $@"\[Train\]\[Epoch {epoch}/\d+\]\[Iter: \d+/\d+\]lr\(\w+\): ([0-9.e-]+)").Select(m => m.Groups[1].Value)];
 }
