@@ -44,8 +44,11 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     {
         MpiNative.Load();
         Check(MpiNative.MPI_Initialized(out int initialized), "MPI_Initialized");
-        if (initialized == 0) PreferRingAllReduce();
-        if (initialized == 0) Check(MpiNative.MPI_Init_thread(IntPtr.Zero, IntPtr.Zero, MpiNative.ThreadSerialized, out _), "MPI_Init_thread");
+        if (initialized == 0)
+        {
+            PreferRingAllReduce();
+            Check(MpiNative.MPI_Init_thread(IntPtr.Zero, IntPtr.Zero, MpiNative.ThreadSerialized, out _), "MPI_Init_thread");
+        }
         Check(MpiNative.MPI_Comm_rank(MpiNative.CommWorld, out int rank), "MPI_Comm_rank");
         Check(MpiNative.MPI_Comm_size(MpiNative.CommWorld, out int size), "MPI_Comm_size");
         return new MpiCommunicator(rank, size, localRank, localSize);
@@ -55,8 +58,8 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     /// Open MPI's nonblocking all-reduce (coll/libnbc) sums with a binomial tree up and down on fewer than
     /// 4 ranks, and on in-place buffers: the whole buffer passes through rank 0 twice. Its ring moves
     /// 2 (N-1)/N of it per rank, as the blocking MPI_Allreduce does (PPHGNetV2_B0's 22.9 MiB of gradients
-    /// on 2 local ranks: binomial 23-35 ms, ring 16 ms, blocking 15-17 ms), and is no slower for
-    /// small buffers below 4 ranks. So below 4 ranks the ring is chosen here unless the user set
+    /// on 2 local ranks, medians of 3 alternating runs of 20 steps: binomial 26-34 ms, ring 16-23 ms,
+    /// blocking 17-26 ms), and takes no more steps for small buffers below 4 ranks. So below 4 ranks the ring is chosen here unless the user set
     /// OMPI_MCA_coll_libnbc_iallreduce_algorithm; from 4 ranks on, libnbc picks the ring itself for
     /// buffers of 64 KiB and more when they are not in place (<see cref="AllReduceSum(Tensor)"/>).
     /// MCA parameters are read from the process environment at MPI_Init, hence libc's setenv.
