@@ -79,6 +79,7 @@ sealed unsafe class CollectiveDeadline(int rank, int size)
         return answered;
     }
 
+    [System.Diagnostics.CodeAnalysis.DoesNotReturn]
     void EndJob(string call)
     {
         var answered = RollCall();
@@ -91,6 +92,7 @@ sealed unsafe class CollectiveDeadline(int rank, int size)
         }
         else Thread.Sleep(ReporterHeadStart);
         MpiNative.MPI_Abort(MpiNative.CommWorld, ExitCode);
+        Environment.Exit(ExitCode); // MPI_Abort does not return; this says so to the compiler
     }
 
     string Message(List<int> silent, string call)

@@ -82,9 +82,10 @@ public sealed class DistributedTrainingTests
         Assert.That(two.GetProperty("allreduce_share").GetDouble(), Is.EqualTo(allReduce / step).Within(2e-3));
         // PPLCNet_x0_25 with 4 classes: 245,308 float32 gradients.
         Assert.That(two.GetProperty("gradient_mib").GetDouble(), Is.EqualTo(245_308 * 4 / 1048576.0).Within(1e-4));
+        // JSON rounds samples_per_s to 2 decimals and median_ms to 3: at a 15 ms step that is up to 0.014 samples/s, so the tolerance is relative.
         foreach (var line in new[] { one, two })
             Assert.That(line.GetProperty("samples_per_s").GetDouble(),
-                Is.EqualTo(line.GetProperty("global_batch").GetInt32() * 1000.0 / line.GetProperty("median_ms").GetDouble()).Within(0.01));
+                Is.EqualTo(line.GetProperty("global_batch").GetInt32() * 1000.0 / line.GetProperty("median_ms").GetDouble()).Within(0.05).Percent);
         Assert.That(lines[2].GetProperty("speedup").GetDouble(),
             Is.EqualTo(two.GetProperty("samples_per_s").GetDouble() / one.GetProperty("samples_per_s").GetDouble()).Within(1e-3));
     }
