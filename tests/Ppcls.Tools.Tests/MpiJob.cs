@@ -6,6 +6,7 @@ namespace Ppcls.Tools.Tests;
 /// Runs a built program of the test output (ppcls.dll, Ppcls.MpiProbe.dll) as a job of N ranks
 /// under Open MPI's `mpirun` (as root it needs --allow-run-as-root; --oversubscribe lets 2 ranks
 /// share fewer cores), or alone without mpirun for N = 1. Killed after <see cref="Timeout"/>.
+/// <see cref="Start"/> returns while it runs, so a test can signal one of its ranks.
 /// </summary>
 public static class MpiJob
 {
