@@ -25,6 +25,12 @@ public interface ICommunicator : IDisposable
     /// <summary>"single" or "mpi".</summary>
     string Backend { get; }
 
+    /// <summary>
+    /// How long a collective waits for the slowest rank (`Global.dist_timeout_s`); after it the job ends
+    /// with a line naming the ranks that did not arrive. A job of one rank never waits.
+    /// </summary>
+    TimeSpan Timeout { get; set; }
+
     /// <summary>Replaces a contiguous float32 tensor with its element-wise sum over all ranks.</summary>
     void AllReduceSum(Tensor buffer);
 

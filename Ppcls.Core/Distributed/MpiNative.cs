@@ -12,11 +12,25 @@ static unsafe class MpiNative
 {
     public const string Library = "libmpi.so.40";
     public const int ThreadSerialized = 2; // Open MPI: SINGLE 0, FUNNELED 1, SERIALIZED 2, MULTIPLE 3
+    public const int AnySource = -1;
     public static readonly IntPtr InPlace = 1;
+    public static readonly IntPtr StatusIgnore = 0;
+
+    /// <summary>Open MPI's public MPI_Status (ompi_status_public_t).</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    public struct Status
+    {
+        public int Source;
+        public int Tag;
+        public int Error;
+        int _cancelled;
+        nuint _count;
+    }
 
     public static IntPtr CommWorld { get; private set; }
     public static IntPtr Float { get; private set; }
     public static IntPtr Double { get; private set; }
+    public static IntPtr Int { get; private set; }
     public static IntPtr Byte { get; private set; }
     public static IntPtr LongLong { get; private set; }
     public static IntPtr Sum { get; private set; }
@@ -34,6 +48,7 @@ static unsafe class MpiNative
         CommWorld = NativeLibrary.GetExport(handle, "ompi_mpi_comm_world");
         Float = NativeLibrary.GetExport(handle, "ompi_mpi_float");
         Double = NativeLibrary.GetExport(handle, "ompi_mpi_double");
+        Int = NativeLibrary.GetExport(handle, "ompi_mpi_int");
         Byte = NativeLibrary.GetExport(handle, "ompi_mpi_byte");
         LongLong = NativeLibrary.GetExport(handle, "ompi_mpi_long_long_int");
         Sum = NativeLibrary.GetExport(handle, "ompi_mpi_op_sum");
@@ -48,7 +63,12 @@ static unsafe class MpiNative
     [DllImport(Library)] public static extern int MPI_Finalize();
     [DllImport(Library)] public static extern int MPI_Comm_rank(IntPtr comm, out int rank);
     [DllImport(Library)] public static extern int MPI_Comm_size(IntPtr comm, out int size);
-    [DllImport(Library)] public static extern int MPI_Allreduce(IntPtr sendBuffer, void* receiveBuffer, int count, IntPtr datatype, IntPtr op, IntPtr comm);
-    [DllImport(Library)] public static extern int MPI_Bcast(void* buffer, int count, IntPtr datatype, int root, IntPtr comm);
+    [DllImport(Library)] public static extern int MPI_Iallreduce(IntPtr sendBuffer, void* receiveBuffer, int count, IntPtr datatype, IntPtr op, IntPtr comm, out IntPtr request);
+    [DllImport(Library)] public static extern int MPI_Ibcast(void* buffer, int count, IntPtr datatype, int root, IntPtr comm, out IntPtr request);
+    [DllImport(Library)] public static extern int MPI_Test(ref IntPtr request, out int flag, IntPtr status);
+    [DllImport(Library)] public static extern int MPI_Request_free(ref IntPtr request);
+    [DllImport(Library)] public static extern int MPI_Isend(void* buffer, int count, IntPtr datatype, int destination, int tag, IntPtr comm, out IntPtr request);
+    [DllImport(Library)] public static extern int MPI_Recv(void* buffer, int count, IntPtr datatype, int source, int tag, IntPtr comm, IntPtr status);
+    [DllImport(Library)] public static extern int MPI_Iprobe(int source, int tag, IntPtr comm, out int flag, out Status status);
     [DllImport(Library)] public static extern int MPI_Abort(IntPtr comm, int errorCode);
 }

@@ -14,6 +14,7 @@ public sealed class SingleProcess : ICommunicator
     public int LocalRank => 0;
     public int LocalSize => 1;
     public string Backend => "single";
+    public TimeSpan Timeout { get; set; } = System.Threading.Timeout.InfiniteTimeSpan;
 
     public void AllReduceSum(Tensor buffer) { }
     public void AllReduceSum(double[] values) { }

@@ -197,11 +197,24 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
         }
     }
 
-    /// <summary>Under mpirun: every rank starts from rank 0's weights and averages its gradients with the others.</summary>
+    /// <summary>
+    /// Under mpirun: every rank starts from rank 0's weights and averages its gradients with the others;
+    /// with `Arch.use_sync_bn` its BatchNorm layers take their statistics over all ranks' batches.
+    /// </summary>
     GradientAllReduce? Distribute(ModelEma? ema, int batchSize)
     {
-        if (world.Size <= 1) return null;
+        bool syncBn = session.Config.Arch.UseSyncBn;
+        if (world.Size <= 1)
+        {
+            if (syncBn) PpclsLog.Info("Arch.use_sync_bn: one rank, so BatchNorm is plain BatchNorm (its batch is the whole batch)");
+            return null;
+        }
         var model = session.Model;
+        if (syncBn)
+        {
+            int layers = SyncBatchNorm.Apply(model, world);
+            PpclsLog.Info($"Arch.use_sync_bn: {layers} BatchNorm layer(s) take their training statistics over the batches of all {world.Size} ranks");
+        }
         ModuleSync.FromRank(world, model);
         if (ema is not null) ModuleSync.FromRank(world, ema.Module);
         var sync = Own(new GradientAllReduce(world, model.parameters()));

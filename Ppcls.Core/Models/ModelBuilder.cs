@@ -8,7 +8,7 @@ namespace Ppcls.Core.Models;
 public static class ModelBuilder
 {
     /// <summary>Arch keys PaddleClas has that change nothing here (accepted with a notice).</summary>
-    static readonly string[] PaddleOnlyArchKeys = ["use_sync_bn", "use_ssld", "data_format", "use_fused_attn", "use_fused_linear"];
+    static readonly string[] PaddleOnlyArchKeys = ["use_ssld", "data_format", "use_fused_attn", "use_fused_linear"];
 
     public static nn.Module<Tensor, Tensor> Build(ArchConfig arch, ModelRegistry registry, Action<string> notice) =>
         BuildWithPreset(arch, registry, notice).Module;

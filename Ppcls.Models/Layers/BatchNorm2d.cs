@@ -1,3 +1,4 @@
+using Ppcls.Core.Distributed;
 using Ppcls.Core.Models;
 using Ppcls.Core.Onnx;
 using TorchSharp;
@@ -10,9 +11,10 @@ namespace Ppcls.Models.Layers;
 /// Batch normalisation with PaddleClas's state-dict names: `weight`, `bias`, and the
 /// running statistics `_mean` / `_variance` (torch's running_mean / running_var; no
 /// num_batches_tracked). Paddle's momentum 0.9 keeps 90% of the running value, which is
-/// torch's momentum 0.1.
+/// torch's momentum 0.1. With <c>Arch.use_sync_bn</c> on more than one rank, training batches are
+/// normalised by the statistics of all ranks (<see cref="SyncBatchNorm"/>).
 /// </summary>
-public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>, IPaddleFlopsCounted, IOnnxExportable
+public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>, IPaddleFlopsCounted, IOnnxExportable, ICrossRankBatchNorm
 {
     readonly Parameter weight;
     readonly Parameter bias;
@@ -20,6 +22,7 @@ public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>, IPaddleFlopsCounted
     readonly Tensor _variance;
     readonly double _epsilon;
     readonly double _momentum;
+    ICommunicator? _statisticsOver;
 
     public BatchNorm2d(long channels, double epsilon = 1e-5, double paddleMomentum = 0.9) : base(nameof(BatchNorm2d))
     {
@@ -42,8 +45,13 @@ public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>, IPaddleFlopsCounted
     /// <summary>`paddle.flops` charges an eval-mode BatchNorm 2 FLOPs per element (scale and shift), a training one nothing.</summary>
     public long PaddleFlops(Tensor input, Tensor output) => training ? 0 : 2 * input.numel();
 
+    /// <summary>A job of one rank keeps plain BatchNorm: its batch is the whole batch.</summary>
+    public void SyncStatisticsOver(ICommunicator world) => _statisticsOver = world.Size > 1 ? world : null;
+
     public override Tensor forward(Tensor x) =>
-        nn.functional.batch_norm(x, _mean, _variance, weight, bias, training, _momentum, _epsilon);
+        training && _statisticsOver is { } world
+            ? SyncBatchNorm.Normalize(x, weight, bias, _mean, _variance, _momentum, _epsilon, world)
+            : nn.functional.batch_norm(x, _mean, _variance, weight, bias, training, _momentum, _epsilon);
 
     /// <summary>An unfolded BN (export normally folds it into the conv first).</summary>
     public string ToOnnx(OnnxGraph graph, string input) =>

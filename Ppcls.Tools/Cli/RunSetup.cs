@@ -31,6 +31,7 @@ public sealed record RunSetup(PpclsConfig Config, Placement Placement, BuiltMode
         foreach (var notice in loaded.Notices) PpclsLog.Info(notice);
         var device = DeviceSelector.Resolve(config.Global.Device, config.Tree["Global"] is ConfigMap g ? g["device"]?.Location : null);
         var world = World.Current;
+        world.Timeout = config.Global.CollectiveTimeout;
         if (config.Global.NumThreads is { } threads) set_num_threads(threads);
         else if (world.LocalSize > 1) set_num_threads(Math.Max(1, Environment.ProcessorCount / world.LocalSize)); // ranks on one machine share its cores
         if (config.Global.Seed is { } seed) manual_seed(seed);

@@ -12,12 +12,19 @@ using static TorchSharp.torch;
 // in the job it was started in: `Ppcls.MpiProbe -c CONFIG [-o Key=value ...]`, with or without
 // mpirun. BN statistics are per rank, so only a BN-free network reaches the same weights with
 // 2 ranks x batch B as with 1 rank x batch 2B; that is what the distributed tests compare.
+// `Ppcls.MpiProbe syncbn DIR` runs SyncBatchNormProbe instead.
 NativeSetup.Initialize();
 var world = World.Initialize();
 if (world.Rank != 0) PpclsLog.ErrorsOnly();
 int code = 0;
 try
 {
+    if (args is ["syncbn", var syncBnOutput])
+    {
+        SyncBatchNormProbe.Run(world, syncBnOutput);
+        World.Shutdown();
+        return 0;
+    }
     // ppcls's own options: -c CONFIG and any number of -o Key=value.
     string? configPath = null;
     var overrides = new List<string>();

@@ -82,21 +82,23 @@ public sealed class DistributedTrainingTests
         Assert.That(two.GetProperty("allreduce_share").GetDouble(), Is.EqualTo(allReduce / step).Within(2e-3));
         // PPLCNet_x0_25 with 4 classes: 245,308 float32 gradients.
         Assert.That(two.GetProperty("gradient_mib").GetDouble(), Is.EqualTo(245_308 * 4 / 1048576.0).Within(1e-4));
+        // JSON rounds samples_per_s to 2 decimals and median_ms to 3: at a 15 ms step that is up to 0.014 samples/s, so the tolerance is relative.
         foreach (var line in new[] { one, two })
             Assert.That(line.GetProperty("samples_per_s").GetDouble(),
-                Is.EqualTo(line.GetProperty("global_batch").GetInt32() * 1000.0 / line.GetProperty("median_ms").GetDouble()).Within(0.01));
+                Is.EqualTo(line.GetProperty("global_batch").GetInt32() * 1000.0 / line.GetProperty("median_ms").GetDouble()).Within(0.05).Percent);
         Assert.That(lines[2].GetProperty("speedup").GetDouble(),
             Is.EqualTo(two.GetProperty("samples_per_s").GetDouble() / one.GetProperty("samples_per_s").GetDouble()).Within(1e-3));
     }
 
     [Test]
-    public void Ppcls_train_under_mpirun_logs_and_saves_once_and_resumes_on_one_rank()
+    public void Ppcls_train_under_mpirun_with_sync_bn_logs_and_saves_once_and_resumes_on_one_rank()
     {
         string output = _demo.NewOutput();
-        var two = MpiJob.Run(2, Ppcls, ["train", .. Args(output, epochs: 1, batch: 4)]);
+        var two = MpiJob.Run(2, Ppcls, ["train", .. Args(output, epochs: 1, batch: 4), "-o", "Arch.use_sync_bn=True"]);
         Assert.That(two.ExitCode, Is.EqualTo(0), two.Error);
         string log = File.ReadAllText(Path.Combine(output, "PPLCNet_x0_25", "train.log"));
         Assert.That(log, Does.Contain("rank 0 of 2").And.Contain("data parallel: 2 ranks (mpi)"));
+        Assert.That(log, Does.Contain("Arch.use_sync_bn: 27 BatchNorm layer(s) take their training statistics over the batches of all 2 ranks"));
         Assert.That(Regex.Matches(log, @"\[Train\]\[Epoch 1/1\]\[Avg\]").Count, Is.EqualTo(1), "rank 0 alone writes the log");
         Assert.That(log, Does.Contain("4 iterations per epoch"), "32 images in global batches of 2 x 4");
         Assert.That(File.Exists(Path.Combine(output, "PPLCNet_x0_25", "latest.safetensors")), Is.True);
@@ -109,9 +111,17 @@ public sealed class DistributedTrainingTests
         Assert.That(LastLine(evalLog, "[Eval][Epoch 0][Avg]").Replace("Epoch 0", "Epoch 1"), Is.EqualTo(trainedEval));
 
         // Resume on one rank: 8 steps per epoch now, so the LR schedule goes on from step 8, not 4.
-        var one = MpiJob.Run(1, Ppcls, ["train", .. Args(output, epochs: 2, batch: 4), "-o", $"Global.checkpoints={output}/PPLCNet_x0_25/latest"]);
+        var one = MpiJob.Run(1, Ppcls, ["train", .. Args(output, epochs: 2, batch: 4), "-o", $"Global.checkpoints={output}/PPLCNet_x0_25/latest", "-o", "Arch.use_sync_bn=True"]);
         Assert.That(one.ExitCode, Is.EqualTo(0), one.Error);
+        Assert.That(one.Output, Does.Contain("Arch.use_sync_bn: one rank, so BatchNorm is plain BatchNorm"));
         Assert.That(one.Output, Does.Contain("was at step 4 after epoch 1; with 8 step(s) per epoch now (ranks or batch size changed) the LR schedule continues from step 8"));
         Assert.That(one.Output, Does.Contain("[Train][Epoch 2/2][Iter: 7/8]").And.Contain("training done: 2 epoch(s)"));
+        // The resumed epoch's learning rates are those of a 1-rank run that never stopped: the schedule continued, not restarted.
+        var uninterrupted = MpiJob.Run(1, Ppcls, ["train", .. Args(_demo.NewOutput(), epochs: 2, batch: 4)]);
+        Assert.That(uninterrupted.ExitCode, Is.EqualTo(0), uninterrupted.Error);
+        Assert.That(LearningRates(one.Output, epoch: 2), Has.Count.EqualTo(8).And.EqualTo(LearningRates(uninterrupted.Output, epoch: 2)));
     }
+
+    static List<string> LearningRates(string output, int epoch) =>
+        [.. Regex.Matches(output, $@"\[Train\]\[Epoch {epoch}/\d+\]\[Iter: \d+/\d+\]lr\(\w+\): ([0-9.e-]+)").Select(m => m.Groups[1].Value)];
 }

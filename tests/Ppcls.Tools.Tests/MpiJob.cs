@@ -6,6 +6,7 @@ namespace Ppcls.Tools.Tests;
 /// Runs a built program of the test output (ppcls.dll, Ppcls.MpiProbe.dll) as a job of N ranks
 /// under Open MPI's `mpirun` (as root it needs --allow-run-as-root; --oversubscribe lets 2 ranks
 /// share fewer cores), or alone without mpirun for N = 1. Killed after <see cref="Timeout"/>.
+/// <see cref="Start"/> returns while it runs, so a test can signal one of its ranks.
 /// </summary>
 public static class MpiJob
 {
@@ -22,7 +23,10 @@ public static class MpiJob
         Assert.Ignore(message);
     }
 
-    public static CliRun Run(int ranks, string program, params string[] args)
+    public static CliRun Run(int ranks, string program, params string[] args) => Start(ranks, program, args).Finish();
+
+    /// <summary>Starts the job and returns while it runs (<see cref="Job.Finish"/> waits for it).</summary>
+    public static Job Start(int ranks, string program, params string[] args)
     {
         var start = new ProcessStartInfo(ranks == 1 ? "dotnet" : Mpirun!) { RedirectStandardOutput = true, RedirectStandardError = true };
         if (ranks > 1)
@@ -30,16 +34,52 @@ public static class MpiJob
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, program));
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["CI"] = "1"; // plain log lines, no progress bar
-        using var child = Process.Start(start)!;
-        var output = child.StandardOutput.ReadToEndAsync();
-        var error = child.StandardError.ReadToEndAsync();
-        if (!child.WaitForExit(Timeout))
+        string marker = Guid.NewGuid().ToString("N");
+        start.Environment[JobMarker] = marker; // mpirun passes it on to the ranks
+        var child = Process.Start(start)!;
+        return new Job(child, child.StandardOutput.ReadToEndAsync(), child.StandardError.ReadToEndAsync(), $"{program} on {ranks} rank(s)", marker);
+    }
+
+    const string JobMarker = "PPCLS_TEST_JOB";
+
+    /// <summary>A started job: its ranks' process ids, and its end.</summary>
+    public sealed class Job(Process child, Task<string> output, Task<string> error, string name, string marker)
+    {
+        /// <summary>The process of rank <paramref name="rank"/> (found by the environment mpirun gave it), null before it starts.</summary>
+        public int? RankProcess(int rank)
         {
-            child.Kill(entireProcessTree: true);
-            Assert.Fail($"{program} on {ranks} rank(s) did not finish in {Timeout.TotalMinutes} minutes; output so far:\n{output.Result}\n{error.Result}");
+            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            {
+                if (!int.TryParse(Path.GetFileName(dir), out int pid)) continue;
+                string environment;
+                try { environment = File.ReadAllText(Path.Combine(dir, "environ")); }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+                var variables = environment.Split('\0');
+                if (variables.Contains($"{JobMarker}={marker}") && variables.Contains($"OMPI_COMM_WORLD_RANK={rank}")) return pid;
+            }
+            return null;
         }
-        child.WaitForExit();
-        return new CliRun(child.ExitCode, output.Result, error.Result);
+
+        bool _finished;
+
+        public bool HasExited => _finished || child.HasExited;
+
+        /// <summary>Waits for the job (killed after <paramref name="timeout"/>, default <see cref="Timeout"/>) and returns its exit code and output.</summary>
+        public CliRun Finish(TimeSpan? timeout = null)
+        {
+            var limit = timeout ?? Timeout;
+            _finished = true;
+            using (child)
+            {
+                if (!child.WaitForExit(limit))
+                {
+                    child.Kill(entireProcessTree: true);
+                    Assert.Fail($"{name} did not finish in {limit.TotalSeconds} s; output so far:\n{output.Result}\n{error.Result}");
+                }
+                child.WaitForExit();
+                return new CliRun(child.ExitCode, output.Result, error.Result);
+            }
+        }
     }
 
     static string? FindMpirun() =>

@@ -22,6 +22,12 @@ public sealed record ArchConfig(string Name, SourceLocation? NameLocation, strin
     /// <summary>`use_ssld`: with `pretrained: True`, the SSLD-distilled file (`NAME_ssld_pretrained`) of the weights folder.</summary>
     public bool UseSsld { get; init; }
 
+    /// <summary>
+    /// `use_sync_bn` (PaddleClas's key): under mpirun, BatchNorm takes its training statistics over the batches
+    /// of all ranks (<see cref="Distributed.SyncBatchNorm"/>); with one rank it changes nothing.
+    /// </summary>
+    public bool UseSyncBn { get; init; }
+
     /// <summary>The top-level `MLDecoder` section (PaddleClas keeps it beside Arch), null where absent.</summary>
     public ConfigSection? MlDecoder { get; init; }
 
@@ -56,9 +62,10 @@ public sealed record ArchConfig(string Name, SourceLocation? NameLocation, strin
         bool? addSoftmax = s.Has("infer_add_softmax") ? s.Bool("infer_add_softmax", true) : null;
         bool mlDecoder = s.Bool("use_ml_decoder", false);
         bool ssld = s.Bool("use_ssld", false);
+        bool syncBn = s.Bool("use_sync_bn", false);
         // The rest of the mapping belongs to the model's constructor.
         var options = new ConfigMap { Location = s.Location };
         foreach (var key in s.UnreadKeys.ToList()) options[key] = s.Raw(key)!;
-        return new ArchConfig(name, s.Map["name"]?.Location, path, fromHub, new ConfigSection(options, s.Path)) { FreezeBackbone = freeze, InferAddSoftmax = addSoftmax, UseMlDecoder = mlDecoder, UseSsld = ssld };
+        return new ArchConfig(name, s.Map["name"]?.Location, path, fromHub, new ConfigSection(options, s.Path)) { FreezeBackbone = freeze, InferAddSoftmax = addSoftmax, UseMlDecoder = mlDecoder, UseSsld = ssld, UseSyncBn = syncBn };
     }
 }

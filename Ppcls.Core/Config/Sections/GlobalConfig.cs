@@ -36,6 +36,11 @@ public sealed record GlobalConfig
     public SaveFormat SaveFormat { get; init; } = SaveFormat.Safetensors;
     /// <summary>`use_multilabel`: labels are 0/1 vectors (MultiLabelDataset), losses and metrics are multi-label ones.</summary>
     public bool UseMultilabel { get; init; }
+    /// <summary>
+    /// Ppcls addition, `dist_timeout_s`: under mpirun, how long a collective (gradient all-reduce, SyncBN, eval
+    /// sums) waits for the slowest rank before the job ends naming the silent ranks.
+    /// </summary>
+    public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromSeconds(600);
 
     /// <summary>Keys PaddleClas has that change nothing in Ppcls (accepted with a notice).</summary>
     public static readonly string[] PaddleOnlyKeys =
@@ -74,6 +79,7 @@ public sealed record GlobalConfig
             StrictLoad = s.Bool("strict_load", true),
             SaveFormat = s.Choice("save_format", SaveFormat.Safetensors),
             UseMultilabel = s.Bool("use_multilabel", false),
+            CollectiveTimeout = TimeSpan.FromSeconds(Positive(s, "dist_timeout_s", 600)),
         };
         if (config.ImageShape.Count != 3)
             throw ConfigException.At(s.KeyPath("image_shape"), s.Raw("image_shape")?.Location,

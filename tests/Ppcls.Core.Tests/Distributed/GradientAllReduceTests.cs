@@ -18,6 +18,7 @@ public sealed class GradientAllReduceTests
         public int LocalRank => 0;
         public int LocalSize => 2;
         public string Backend => "test";
+        public TimeSpan Timeout { get; set; }
 
         public void AllReduceSum(Tensor buffer)
         {
