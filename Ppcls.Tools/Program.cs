@@ -4,6 +4,11 @@ using Ppcls.Core.Logging;
 using Ppcls.Core.Native;
 using Ppcls.Tools.Cli;
 
+// Under mpirun each rank writes to a pseudo-terminal that Open MPI forwards: .NET would put terminal-mode escapes
+// into it and the progress display would draw there, across ranks. A rank is a batch process, so TERM=dumb (set
+// before anything touches the console) gives PaddleClas's plain lines.
+if (Environment.GetEnvironmentVariable(World.SizeVariable) is not null) Environment.SetEnvironmentVariable("TERM", "dumb");
+
 // An installed .NET tool carries TorchSharp's native library unpatched (the build patches its own output only):
 // mark its GLIBCXX_3.4.32 need weak where this system's libstdc++ lacks it, before libtorch loads (idempotent, silent).
 string natives = Path.Combine(AppContext.BaseDirectory, "runtimes");

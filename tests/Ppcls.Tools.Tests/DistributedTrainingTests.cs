@@ -96,6 +96,9 @@ public sealed class DistributedTrainingTests
         string output = _demo.NewOutput();
         var two = MpiJob.Run(2, Ppcls, ["train", .. Args(output, epochs: 1, batch: 4), "-o", "Arch.use_sync_bn=True"]);
         Assert.That(two.ExitCode, Is.EqualTo(0), two.Error);
+        string both = two.Output + two.Error;
+        int escape = both.IndexOf('\u001b');
+        Assert.That(escape, Is.EqualTo(-1), () => $"a terminal escape from a rank's console: {both.Substring(Math.Max(0, escape - 40), Math.Min(both.Length - Math.Max(0, escape - 40), 100)).Replace("\u001b", "<ESC>")}");
         string log = File.ReadAllText(Path.Combine(output, "PPLCNet_x0_25", "train.log"));
         Assert.That(log, Does.Contain("rank 0 of 2").And.Contain("data parallel: 2 ranks (mpi)"));
         Assert.That(log, Does.Contain("Arch.use_sync_bn: 27 BatchNorm layer(s) take their training statistics over the batches of all 2 ranks"));
