@@ -31,7 +31,7 @@ public sealed record PPLCNetOptions(
 /// (PaddleClas's <c>PPLCNet_x2_5_Tanh</c>, the binary-feature ShiTu backbone) the classifier's output
 /// goes through tanh and the classifier is <c>fc.origin_layer</c> (<see cref="TanhSuffix"/>).
 /// </summary>
-public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
+public sealed class PPLCNet : LastConvClassifierNetwork, ILearningRateMultipliers
 {
     /// <summary>PaddleClas's NET_CONFIG: the blocks of stages blocks2 .. blocks6 at scale 1.0.</summary>
     public static readonly IReadOnlyList<IReadOnlyList<PPLCNetBlockConfig>> Stages =
@@ -141,13 +141,6 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
     public override Tensor ForwardFeatures(Tensor x) =>
         blocks6.call(blocks5.call(blocks4.call(blocks3.call(blocks2.call(conv1.call(x))))));
 
-    /// <summary>Pool, then (with use_last_conv) the 1x1 expansion, activation and dropout, flatten, fc.</summary>
-    public override Tensor ForwardHead(Tensor features, bool preLogits = false)
-    {
-        var y = _head.Forward(features);
-        return preLogits ? y : fc.call(y);
-    }
-
     public override string FeaturesToOnnx(OnnxGraph graph, string input)
     {
         var y = graph.Module(conv1, "conv1", input);
@@ -158,17 +151,9 @@ public sealed class PPLCNet : ClassifierNetwork, ILearningRateMultipliers
         return graph.Module(blocks6, "blocks6", y);
     }
 
-    public override bool TakesMlDecoder => true;
+    protected override LastConvHead Head => _head;
 
-    protected override Tensor ForwardNeck(Tensor features) => _head.Neck(features);
-
-    protected override string NeckToOnnx(OnnxGraph graph, string features) => _head.NeckToOnnx(graph, features);
-
-    public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
-    {
-        var y = _head.ToOnnx(graph, features);
-        return preLogits ? y : graph.Module(fc, "fc", y);
-    }
+    protected override nn.Module<Tensor, Tensor> Fc => fc;
 
     // ---- the named variants -------------------------------------------------------------
 

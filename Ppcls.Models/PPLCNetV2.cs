@@ -30,7 +30,7 @@ public sealed record PPLCNetV2Options(double Scale, IReadOnlyList<int> Depths, i
 /// ReLU and downscale-in-infer dropout, and the classifier `fc`. <see cref="Rep"/> fuses the
 /// rep branches for inference.
 /// </summary>
-public sealed class PPLCNetV2 : ClassifierNetwork
+public sealed class PPLCNetV2 : LastConvClassifierNetwork
 {
     /// <summary>PaddleClas's NET_CONFIG, stage1 .. stage4 (the paper's stages 2 .. 5).</summary>
     public static readonly IReadOnlyList<PPLCNetV2StageConfig> StageConfigs =
@@ -102,27 +102,12 @@ public sealed class PPLCNetV2 : ClassifierNetwork
 
     public override Tensor ForwardFeatures(Tensor x) => LayerChain.Run(stem.call(x), stages);
 
-    /// <summary>Pool, then (with use_last_conv) the 1x1 expansion, ReLU and dropout, flatten, fc.</summary>
-    public override Tensor ForwardHead(Tensor features, bool preLogits = false)
-    {
-        var y = _head.Forward(features);
-        return preLogits ? y : fc.call(y);
-    }
-
     public override string FeaturesToOnnx(OnnxGraph graph, string input) =>
         LayerChain.Run(graph, graph.Module(stem, "stem", input), stages, "stages");
 
-    public override bool TakesMlDecoder => true;
+    protected override LastConvHead Head => _head;
 
-    protected override Tensor ForwardNeck(Tensor features) => _head.Neck(features);
-
-    protected override string NeckToOnnx(OnnxGraph graph, string features) => _head.NeckToOnnx(graph, features);
-
-    public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
-    {
-        var y = _head.ToOnnx(graph, features);
-        return preLogits ? y : graph.Module(fc, "fc", y);
-    }
+    protected override nn.Module<Tensor, Tensor> Fc => fc;
 
     /// <summary>Fuses every rep block's depthwise branches into its single conv (PaddleClas `re_parameterize`).</summary>
     public void Rep()

@@ -33,7 +33,7 @@ public sealed record PPLCNetV3Options(
 /// and the classifier <c>fc</c>. Channels are rounded to multiples of 16. LAB parameters train at
 /// lab_lr (0.1) times their stage's lr_mult; <see cref="ModelFusion"/> folds every rep layer.
 /// </summary>
-public sealed class PPLCNetV3 : ClassifierNetwork, ILearningRateMultipliers
+public sealed class PPLCNetV3 : LastConvClassifierNetwork, ILearningRateMultipliers
 {
     public const int StageCount = 5;
 
@@ -115,12 +115,6 @@ public sealed class PPLCNetV3 : ClassifierNetwork, ILearningRateMultipliers
         return LayerChain.Run(y, Stages.Select(s => (nn.Module<Tensor, Tensor>)s.Stage));
     }
 
-    public override Tensor ForwardHead(Tensor features, bool preLogits = false)
-    {
-        var y = _head.Forward(features);
-        return preLogits ? y : fc.call(y);
-    }
-
     public override string FeaturesToOnnx(OnnxGraph graph, string input)
     {
         var y = graph.Module(conv1, "conv1", input);
@@ -129,17 +123,9 @@ public sealed class PPLCNetV3 : ClassifierNetwork, ILearningRateMultipliers
         return y;
     }
 
-    public override bool TakesMlDecoder => true;
+    protected override LastConvHead Head => _head;
 
-    protected override Tensor ForwardNeck(Tensor features) => _head.Neck(features);
-
-    protected override string NeckToOnnx(OnnxGraph graph, string features) => _head.NeckToOnnx(graph, features);
-
-    public override string HeadToOnnx(OnnxGraph graph, string features, bool preLogits = false)
-    {
-        var y = _head.ToOnnx(graph, features);
-        return preLogits ? y : graph.Module(fc, "fc", y);
-    }
+    protected override nn.Module<Tensor, Tensor> Fc => fc;
 
     /// <summary>
     /// PaddleClas's ParamAttr learning rates: every parameter of conv1 (with act1) and of blocks2 ..
