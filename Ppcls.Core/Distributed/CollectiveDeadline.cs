@@ -14,7 +14,7 @@ namespace Ppcls.Core.Distributed;
 /// ranks end it a moment later in case that rank cannot. Checkpoints are written to a temporary file
 /// and renamed, so `latest` is the last one completed.
 /// </summary>
-sealed unsafe class CollectiveDeadline(int rank, int size)
+sealed unsafe class CollectiveDeadline(int rank, int size, object mpi)
 {
     public const int ExitCode = 124;
     const int RollCallTag = 0x7c01, AnswerTag = 0x7c02;
@@ -28,16 +28,18 @@ sealed unsafe class CollectiveDeadline(int rank, int size)
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(600);
 
-    /// <summary>Returns when <paramref name="request"/> completes; ends the job when <see cref="Timeout"/> passes first.</summary>
-    public void Wait(ref IntPtr request, string call)
+    /// <summary>
+    /// Returns when <paramref name="completed"/> (a poll of the collective) says so; ends the job when
+    /// <see cref="Timeout"/> passes first. Every MPI call here is made under the lock <c>mpi</c>.
+    /// </summary>
+    public void Wait(Func<bool> completed, string call)
     {
         long start = Stopwatch.GetTimestamp();
         var nextRollCallCheck = RollCallCheck;
         var spin = new SpinWait();
         while (true)
         {
-            Check(MpiNative.MPI_Test(ref request, out int done, MpiNative.StatusIgnore), "MPI_Test");
-            if (done != 0) return;
+            if (completed()) return;
             var waited = Stopwatch.GetElapsedTime(start);
             if (waited >= nextRollCallCheck)
             {
@@ -53,7 +55,7 @@ sealed unsafe class CollectiveDeadline(int rank, int size)
     {
         while (Probe(RollCallTag) is { } caller)
         {
-            Check(MpiNative.MPI_Recv(_received, 1, MpiNative.Int, caller, RollCallTag, MpiNative.CommWorld, MpiNative.StatusIgnore), "MPI_Recv");
+            Receive(caller, RollCallTag);
             Send(caller, AnswerTag);
         }
     }
@@ -71,7 +73,7 @@ sealed unsafe class CollectiveDeadline(int rank, int size)
             AnswerRollCalls();
             while (Probe(AnswerTag) is { } peer)
             {
-                Check(MpiNative.MPI_Recv(_received, 1, MpiNative.Int, peer, AnswerTag, MpiNative.CommWorld, MpiNative.StatusIgnore), "MPI_Recv");
+                Receive(peer, AnswerTag);
                 answered.Add(peer);
             }
             Thread.Sleep(1);
@@ -108,14 +110,26 @@ sealed unsafe class CollectiveDeadline(int rank, int size)
 
     int? Probe(int tag)
     {
-        Check(MpiNative.MPI_Iprobe(MpiNative.AnySource, tag, MpiNative.CommWorld, out int found, out var status), "MPI_Iprobe");
-        return found != 0 ? status.Source : null;
+        lock (mpi)
+        {
+            Check(MpiNative.MPI_Iprobe(MpiNative.AnySource, tag, MpiNative.CommWorld, out int found, out var status), "MPI_Iprobe");
+            return found != 0 ? status.Source : null;
+        }
+    }
+
+    /// <summary>Takes a probed (so already arrived) message.</summary>
+    void Receive(int peer, int tag)
+    {
+        lock (mpi) Check(MpiNative.MPI_Recv(_received, 1, MpiNative.Int, peer, tag, MpiNative.CommWorld, MpiNative.StatusIgnore), "MPI_Recv");
     }
 
     void Send(int peer, int tag)
     {
-        Check(MpiNative.MPI_Isend(_sent, 1, MpiNative.Int, peer, tag, MpiNative.CommWorld, out var request), "MPI_Isend");
-        Check(MpiNative.MPI_Request_free(ref request), "MPI_Request_free"); // a silent peer never takes it; nothing waits for it
+        lock (mpi)
+        {
+            Check(MpiNative.MPI_Isend(_sent, 1, MpiNative.Int, peer, tag, MpiNative.CommWorld, out var request), "MPI_Isend");
+            Check(MpiNative.MPI_Request_free(ref request), "MPI_Request_free"); // a silent peer never takes it; nothing waits for it
+        }
     }
 
     static void Check(int code, string call)

@@ -5,23 +5,63 @@ using static TorchSharp.torch;
 namespace Ppcls.Core.Distributed;
 
 /// <summary>
-/// Averages the gradients of every trainable parameter over the ranks after backward, as
-/// PyTorch's DDP and Paddle's DataParallel do: the parameters are packed, last layer first (the
-/// order backward finishes them), into flat float32 buckets of about <see cref="DefaultBucketBytes"/>,
-/// and each bucket is summed with one all-reduce and divided by the rank count. A parameter
-/// without a gradient contributes zeros. The buckets and their per-parameter views are made once.
+/// Averages the gradients of every trainable parameter over the ranks, as PyTorch's DDP and Paddle's
+/// DataParallel do. The parameters are packed, last layer first (the order backward finishes them),
+/// into flat float32 buckets: the first of at most <see cref="FirstBucketBytes"/> so that communication
+/// starts early, the others of about the configured size (`Global.dist_bucket_mb`). Each bucket is summed
+/// with one all-reduce and divided by the rank count; a parameter without a gradient contributes zeros.
+/// <para>
+/// Overlap: built on a model, it watches backward. A forward pre-hook puts a <see cref="GradientReadySignal"/>
+/// on the input of every module that holds parameters of a bucket other than the last; when all of a
+/// bucket's modules have finished backward, the bucket is packed and its all-reduce started
+/// (<see cref="ICommunicator.StartAllReduceSum"/>) while backward goes on. Buckets start strictly in
+/// order, so every rank starts the same collectives in the same order. <see cref="Run"/>, after backward,
+/// starts the rest, waits for all and unpacks.
+/// </para>
 /// </summary>
 public sealed class GradientAllReduce : IDisposable
 {
-    /// <summary>25 MiB, DDP's default bucket size.</summary>
+    /// <summary>25 MiB, DDP's and Paddle's default bucket size.</summary>
     public const long DefaultBucketBytes = 25L << 20;
 
-    sealed record Bucket(Tensor Flat, Parameter[] Parameters, Tensor[] Views);
+    /// <summary>1 MiB, DDP's first bucket and Paddle's `last_comm_buffer_size`.</summary>
+    public const long FirstBucketBytes = 1L << 20;
+
+    sealed class Bucket(Tensor flat, Parameter[] parameters, Tensor[] views)
+    {
+        public Tensor Flat { get; } = flat;
+        public Parameter[] Parameters { get; } = parameters;
+        public Tensor[] Views { get; } = views;
+        /// <summary>Per parameter, the watched modules from the one holding it outwards; null while the bucket is not watched.</summary>
+        public WatchedModule[][]? Chains { get; set; }
+        /// <summary>The running all-reduce of this step, until its mean has been copied into the gradients.</summary>
+        public IPendingCollective? Pending { get; set; }
+
+        /// <summary>
+        /// Every parameter's gradient is final: the innermost module of its chain that ran forward in this step has
+        /// finished backward. (A module that did not run, like PP-LCNetV2's training-time `dw_conv`, leaves its
+        /// parameters to the enclosing module that did; one whose parameters the parent uses directly, too.)
+        /// </summary>
+        public bool Ready => Chains is { } chains && chains.All(chain => chain.FirstOrDefault(m => m.Calls > 0) is { } ran && ran.Done);
+    }
+
+    /// <summary>A watched module's forward calls with a gradient-carrying input and its finished backwards in this step.</summary>
+    sealed class WatchedModule
+    {
+        public int Calls { get; set; }
+        public int Signals { get; set; }
+        public bool Done => Calls > 0 && Signals == Calls;
+    }
 
     readonly ICommunicator _communicator;
     readonly Bucket[] _buckets;
+    readonly List<WatchedModule> _watched = [];
+    readonly List<Action> _unhook = [];
     readonly Stopwatch _clock = new();
+    bool _armed;
+    int _nextToStart;
 
+    /// <summary>Buckets over <paramref name="parameters"/>, reduced after backward (<see cref="Run"/>) without watching it.</summary>
     public GradientAllReduce(ICommunicator communicator, IEnumerable<Parameter> parameters, long bucketBytes = DefaultBucketBytes)
     {
         if (bucketBytes < sizeof(float)) throw new ArgumentOutOfRangeException(nameof(bucketBytes), bucketBytes, "must hold at least one float");
@@ -31,9 +71,10 @@ public sealed class GradientAllReduce : IDisposable
             throw new NotSupportedException("gradient all-reduce handles float32 parameters only");
         var buckets = new List<Bucket>();
         var pending = new List<Parameter>();
-        long pendingElements = 0, capacity = bucketBytes / sizeof(float);
+        long pendingElements = 0;
         foreach (var parameter in trainable)
         {
+            long capacity = (buckets.Count == 0 ? Math.Min(FirstBucketBytes, bucketBytes) : bucketBytes) / sizeof(float);
             if (pending.Count > 0 && pendingElements + parameter.numel() > capacity)
             {
                 buckets.Add(MakeBucket(pending, pendingElements));
@@ -47,46 +88,150 @@ public sealed class GradientAllReduce : IDisposable
         _buckets = [.. buckets];
     }
 
+    /// <summary>Buckets over <paramref name="model"/>'s trainable parameters, started during backward as they become ready.</summary>
+    public GradientAllReduce(ICommunicator communicator, nn.Module model, long bucketBytes = DefaultBucketBytes)
+        : this(communicator, model.named_parameters().Select(p => p.parameter), bucketBytes)
+    {
+        if (_buckets.Length > 1) Watch(model);
+    }
+
     /// <summary>Parameters per bucket, in all-reduce order.</summary>
     public IReadOnlyList<int> BucketSizes => [.. _buckets.Select(b => b.Parameters.Length)];
 
     /// <summary>Elements per bucket, in all-reduce order.</summary>
     public IReadOnlyList<long> BucketElements => [.. _buckets.Select(b => b.Flat.numel())];
 
+    /// <summary>
+    /// Whether buckets start during backward (default); false starts them all in <see cref="Run"/>, as a plain
+    /// all-reduce after backward (`ppcls benchmark dist` compares the two).
+    /// </summary>
+    public bool Overlap { get; set; } = true;
+
+    /// <summary>Buckets whose start is tied to backward (the others start in <see cref="Run"/>).</summary>
+    public int WatchedBuckets => _buckets.Count(b => b.Chains is not null);
+
     /// <summary>Calls of <see cref="Run"/> so far.</summary>
     public long Runs { get; private set; }
 
-    /// <summary>Time spent in <see cref="Run"/> (packing, all-reduce, unpacking) so far.</summary>
+    /// <summary>Time spent in <see cref="Run"/> so far: what the all-reduce adds to the steps after backward.</summary>
     public TimeSpan Elapsed => _clock.Elapsed;
 
-    /// <summary>The time of the last <see cref="Run"/>.</summary>
+    /// <summary>The time of the last <see cref="Run"/>: the all-reduce not hidden behind backward.</summary>
     public TimeSpan LastElapsed { get; private set; }
 
-    /// <summary>Replaces every parameter's gradient with its mean over the ranks.</summary>
+    /// <summary>Buckets the last step started during backward (before <see cref="Run"/>).</summary>
+    public int LastStartedDuringBackward { get; private set; }
+
+    /// <summary>
+    /// Called before a step's forward: <paramref name="reduceAfterBackward"/> is true when <see cref="Run"/> follows its
+    /// backward (the last micro-batch of `Global.update_freq`), and only then do buckets start during backward.
+    /// </summary>
+    public void BeginStep(bool reduceAfterBackward)
+    {
+        _armed = reduceAfterBackward && Overlap && _watched.Count > 0;
+        if (!_armed) return;
+        foreach (var module in _watched) module.Calls = module.Signals = 0;
+        _nextToStart = 0;
+    }
+
+    /// <summary>Replaces every parameter's gradient with its mean over the ranks: starts the buckets not started yet, waits for all.</summary>
     public void Run()
     {
         var before = _clock.Elapsed;
         _clock.Start();
+        LastStartedDuringBackward = _nextToStart;
+        _armed = false;
         using (no_grad())
         using (NewDisposeScope())
         {
-            float scale = 1f / _communicator.Size;
+            while (_nextToStart < _buckets.Length) Start(_buckets[_nextToStart++]);
             foreach (var bucket in _buckets)
             {
-                for (int i = 0; i < bucket.Parameters.Length; i++)
-                {
-                    if (bucket.Parameters[i].grad is { } grad) bucket.Views[i].copy_(grad);
-                    else bucket.Views[i].zero_();
-                }
-                _communicator.AllReduceSum(bucket.Flat);
-                bucket.Flat.mul_(scale);
-                for (int i = 0; i < bucket.Parameters.Length; i++)
-                    bucket.Parameters[i].grad?.copy_(bucket.Views[i]);
+                bucket.Pending?.Wait();
+                Finish(bucket);
             }
         }
+        _nextToStart = 0;
         Runs++;
         _clock.Stop();
         LastElapsed = _clock.Elapsed - before;
+    }
+
+    /// <summary>Packs the bucket's gradients divided by the rank count (so the sum is the mean) and starts their sum.</summary>
+    void Start(Bucket bucket)
+    {
+        for (int i = 0; i < bucket.Parameters.Length; i++)
+        {
+            if (bucket.Parameters[i].grad is { } grad) bucket.Views[i].copy_(grad);
+            else bucket.Views[i].zero_();
+        }
+        bucket.Flat.mul_(1f / _communicator.Size);
+        bucket.Pending = _communicator.StartAllReduceSum(bucket.Flat);
+    }
+
+    /// <summary>Copies a completed bucket's mean into the gradients (a parameter without a gradient keeps none).</summary>
+    static void Finish(Bucket bucket)
+    {
+        if (bucket.Pending is null) return;
+        for (int i = 0; i < bucket.Parameters.Length; i++)
+            bucket.Parameters[i].grad?.copy_(bucket.Views[i]);
+        bucket.Pending = null;
+    }
+
+    /// <summary>
+    /// Ties every bucket but the last (it is ready only when backward ends) to the modules around its parameters:
+    /// each parameter's own module and all enclosing ones whose forward takes one tensor (Swin's window attention
+    /// takes two, so its block watches its parameters).
+    /// </summary>
+    void Watch(nn.Module model)
+    {
+        var modules = new Dictionary<string, nn.Module> { [""] = model };
+        foreach (var (name, module) in model.named_modules()) modules.TryAdd(name, module);
+        var ownerName = new Dictionary<IntPtr, string>();
+        foreach (var (name, module) in modules)
+            foreach (var (_, parameter) in module.named_parameters(recurse: false)) ownerName.TryAdd(parameter.Handle, name);
+        var watchers = new Dictionary<string, WatchedModule>();
+        WatchedModule[] Chain(string name)
+        {
+            var chain = new List<WatchedModule>();
+            for (string? n = name; n is not null; n = n.Length == 0 ? null : n.LastIndexOf('.') is int dot and >= 0 ? n[..dot] : "")
+            {
+                if (modules[n] is not nn.Module<Tensor, Tensor> oneTensor) continue;
+                if (!watchers.TryGetValue(n, out var watched))
+                {
+                    watchers[n] = watched = new WatchedModule();
+                    _watched.Add(watched);
+                    _unhook.Add(oneTensor.register_forward_pre_hook((_, input) => Signalled(watched, input)).remove);
+                }
+                chain.Add(watched);
+            }
+            return [.. chain];
+        }
+        foreach (var bucket in _buckets[..^1])
+            if (bucket.Parameters.All(p => ownerName.ContainsKey(p.Handle)))
+                bucket.Chains = [.. bucket.Parameters.Select(p => Chain(ownerName[p.Handle]))];
+    }
+
+    /// <summary>The forward pre-hook: counts the call and marks the input so that backward reports back.</summary>
+    Tensor Signalled(WatchedModule module, Tensor input)
+    {
+        if (!_armed || !is_grad_enabled() || !input.requires_grad) return input;
+        module.Calls++;
+        return GradientReadySignal.Wrap(input, () => BackwardDone(module));
+    }
+
+    void BackwardDone(WatchedModule module)
+    {
+        if (!_armed || ++module.Signals != module.Calls) return;
+        using (no_grad())
+        using (NewDisposeScope())
+        {
+            // Buckets whose sum has arrived are unpacked now, while backward goes on, rather than after it.
+            for (int b = 0; b < _nextToStart; b++)
+                if (_buckets[b].Pending is { IsComplete: true }) Finish(_buckets[b]);
+            while (_nextToStart < _buckets.Length && _buckets[_nextToStart].Ready)
+                Start(_buckets[_nextToStart++]);
+        }
     }
 
     static Bucket MakeBucket(List<Parameter> parameters, long elements)
@@ -106,6 +251,7 @@ public sealed class GradientAllReduce : IDisposable
 
     public void Dispose()
     {
+        foreach (var remove in _unhook) remove();
         foreach (var bucket in _buckets)
         {
             foreach (var view in bucket.Views) view.Dispose();

@@ -34,6 +34,17 @@ public interface ICommunicator : IDisposable
     /// <summary>Replaces a contiguous float32 tensor with its element-wise sum over all ranks.</summary>
     void AllReduceSum(Tensor buffer);
 
+    /// <summary>
+    /// Starts <see cref="AllReduceSum(Tensor)"/> and returns at once, so that the sum runs while this thread
+    /// computes on; the buffer is the sum when the returned collective is complete. Every rank starts its
+    /// collectives in the same order. A communicator without nonblocking calls sums before it returns.
+    /// </summary>
+    IPendingCollective StartAllReduceSum(Tensor buffer)
+    {
+        AllReduceSum(buffer);
+        return CompletedCollective.Instance;
+    }
+
     /// <summary>Replaces <paramref name="values"/> with their element-wise sum over all ranks.</summary>
     void AllReduceSum(double[] values);
 

@@ -8,14 +8,16 @@ namespace Ppcls.Core.Distributed;
 /// MPI_COMM_WORLD of an Open MPI job (`mpirun -np N [-H host1,host2] ppcls ...`): rank and size
 /// from MPI, the local rank and size from Open MPI's environment. Tensors are CPU tensors; buffers
 /// larger than 2^31 - 1 elements are sent in pieces. Every collective is nonblocking and waited for
-/// with a deadline (<see cref="CollectiveDeadline"/>). Disposing finalizes MPI.
+/// with a deadline (<see cref="CollectiveDeadline"/>); <see cref="StartAllReduceSum"/> returns at once and
+/// the communication thread (<see cref="MpiProgress"/>) moves the sum on. Disposing finalizes MPI.
 /// </summary>
 public sealed unsafe class MpiCommunicator : ICommunicator
 {
     const int MaxCount = int.MaxValue;
     readonly CollectiveDeadline _deadline;
-    void* _sendBuffer;
-    long _sendBytes;
+    readonly MpiProgress _progress = new();
+    // MPI is initialised MPI_THREAD_SERIALIZED: the training thread and the communication thread take turns under this lock.
+    readonly object _mpi = new();
     bool _disposed;
 
     MpiCommunicator(int rank, int size, int localRank, int localSize)
@@ -24,7 +26,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         Size = size;
         LocalRank = localRank;
         LocalSize = localSize;
-        _deadline = new CollectiveDeadline(rank, size);
+        _deadline = new CollectiveDeadline(rank, size, _mpi);
     }
 
     public int Rank { get; }
@@ -75,42 +77,48 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     /// <summary>libnbc sums buffers of this many bytes or more with its ring on 4 ranks or more, unless they are in place.</summary>
     const long RingBytes = 64 << 10;
 
-    public void AllReduceSum(Tensor buffer)
+    public void AllReduceSum(Tensor buffer) => Start(buffer).Wait();
+
+    /// <summary>Starts the sum and hands it to the communication thread (<see cref="MpiProgress"/>), which moves it on.</summary>
+    public IPendingCollective StartAllReduceSum(Tensor buffer)
+    {
+        var collective = Start(buffer);
+        _progress.Track(collective);
+        return collective;
+    }
+
+    MpiPendingCollective Start(Tensor buffer)
     {
         RequireContiguousCpu(buffer);
         if (buffer.dtype != ScalarType.Float32) throw new ArgumentException($"expected float32, got {buffer.dtype}", nameof(buffer));
         var data = (float*)DataPointer(buffer);
-        for (long start = 0, n = buffer.numel(); start < n; start += MaxCount)
+        long n = buffer.numel();
+        var collective = new MpiPendingCollective("MPI_Allreduce", _mpi, _deadline);
+        float* send = null;
+        if (Size >= 4 && n * sizeof(float) >= RingBytes)
         {
-            int count = (int)Math.Min(MaxCount, n - start);
-            IntPtr send = MpiNative.InPlace;
-            if (Size >= 4 && count * (long)sizeof(float) >= RingBytes)
+            send = (float*)NativeMemory.Alloc((nuint)(n * sizeof(float)));
+            Buffer.MemoryCopy(data, send, n * sizeof(float), n * sizeof(float));
+            collective.Own(send);
+        }
+        lock (_mpi)
+            for (long start = 0; start < n; start += MaxCount)
             {
-                send = (IntPtr)SendBuffer(count * (long)sizeof(float));
-                Buffer.MemoryCopy(data + start, (void*)send, count * (long)sizeof(float), count * (long)sizeof(float));
+                int count = (int)Math.Min(MaxCount, n - start);
+                var sendPointer = send is null ? MpiNative.InPlace : (IntPtr)(send + start);
+                Check(MpiNative.MPI_Iallreduce(sendPointer, data + start, count, MpiNative.Float, MpiNative.Sum, MpiNative.CommWorld, out var request), "MPI_Iallreduce");
+                collective.Add(request);
             }
-            Check(MpiNative.MPI_Iallreduce(send, data + start, count, MpiNative.Float, MpiNative.Sum, MpiNative.CommWorld, out var request), "MPI_Iallreduce");
-            _deadline.Wait(ref request, "MPI_Allreduce");
-        }
-    }
-
-    /// <summary>A native buffer of at least <paramref name="bytes"/>, kept for the next call.</summary>
-    void* SendBuffer(long bytes)
-    {
-        if (bytes > _sendBytes)
-        {
-            _sendBuffer = NativeMemory.Realloc(_sendBuffer, (nuint)bytes);
-            _sendBytes = bytes;
-        }
-        return _sendBuffer;
+        return collective;
     }
 
     public void AllReduceSum(double[] values)
     {
         fixed (double* data = values)
         {
-            Check(MpiNative.MPI_Iallreduce(MpiNative.InPlace, data, values.Length, MpiNative.Double, MpiNative.Sum, MpiNative.CommWorld, out var request), "MPI_Iallreduce");
-            _deadline.Wait(ref request, "MPI_Allreduce");
+            IntPtr request;
+            lock (_mpi) Check(MpiNative.MPI_Iallreduce(MpiNative.InPlace, data, values.Length, MpiNative.Double, MpiNative.Sum, MpiNative.CommWorld, out request), "MPI_Iallreduce");
+            Wait(request, "MPI_Allreduce");
         }
     }
 
@@ -120,8 +128,9 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         var data = (byte*)DataPointer(buffer);
         for (long start = 0, n = buffer.numel() * buffer.element_size(); start < n; start += MaxCount)
         {
-            Check(MpiNative.MPI_Ibcast(data + start, (int)Math.Min(MaxCount, n - start), MpiNative.Byte, root, MpiNative.CommWorld, out var request), "MPI_Ibcast");
-            _deadline.Wait(ref request, "MPI_Bcast");
+            IntPtr request;
+            lock (_mpi) Check(MpiNative.MPI_Ibcast(data + start, (int)Math.Min(MaxCount, n - start), MpiNative.Byte, root, MpiNative.CommWorld, out request), "MPI_Ibcast");
+            Wait(request, "MPI_Bcast");
         }
     }
 
@@ -129,9 +138,18 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     {
         fixed (long* data = values)
         {
-            Check(MpiNative.MPI_Ibcast(data, values.Length, MpiNative.LongLong, root, MpiNative.CommWorld, out var request), "MPI_Ibcast");
-            _deadline.Wait(ref request, "MPI_Bcast");
+            IntPtr request;
+            lock (_mpi) Check(MpiNative.MPI_Ibcast(data, values.Length, MpiNative.LongLong, root, MpiNative.CommWorld, out request), "MPI_Ibcast");
+            Wait(request, "MPI_Bcast");
         }
+    }
+
+    /// <summary>Waits for one request of a blocking call made on this thread.</summary>
+    void Wait(IntPtr request, string call)
+    {
+        var collective = new MpiPendingCollective(call, _mpi, _deadline);
+        collective.Add(request);
+        collective.Wait();
     }
 
     public void Abort(int exitCode) => MpiNative.MPI_Abort(MpiNative.CommWorld, exitCode);
@@ -140,7 +158,7 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     {
         if (_disposed) return;
         _disposed = true;
-        NativeMemory.Free(_sendBuffer);
+        _progress.Dispose();
         if (MpiNative.MPI_Finalized(out int finalized) == 0 && finalized == 0) MpiNative.MPI_Finalize();
     }
 

@@ -204,6 +204,7 @@ public sealed class Trainer
                 var images = _s.Placement.Images(batch.Images);
                 var labels = batch.Labels.to(_s.Placement.Device);
                 meter.BeginPart();
+                run.GradientSync?.BeginStep(reduceAfterBackward: (iter + 1) % updateFreq == 0);
                 var output = ModelOutput.Run(model, images, labels);
                 var losses = loss.Compute(output, labels);
                 meter.EndForward();

@@ -217,10 +217,10 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
         }
         ModuleSync.FromRank(world, model);
         if (ema is not null) ModuleSync.FromRank(world, ema.Module);
-        var sync = Own(new GradientAllReduce(world, model.parameters()));
+        var sync = Own(new GradientAllReduce(world, model, (long)(session.Config.Global.DistBucketMegabytes * 1048576)));
         PpclsLog.Info($"data parallel: {world.Size} ranks ({world.Backend}), weights from rank 0, gradients averaged in " +
-            $"{sync.BucketElements.Count} bucket(s) of {string.Join(", ", sync.BucketElements.Select(n => $"{n * sizeof(float) / 1048576.0:F2} MiB"))}; " +
-            $"global batch {batchSize * world.Size}");
+            $"{sync.BucketElements.Count} bucket(s) of {string.Join(", ", sync.BucketElements.Select(n => $"{n * sizeof(float) / 1048576.0:F2} MiB"))} " +
+            $"({sync.WatchedBuckets} started as soon as backward fills them, the last after it); global batch {batchSize * world.Size}");
         return sync;
     }
 }

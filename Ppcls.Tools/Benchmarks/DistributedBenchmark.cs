@@ -11,21 +11,28 @@ namespace Ppcls.Tools.Benchmarks;
 /// <summary>
 /// One rank count's figure for `ppcls benchmark dist`: the Trainer's data-parallel step (the
 /// config's per-rank batch held in memory, as `benchmark train`'s synthetic phase) in the job this
-/// process belongs to. Every step ends in the gradient all-reduce, so the ranks advance in lock
-/// step and rank 0's step times are the job's. Figures are medians over the timed steps, so a
-/// step stalled by other work on the machine does not move them.
+/// process belongs to. With more than one rank the steps alternate between the gradient all-reduce
+/// started during backward (the training setting) and started after it, so both are timed under the
+/// same load; `--iters` steps of each. Every step ends in the all-reduce, so the ranks advance in lock
+/// step and rank 0's times are the job's. Figures are medians over the timed steps, so a step stalled
+/// by other work on the machine does not move them.
 /// </summary>
 public static class DistributedBenchmark
 {
-    /// <summary>Each train step's total time and the all-reduce time within it.</summary>
-    sealed class Steps(Func<TimeSpan> lastAllReduce) : ITrainingObserver
+    sealed record Step(bool Overlapped, double TotalMs, double AfterBackwardMs, int StartedDuringBackward);
+
+    /// <summary>Records each train step, then switches the overlap for the next one.</summary>
+    sealed class Steps(Func<GradientAllReduce?> sync) : ITrainingObserver
     {
-        public List<(double TotalMs, double AllReduceMs)> Timed { get; } = [];
+        public List<Step> Timed { get; } = [];
         public void OnEpochStarted(EpochStarted epoch) { }
         public void OnIterationFinished(IterationFinished iteration)
         {
-            if (iteration.Phase == RunPhase.Train)
-                Timed.Add((StepTiming.Milliseconds(iteration.Timing.Total), lastAllReduce().TotalMilliseconds));
+            if (iteration.Phase != RunPhase.Train) return;
+            var reduce = sync();
+            Timed.Add(new Step(reduce?.Overlap ?? false, StepTiming.Milliseconds(iteration.Timing.Total),
+                reduce?.LastElapsed.TotalMilliseconds ?? 0, reduce?.LastStartedDuringBackward ?? 0));
+            if (reduce is not null) reduce.Overlap = !reduce.Overlap;
         }
         public void OnEpochFinished(EpochFinished epoch) { }
     }
@@ -35,7 +42,7 @@ public static class DistributedBenchmark
         if (iterations < 1) throw new PpclsUserException($"--iters must be at least 1, got {iterations}");
         if (warmup < 0) throw new PpclsUserException($"--warmup must not be negative, got {warmup}");
         TrainingRun? current = null;
-        var steps = new Steps(() => current?.GradientSync?.LastElapsed ?? TimeSpan.Zero);
+        var steps = new Steps(() => current?.GradientSync);
         var trainer = setup.Trainer(steps);
         using var run = current = trainer.Prepare();
         long[] shape = [];
@@ -46,24 +53,34 @@ public static class DistributedBenchmark
             break;
         }
         if (shape.Length == 0) throw new PpclsUserException("DataLoader.Train: no batch to time; add images or lower the batch size");
-        using var synthetic = InMemoryBatchSource.RandomImages(shape, labels!, setup.Config.Arch.ClassNum, warmup + iterations, run.Seed + world.Rank);
-        if (warmup > 0) trainer.TrainEpoch(run, 1, synthetic, warmup);
+        int modes = run.GradientSync is null ? 1 : 2;
+        using var synthetic = InMemoryBatchSource.RandomImages(shape, labels!, setup.Config.Arch.ClassNum, modes * (warmup + iterations), run.Seed + world.Rank);
+        if (warmup > 0) trainer.TrainEpoch(run, 1, synthetic, modes * warmup);
         steps.Timed.Clear();
-        trainer.TrainEpoch(run, 2, synthetic, iterations);
+        trainer.TrainEpoch(run, 2, synthetic, modes * iterations);
 
         int batchSize = (int)shape[0];
-        double stepMs = BenchmarkLine.Median(steps.Timed.Select(s => s.TotalMs));
-        double allReduceMs = BenchmarkLine.Median(steps.Timed.Select(s => s.AllReduceMs));
+        var overlapped = steps.Timed.Where(s => s.Overlapped || modes == 1).ToList();
+        var after = steps.Timed.Where(s => !s.Overlapped).ToList();
+        double stepMs = BenchmarkLine.Median(overlapped.Select(s => s.TotalMs));
         long parameters = setup.Model.parameters().Where(p => p.requires_grad).Sum(p => p.numel());
-        return new BenchmarkLine(setup.Config.Arch.Name, $"ranks_{world.Size}", (int)shape[2], batchSize, get_num_threads())
+        var line = new BenchmarkLine(setup.Config.Arch.Name, $"ranks_{world.Size}", (int)shape[2], batchSize, get_num_threads())
             {
                 SamplesPerSecond = world.Size * batchSize * 1000.0 / stepMs,
                 MedianMs = stepMs,
             }
             .With("ranks", world.Size).With("global_batch", world.Size * batchSize)
-            .With("mean_ms", steps.Timed.Average(s => s.TotalMs))
-            .With("allreduce_ms", allReduceMs).With("allreduce_share", allReduceMs / stepMs)
-            .With("gradient_mib", parameters * sizeof(float) / 1048576.0).With("buckets", run.GradientSync?.BucketElements.Count ?? 0)
-            .With("steps", steps.Timed.Count);
+            .With("mean_ms", overlapped.Average(s => s.TotalMs));
+        if (run.GradientSync is not { } sync) return line.With("steps", overlapped.Count);
+        // The all-reduce after backward is the whole communication; started during backward, what is left after it is exposed.
+        double allReduceMs = BenchmarkLine.Median(after.Select(s => s.AfterBackwardMs));
+        double exposedMs = BenchmarkLine.Median(overlapped.Select(s => s.AfterBackwardMs));
+        return line
+            .With("median_ms_allreduce_after_backward", BenchmarkLine.Median(after.Select(s => s.TotalMs)))
+            .With("allreduce_ms", allReduceMs).With("exposed_ms", exposedMs).With("hidden_ms", allReduceMs - exposedMs)
+            .With("exposed_share", exposedMs / stepMs)
+            .With("gradient_mib", parameters * sizeof(float) / 1048576.0).With("buckets", sync.BucketElements.Count)
+            .With("buckets_started_in_backward", BenchmarkLine.Median(overlapped.Select(s => (double)s.StartedDuringBackward)))
+            .With("steps", overlapped.Count);
     }
 }

@@ -41,6 +41,11 @@ public sealed record GlobalConfig
     /// sums) waits for the slowest rank before the job ends naming the silent ranks.
     /// </summary>
     public TimeSpan CollectiveTimeout { get; init; } = TimeSpan.FromSeconds(600);
+    /// <summary>
+    /// Ppcls addition, `dist_bucket_mb`: under mpirun, the size of the gradient buckets each reduced by one
+    /// all-reduce as soon as backward has filled it (DDP's `bucket_cap_mb`, Paddle DataParallel's `comm_buffer_size`; default 25).
+    /// </summary>
+    public double DistBucketMegabytes { get; init; } = 25;
 
     /// <summary>Keys PaddleClas has that change nothing in Ppcls (accepted with a notice).</summary>
     public static readonly string[] PaddleOnlyKeys =
@@ -80,7 +85,11 @@ public sealed record GlobalConfig
             SaveFormat = s.Choice("save_format", SaveFormat.Safetensors),
             UseMultilabel = s.Bool("use_multilabel", false),
             CollectiveTimeout = TimeSpan.FromSeconds(Positive(s, "dist_timeout_s", 600)),
+            DistBucketMegabytes = s.Double("dist_bucket_mb", 25),
         };
+        if (!(config.DistBucketMegabytes > 0))
+            throw ConfigException.At(s.KeyPath("dist_bucket_mb"), s.Raw("dist_bucket_mb")?.Location,
+                $"must be a positive size in MiB, e.g. 25 (DDP's default), got {config.DistBucketMegabytes}");
         if (config.ImageShape.Count != 3)
             throw ConfigException.At(s.KeyPath("image_shape"), s.Raw("image_shape")?.Location,
                 "expected [channels, height, width], e.g. [3, 224, 224]");

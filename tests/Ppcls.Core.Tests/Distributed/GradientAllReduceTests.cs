@@ -8,7 +8,10 @@ namespace Ppcls.Core.Tests.Distributed;
 /// <summary>The bucketed gradient all-reduce, against a stand-in second rank whose gradients are known.</summary>
 public sealed class GradientAllReduceTests
 {
-    /// <summary>Two ranks, the other holding <see cref="OtherGradient"/> in every element; records each all-reduce's length.</summary>
+    /// <summary>
+    /// Two ranks, the other holding <see cref="OtherGradient"/> in every element (which it sends divided by the rank count,
+    /// as every rank does, so that the sum is the mean); records each all-reduce's length.
+    /// </summary>
     sealed class TwoRanks : ICommunicator
     {
         public const float OtherGradient = 3f;
@@ -23,7 +26,7 @@ public sealed class GradientAllReduceTests
         public void AllReduceSum(Tensor buffer)
         {
             Reduced.Add(buffer.numel());
-            buffer.add_(OtherGradient);
+            buffer.add_(OtherGradient / Size);
         }
 
         public void AllReduceSum(double[] values) => throw new NotSupportedException();
