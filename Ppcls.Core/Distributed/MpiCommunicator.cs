@@ -8,7 +8,8 @@ namespace Ppcls.Core.Distributed;
 /// MPI_COMM_WORLD of an Open MPI job (`mpirun -np N [-H host1,host2] ppcls ...`): rank and size
 /// from MPI, the local rank and size from Open MPI's environment. Tensors are CPU tensors; buffers
 /// larger than 2^31 - 1 elements are sent in pieces. Every collective is nonblocking and waited for
-/// with a deadline (<see cref="CollectiveDeadline"/>). Disposing finalizes MPI.
+/// with a deadline (<see cref="CollectiveDeadline"/>), except the wait for rank 0 working alone
+/// (<see cref="WaitForRankZero"/>). Disposing finalizes MPI.
 /// </summary>
 public sealed unsafe class MpiCommunicator : ICommunicator
 {
@@ -131,6 +132,20 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         {
             Check(MpiNative.MPI_Ibcast(data, values.Length, MpiNative.LongLong, root, MpiNative.CommWorld, out var request), "MPI_Ibcast");
             _deadline.Wait(ref request, "MPI_Bcast");
+        }
+    }
+
+    /// <summary>How often a rank waiting for rank 0 checks the barrier; it sleeps in between.</summary>
+    static readonly TimeSpan IdleCheck = TimeSpan.FromMilliseconds(10);
+
+    public void WaitForRankZero()
+    {
+        Check(MpiNative.MPI_Ibarrier(MpiNative.CommWorld, out var request), "MPI_Ibarrier");
+        while (true)
+        {
+            Check(MpiNative.MPI_Test(ref request, out int done, MpiNative.StatusIgnore), "MPI_Test");
+            if (done != 0) return;
+            Thread.Sleep(IdleCheck);
         }
     }
 
