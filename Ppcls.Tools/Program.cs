@@ -25,8 +25,6 @@ catch (PpclsUserException e)
     return PpclsCli.UserError;
 }
 if (world.Rank != 0) PpclsLog.ErrorsOnly();
-int code = PpclsCli.Run(args, Console.Out, Console.Error);
-// A rank that failed ends the job: the others may be waiting for it in an all-reduce.
-if (code != 0 && world.Size > 1) world.Abort(code);
+int code = PpclsCli.Run(args, Console.Out, Console.Error, world); // what each command does under mpirun: RankRules
 World.Shutdown();
 return code;

@@ -54,6 +54,13 @@ public interface ICommunicator : IDisposable
     /// <summary>Copies rank <paramref name="root"/>'s values into <paramref name="values"/> on every rank.</summary>
     void Broadcast(long[] values, int root);
 
+    /// <summary>
+    /// Returns on every rank once rank 0 has called it: rank 0 calls it when it is done with a command it ran alone, the
+    /// other ranks at once. No deadline (rank 0's work may take any time; if rank 0 dies, mpirun ends the job), and the
+    /// waiting ranks sleep between checks, leaving the machine's cores to rank 0.
+    /// </summary>
+    void WaitForRankZero();
+
     /// <summary>Ends every rank of the job with <paramref name="exitCode"/> (after an error on one rank, so the others do not wait forever).</summary>
     void Abort(int exitCode);
 }

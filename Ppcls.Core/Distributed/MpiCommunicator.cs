@@ -8,8 +8,9 @@ namespace Ppcls.Core.Distributed;
 /// MPI_COMM_WORLD of an Open MPI job (`mpirun -np N [-H host1,host2] ppcls ...`): rank and size
 /// from MPI, the local rank and size from Open MPI's environment. Tensors are CPU tensors; buffers
 /// larger than 2^31 - 1 elements are sent in pieces. Every collective is nonblocking and waited for
-/// with a deadline (<see cref="CollectiveDeadline"/>); <see cref="StartAllReduceSum"/> returns at once and
-/// the communication thread (<see cref="MpiProgress"/>) moves the sum on. Disposing finalizes MPI.
+/// with a deadline (<see cref="CollectiveDeadline"/>), except the wait for rank 0 working alone
+/// (<see cref="WaitForRankZero"/>); <see cref="StartAllReduceSum"/> returns at once and the
+/// communication thread (<see cref="MpiProgress"/>) moves the sum on. Disposing finalizes MPI.
 /// </summary>
 public sealed unsafe class MpiCommunicator : ICommunicator
 {
@@ -150,6 +151,18 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         var collective = new MpiPendingCollective(call, _mpi, _deadline);
         collective.Add(request);
         collective.Wait();
+    }
+
+    /// <summary>How often a rank waiting for rank 0 checks the barrier; it sleeps in between.</summary>
+    static readonly TimeSpan IdleCheck = TimeSpan.FromMilliseconds(10);
+
+    public void WaitForRankZero()
+    {
+        IntPtr request;
+        lock (_mpi) Check(MpiNative.MPI_Ibarrier(MpiNative.CommWorld, out request), "MPI_Ibarrier");
+        var barrier = new MpiPendingCollective("MPI_Barrier", _mpi, _deadline);
+        barrier.Add(request);
+        while (!barrier.Test()) Thread.Sleep(IdleCheck);
     }
 
     public void Abort(int exitCode) => MpiNative.MPI_Abort(MpiNative.CommWorld, exitCode);

@@ -65,6 +65,7 @@ static unsafe class MpiNative
     [DllImport(Library)] public static extern int MPI_Comm_size(IntPtr comm, out int size);
     [DllImport(Library)] public static extern int MPI_Iallreduce(IntPtr sendBuffer, void* receiveBuffer, int count, IntPtr datatype, IntPtr op, IntPtr comm, out IntPtr request);
     [DllImport(Library)] public static extern int MPI_Ibcast(void* buffer, int count, IntPtr datatype, int root, IntPtr comm, out IntPtr request);
+    [DllImport(Library)] public static extern int MPI_Ibarrier(IntPtr comm, out IntPtr request);
     [DllImport(Library)] public static extern int MPI_Test(ref IntPtr request, out int flag, IntPtr status);
     [DllImport(Library)] public static extern int MPI_Request_free(ref IntPtr request);
     [DllImport(Library)] public static extern int MPI_Isend(void* buffer, int count, IntPtr datatype, int destination, int tag, IntPtr comm, out IntPtr request);

@@ -20,6 +20,7 @@ public sealed class SingleProcess : ICommunicator
     public void AllReduceSum(double[] values) { }
     public void Broadcast(Tensor buffer, int root) { }
     public void Broadcast(long[] values, int root) { }
+    public void WaitForRankZero() { }
     public void Abort(int exitCode) => Environment.Exit(exitCode);
     public void Dispose() { }
 }

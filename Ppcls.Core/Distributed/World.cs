@@ -32,6 +32,25 @@ public static class World
         return Current;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> with <see cref="Current"/> a job of one: rank 0 running a command alone while the
+    /// other ranks wait for it (<see cref="ICommunicator.WaitForRankZero"/>), so it calls no collective and takes all of
+    /// the machine's cores, as the command does without mpirun.
+    /// </summary>
+    public static T RunAlone<T>(Func<T> work)
+    {
+        var job = Current;
+        Current = SingleProcess.Instance;
+        try
+        {
+            return work();
+        }
+        finally
+        {
+            Current = job;
+        }
+    }
+
     /// <summary>Finalizes MPI if it was joined; <see cref="Current"/> is a single process again.</summary>
     public static void Shutdown()
     {

@@ -1,13 +1,17 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using Ppcls.Core;
+using Ppcls.Core.Distributed;
 using Ppcls.Core.Logging;
 using Ppcls.Inference;
 using Ppcls.Tools.Commands;
 
 namespace Ppcls.Tools.Cli;
 
-/// <summary>The `ppcls` command tree and its error policy: user mistakes print one line and exit 2.</summary>
+/// <summary>
+/// The `ppcls` command tree and its policies: user mistakes print one line and exit 2; under mpirun each command runs
+/// by its <see cref="RankRule"/>.
+/// </summary>
 public static class PpclsCli
 {
     public const int UserError = 2;
@@ -31,13 +35,46 @@ public static class PpclsCli
         DoctorCommand.Build(),
     };
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    /// <summary>Runs a command line in the job <see cref="World.Current"/> (Program's; a single process in tests).</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error) => Run(args, output, error, World.Current);
+
+    /// <summary>
+    /// Runs a command line on this rank of <paramref name="job"/> by its command's <see cref="RankRule"/>; with one
+    /// rank, simply runs it.
+    /// </summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error, ICommunicator job)
     {
-        var root = Build();
+        var parse = Build().Parse(args);
+        if (job.Size == 1) return Invoke(parse, output, error);
+        switch (RankRules.Of(parse))
+        {
+            case RankRule.Refused:
+                if (job.Rank == 0) error.WriteLine($"error: {RankRules.Refusal(parse, job.Size)}");
+                return UserError;
+            case RankRule.RankZeroOnly:
+                try
+                {
+                    return job.Rank == 0 ? World.RunAlone(() => Invoke(parse, output, error)) : 0;
+                }
+                finally
+                {
+                    job.WaitForRankZero();
+                }
+            case RankRule.DataParallel:
+            default:
+                int code = Invoke(parse, output, error);
+                // A rank that failed ends the job: the others may be waiting for it in a collective.
+                if (code != 0) job.Abort(code);
+                return code;
+        }
+    }
+
+    static int Invoke(ParseResult parse, TextWriter output, TextWriter error)
+    {
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
         try
         {
-            return root.Parse(args).Invoke(config);
+            return parse.Invoke(config);
         }
         catch (PendingFeatureException e)
         {

@@ -38,6 +38,7 @@ public sealed class OverlappedGradientSyncTests
         public void Broadcast(Tensor buffer, int root) => throw new NotSupportedException();
         public void Broadcast(long[] values, int root) => throw new NotSupportedException();
         public void Abort(int exitCode) => throw new NotSupportedException();
+        public void WaitForRankZero() => throw new NotSupportedException();
         public void Dispose() { foreach (var t in Started) t.Dispose(); }
     }
 

@@ -33,6 +33,7 @@ public sealed class SyncBatchNormTests
         public void AllReduceSum(Tensor buffer) => throw new NotSupportedException();
         public void Broadcast(Tensor buffer, int root) => throw new NotSupportedException();
         public void Broadcast(long[] values, int root) => throw new NotSupportedException();
+        public void WaitForRankZero() => throw new NotSupportedException();
         public void Abort(int exitCode) => throw new NotSupportedException();
         public void Dispose() { }
     }

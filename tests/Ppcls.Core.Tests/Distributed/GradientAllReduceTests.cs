@@ -32,6 +32,7 @@ public sealed class GradientAllReduceTests
         public void AllReduceSum(double[] values) => throw new NotSupportedException();
         public void Broadcast(Tensor buffer, int root) => throw new NotSupportedException();
         public void Broadcast(long[] values, int root) => throw new NotSupportedException();
+        public void WaitForRankZero() => throw new NotSupportedException();
         public void Abort(int exitCode) => throw new NotSupportedException();
         public void Dispose() { }
     }
