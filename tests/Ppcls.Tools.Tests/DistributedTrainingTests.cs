@@ -45,11 +45,13 @@ public sealed class DistributedTrainingTests
     public void Two_ranks_with_batch_4_reach_the_weights_of_one_rank_with_batch_8()
     {
         string twoRanks = _demo.NewOutput(), oneRank = _demo.NewOutput(), halfBatch = _demo.NewOutput();
-        var two = MpiJob.Run(2, Probe, Args(twoRanks, epochs: 2, batch: 4));
+        // 2 KiB buckets: the toy network's gradients in 3, two of them started during backward.
+        var two = MpiJob.Run(2, Probe, [.. Args(twoRanks, epochs: 2, batch: 4), "-o", "Global.dist_bucket_mb=0.002"]);
         var one = MpiJob.Run(1, Probe, Args(oneRank, epochs: 2, batch: 8));
         var half = MpiJob.Run(1, Probe, Args(halfBatch, epochs: 2, batch: 4));
         Assert.That((two.ExitCode, one.ExitCode, half.ExitCode), Is.EqualTo((0, 0, 0)), two.Error + one.Error + half.Error);
         Assert.That(two.Output, Does.Contain("data parallel: 2 ranks (mpi), weights from rank 0").And.Contain("global batch 8"));
+        Assert.That(two.Output, Does.Contain("in 3 bucket(s)").And.Contain("(2 started as soon as backward fills them"));
         Assert.That(Regex.Matches(two.Output, "probe done").Count, Is.EqualTo(1), "only rank 0 logs");
         Assert.That(two.Output, Does.Contain("probe done: 2 epochs, rank 0 of 2"));
         Assert.That(one.Output, Does.Contain("probe done: 2 epochs, rank 0 of 1").And.Not.Contain("data parallel"));
@@ -64,9 +66,11 @@ public sealed class DistributedTrainingTests
     }
 
     [Test]
-    public void Benchmark_dist_times_one_and_two_ranks_with_the_all_reduce_and_the_speed_up()
+    public void Benchmark_dist_times_one_and_two_ranks_with_the_all_reduce_during_and_after_backward_and_the_speed_up()
     {
-        var run = CliRun.Of(["benchmark", "dist", .. Args(_demo.NewOutput(), epochs: 1, batch: 4), "--ranks", "1,2", "--iters", "2", "--warmup", "1"]);
+        // 0.25 MiB buckets: PPLCNet_x0_25's 0.94 MiB of gradients in 4, so 3 can start during backward.
+        var run = CliRun.Of(["benchmark", "dist", .. Args(_demo.NewOutput(), epochs: 1, batch: 4), "-o", "Global.dist_bucket_mb=0.25",
+            "--ranks", "1,2", "--iters", "2", "--warmup", "1"]);
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.Error);
         var lines = run.Output.ReplaceLineEndings("\n").Split('\n', StringSplitOptions.RemoveEmptyEntries)
@@ -74,12 +78,17 @@ public sealed class DistributedTrainingTests
         Assert.That(lines.Select(l => l.GetProperty("phase").GetString()), Is.EqualTo(new[] { "ranks_1", "ranks_2", "ranks_2/ranks_1" }));
         var (one, two) = (lines[0], lines[1]);
         Assert.That((one.GetProperty("global_batch").GetInt32(), two.GetProperty("global_batch").GetInt32()), Is.EqualTo((4, 8)));
-        Assert.That((one.GetProperty("buckets").GetInt32(), two.GetProperty("buckets").GetInt32()), Is.EqualTo((0, 1)));
-        Assert.That(one.GetProperty("allreduce_ms").GetDouble(), Is.Zero);
-        // The all-reduce is a part of each step: its median cannot exceed the step's (JSON rounds to 3-4 decimals), and its share is their quotient.
-        double allReduce = two.GetProperty("allreduce_ms").GetDouble(), step = two.GetProperty("median_ms").GetDouble();
-        Assert.That(allReduce, Is.GreaterThan(0).And.LessThanOrEqualTo(step + 1e-3));
-        Assert.That(two.GetProperty("allreduce_share").GetDouble(), Is.EqualTo(allReduce / step).Within(2e-3));
+        Assert.That((one.GetProperty("steps").GetInt32(), two.GetProperty("steps").GetInt32()), Is.EqualTo((2, 2)), "--iters steps of each kind");
+        Assert.That(one.TryGetProperty("allreduce_ms", out _), Is.False, "one rank has no all-reduce");
+        Assert.That(two.GetProperty("buckets").GetInt32(), Is.EqualTo(4));
+        Assert.That(two.GetProperty("buckets_started_in_backward").GetDouble(), Is.EqualTo(3), "every bucket but the first layers' starts during backward");
+        // What is left after backward cannot exceed the whole all-reduce by much (both are medians of 2 steps), and the figures add up.
+        double allReduce = two.GetProperty("allreduce_ms").GetDouble(), exposed = two.GetProperty("exposed_ms").GetDouble();
+        double step = two.GetProperty("median_ms").GetDouble();
+        Assert.That(allReduce, Is.GreaterThan(0).And.LessThanOrEqualTo(two.GetProperty("median_ms_allreduce_after_backward").GetDouble() + 1e-3));
+        Assert.That(exposed, Is.GreaterThan(0).And.LessThanOrEqualTo(step + 1e-3));
+        Assert.That(two.GetProperty("hidden_ms").GetDouble(), Is.EqualTo(allReduce - exposed).Within(2e-3));
+        Assert.That(two.GetProperty("exposed_share").GetDouble(), Is.EqualTo(exposed / step).Within(2e-3));
         // PPLCNet_x0_25 with 4 classes: 245,308 float32 gradients.
         Assert.That(two.GetProperty("gradient_mib").GetDouble(), Is.EqualTo(245_308 * 4 / 1048576.0).Within(1e-4));
         // JSON rounds samples_per_s to 2 decimals and median_ms to 3: at a 15 ms step that is up to 0.014 samples/s, so the tolerance is relative.
