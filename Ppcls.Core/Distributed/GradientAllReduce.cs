@@ -8,7 +8,8 @@ namespace Ppcls.Core.Distributed;
 /// Averages the gradients of every trainable parameter over the ranks, as PyTorch's DDP and Paddle's
 /// DataParallel do. The parameters are packed, last layer first (the order backward finishes them),
 /// into flat float32 buckets: the first of at most <see cref="FirstBucketBytes"/> so that communication
-/// starts early, the others of about the configured size (`Global.dist_bucket_mb`). Each bucket is summed
+/// starts early, the last (the first layers, ready only when backward ends) as small, the others of about
+/// the configured size (`Global.dist_bucket_mb`). Each bucket is summed
 /// with one all-reduce and divided by the rank count; a parameter without a gradient contributes zeros.
 /// <para>
 /// Overlap: built on a model, it watches backward. A forward pre-hook puts a <see cref="GradientReadySignal"/>
@@ -69,10 +70,20 @@ public sealed class GradientAllReduce : IDisposable
         var trainable = parameters.Where(p => p.requires_grad).Reverse().ToList();
         if (trainable.Any(p => p.dtype != ScalarType.Float32))
             throw new NotSupportedException("gradient all-reduce handles float32 parameters only");
+        // The last bucket, the first layers' parameters, starts only after backward: it is kept as small as the first.
+        long smallBucket = Math.Min(FirstBucketBytes, bucketBytes) / sizeof(float);
+        int lastCount = 0;
+        long lastElements = 0;
+        foreach (var parameter in Enumerable.Reverse(trainable))
+        {
+            if (lastCount > 0 && lastElements + parameter.numel() > smallBucket) break;
+            lastCount++;
+            lastElements += parameter.numel();
+        }
         var buckets = new List<Bucket>();
         var pending = new List<Parameter>();
         long pendingElements = 0;
-        foreach (var parameter in trainable)
+        foreach (var parameter in trainable.SkipLast(lastCount))
         {
             long capacity = (buckets.Count == 0 ? Math.Min(FirstBucketBytes, bucketBytes) : bucketBytes) / sizeof(float);
             if (pending.Count > 0 && pendingElements + parameter.numel() > capacity)
@@ -85,6 +96,7 @@ public sealed class GradientAllReduce : IDisposable
             pendingElements += parameter.numel();
         }
         if (pending.Count > 0) buckets.Add(MakeBucket(pending, pendingElements));
+        if (lastCount > 0) buckets.Add(MakeBucket(trainable.TakeLast(lastCount).ToList(), lastElements));
         _buckets = [.. buckets];
     }
 
@@ -179,37 +191,50 @@ public sealed class GradientAllReduce : IDisposable
     }
 
     /// <summary>
-    /// Ties every bucket but the last (it is ready only when backward ends) to the modules around its parameters:
-    /// each parameter's own module and all enclosing ones whose forward takes one tensor (Swin's window attention
-    /// takes two, so its block watches its parameters).
+    /// Ties every bucket but the last (it is ready only when backward ends) to modules around its parameters. Each
+    /// parameter is watched by the largest module that holds it and no parameter of another bucket (one signal for a
+    /// whole block where a block fits in a bucket), then by the modules enclosing that one, whose backward covers
+    /// it when it did not run itself. Only modules whose forward takes one tensor can be watched (Swin's window
+    /// attention takes two, so its block watches its parameters).
     /// </summary>
     void Watch(nn.Module model)
     {
         var modules = new Dictionary<string, nn.Module> { [""] = model };
         foreach (var (name, module) in model.named_modules()) modules.TryAdd(name, module);
+        var bucketOf = _buckets.SelectMany(b => b.Parameters.Select(p => (p.Handle, Bucket: b))).ToDictionary(e => e.Handle, e => e.Bucket);
         var ownerName = new Dictionary<IntPtr, string>();
+        var bucketsWithin = modules.Keys.ToDictionary(n => n, _ => new HashSet<Bucket>());
         foreach (var (name, module) in modules)
-            foreach (var (_, parameter) in module.named_parameters(recurse: false)) ownerName.TryAdd(parameter.Handle, name);
+            foreach (var (_, parameter) in module.named_parameters(recurse: false))
+                if (bucketOf.TryGetValue(parameter.Handle, out var bucket) && ownerName.TryAdd(parameter.Handle, name))
+                    foreach (var n in SelfAndEnclosing(name)) bucketsWithin[n].Add(bucket);
+
         var watchers = new Dictionary<string, WatchedModule>();
-        WatchedModule[] Chain(string name)
+        WatchedModule Watcher(string name, nn.Module<Tensor, Tensor> module)
         {
-            var chain = new List<WatchedModule>();
-            for (string? n = name; n is not null; n = n.Length == 0 ? null : n.LastIndexOf('.') is int dot and >= 0 ? n[..dot] : "")
-            {
-                if (modules[n] is not nn.Module<Tensor, Tensor> oneTensor) continue;
-                if (!watchers.TryGetValue(n, out var watched))
-                {
-                    watchers[n] = watched = new WatchedModule();
-                    _watched.Add(watched);
-                    _unhook.Add(oneTensor.register_forward_pre_hook((_, input) => Signalled(watched, input)).remove);
-                }
-                chain.Add(watched);
-            }
-            return [.. chain];
+            if (watchers.TryGetValue(name, out var watched)) return watched;
+            watchers[name] = watched = new WatchedModule();
+            _watched.Add(watched);
+            _unhook.Add(module.register_forward_pre_hook((_, input) => Signalled(watched, input)).remove);
+            return watched;
+        }
+        WatchedModule[] Chain(string owner)
+        {
+            // Outwards the modules hold more and more buckets: the widest one-tensor module holding only this bucket starts the chain.
+            var path = SelfAndEnclosing(owner).ToList();
+            int widest = path.FindLastIndex(n => bucketsWithin[n].Count == 1 && modules[n] is nn.Module<Tensor, Tensor>);
+            return [.. path.Skip(Math.Max(widest, 0)).Where(n => modules[n] is nn.Module<Tensor, Tensor>).Select(n => Watcher(n, (nn.Module<Tensor, Tensor>)modules[n]))];
         }
         foreach (var bucket in _buckets[..^1])
             if (bucket.Parameters.All(p => ownerName.ContainsKey(p.Handle)))
                 bucket.Chains = [.. bucket.Parameters.Select(p => Chain(ownerName[p.Handle]))];
+    }
+
+    /// <summary>A module's dotted name and those of the modules enclosing it, out to the model ("").</summary>
+    static IEnumerable<string> SelfAndEnclosing(string name)
+    {
+        for (string? n = name; n is not null; n = n.Length == 0 ? null : n.LastIndexOf('.') is int dot and >= 0 ? n[..dot] : "")
+            yield return n;
     }
 
     /// <summary>The forward pre-hook: counts the call and marks the input so that backward reports back.</summary>

@@ -15,7 +15,10 @@ namespace Ppcls.Models.Tests;
 /// </summary>
 public sealed class OverlappedGradientSyncTests
 {
-    /// <summary>Two ranks with equal gradients (so the mean is the local gradient); keeps a copy of each bucket as it starts.</summary>
+    /// <summary>
+    /// Two ranks with equal gradients (so the mean is the local gradient); keeps a copy of each bucket as it starts
+    /// (each rank sends its gradients divided by the rank count, so the copy is times 2).
+    /// </summary>
     sealed class RecordingTwin : ICommunicator
     {
         public List<Tensor> Started { get; } = [];
@@ -28,7 +31,7 @@ public sealed class OverlappedGradientSyncTests
 
         public IPendingCollective StartAllReduceSum(Tensor buffer)
         {
-            Started.Add(buffer.clone().DetachFromDisposeScope());
+            Started.Add((buffer * Size).DetachFromDisposeScope());
             buffer.mul_(2);
             return CompletedCollective.Instance;
         }

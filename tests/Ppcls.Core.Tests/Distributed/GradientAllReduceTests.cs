@@ -71,6 +71,17 @@ public sealed class GradientAllReduceTests
     }
 
     [Test]
+    public void The_first_and_the_last_bucket_are_small_the_others_full()
+    {
+        var net = nn.Sequential(("first", nn.Linear(8, 1024)), ("mid", nn.Linear(1024, 1024)), ("last", nn.Linear(1024, 300)));
+        using var reduce = new GradientAllReduce(new TwoRanks(), net.parameters(), bucketBytes: 6L << 20);
+        // Backward order: last.bias alone (last.weight would pass the first bucket's 1 MiB), then last.weight with all of mid
+        // (5.2 MiB of 6), then first: ready only when backward ends, so not added to the bucket before it.
+        Assert.That(reduce.BucketElements, Is.EqualTo(new long[] { 300, 1024 * 300 + 1024 + 1024 * 1024, 1024 + 8 * 1024 }));
+        Assert.That(reduce.BucketSizes, Is.EqualTo(new[] { 1, 3, 2 }));
+    }
+
+    [Test]
     public void The_default_bucket_holds_a_small_model_in_one_all_reduce()
     {
         var net = Net();
