@@ -37,6 +37,8 @@ public sealed class GradientAllReduce : IDisposable
         public WatchedModule[][]? Chains { get; set; }
         /// <summary>The running all-reduce of this step, until its mean has been copied into the gradients.</summary>
         public IPendingCollective? Pending { get; set; }
+        /// <summary>When this step's all-reduce started, from <see cref="BeginStep"/>.</summary>
+        public TimeSpan StartedAt { get; set; }
 
         /// <summary>
         /// Every parameter's gradient is final: the innermost module of its chain that ran forward in this step has
@@ -59,6 +61,7 @@ public sealed class GradientAllReduce : IDisposable
     readonly List<WatchedModule> _watched = [];
     readonly List<Action> _unhook = [];
     readonly Stopwatch _clock = new();
+    readonly Stopwatch _step = new();
     bool _armed;
     int _nextToStart;
 
@@ -135,11 +138,18 @@ public sealed class GradientAllReduce : IDisposable
     public int LastStartedDuringBackward { get; private set; }
 
     /// <summary>
+    /// When each bucket's all-reduce started in the last step, as a share of the time from <see cref="BeginStep"/> to
+    /// <see cref="Run"/> (forward and backward): 1 for those started after backward. The scaling model reads them.
+    /// </summary>
+    public IReadOnlyList<double> LastStartShares { get; private set; } = [];
+
+    /// <summary>
     /// Called before a step's forward: <paramref name="reduceAfterBackward"/> is true when <see cref="Run"/> follows its
     /// backward (the last micro-batch of `Global.update_freq`), and only then do buckets start during backward.
     /// </summary>
     public void BeginStep(bool reduceAfterBackward)
     {
+        _step.Restart();
         _armed = reduceAfterBackward && Overlap && _watched.Count > 0;
         if (!_armed) return;
         foreach (var module in _watched) module.Calls = module.Signals = 0;
@@ -152,6 +162,7 @@ public sealed class GradientAllReduce : IDisposable
         var before = _clock.Elapsed;
         _clock.Start();
         LastStartedDuringBackward = _nextToStart;
+        var backwardEnd = _step.Elapsed;
         _armed = false;
         using (no_grad())
         using (NewDisposeScope())
@@ -164,6 +175,7 @@ public sealed class GradientAllReduce : IDisposable
             }
         }
         _nextToStart = 0;
+        LastStartShares = [.. _buckets.Select(b => Math.Min(1, b.StartedAt / backwardEnd))];
         Runs++;
         _clock.Stop();
         LastElapsed = _clock.Elapsed - before;
@@ -178,6 +190,7 @@ public sealed class GradientAllReduce : IDisposable
             else bucket.Views[i].zero_();
         }
         bucket.Flat.mul_(1f / _communicator.Size);
+        bucket.StartedAt = _step.Elapsed;
         bucket.Pending = _communicator.StartAllReduceSum(bucket.Flat);
     }
 

@@ -49,6 +49,11 @@ public sealed record BenchmarkLine(string Model, string Phase, int Size, int Bat
                     case int i: json.WriteNumber(key, i); break;
                     case long l: json.WriteNumber(key, l); break;
                     case double d: json.WriteNumber(key, Math.Round(d, 4)); break;
+                    case double[] list:
+                        json.WriteStartArray(key);
+                        foreach (var d in list) json.WriteNumberValue(Math.Round(d, 4));
+                        json.WriteEndArray();
+                        break;
                     default: json.WriteString(key, Convert.ToString(value, CultureInfo.InvariantCulture)); break;
                 }
             }

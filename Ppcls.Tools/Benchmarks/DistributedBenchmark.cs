@@ -19,7 +19,7 @@ namespace Ppcls.Tools.Benchmarks;
 /// </summary>
 public static class DistributedBenchmark
 {
-    sealed record Step(bool Overlapped, double TotalMs, double AfterBackwardMs, int StartedDuringBackward);
+    sealed record Step(bool Overlapped, double TotalMs, double AfterBackwardMs, int StartedDuringBackward, IReadOnlyList<double> StartShares);
 
     /// <summary>Records each train step, then switches the overlap for the next one.</summary>
     sealed class Steps(Func<GradientAllReduce?> sync) : ITrainingObserver
@@ -31,7 +31,7 @@ public static class DistributedBenchmark
             if (iteration.Phase != RunPhase.Train) return;
             var reduce = sync();
             Timed.Add(new Step(reduce?.Overlap ?? false, StepTiming.Milliseconds(iteration.Timing.Total),
-                reduce?.LastElapsed.TotalMilliseconds ?? 0, reduce?.LastStartedDuringBackward ?? 0));
+                reduce?.LastElapsed.TotalMilliseconds ?? 0, reduce?.LastStartedDuringBackward ?? 0, reduce?.LastStartShares ?? []));
             if (reduce is not null) reduce.Overlap = !reduce.Overlap;
         }
         public void OnEpochFinished(EpochFinished epoch) { }
@@ -81,6 +81,9 @@ public static class DistributedBenchmark
             .With("exposed_share", exposedMs / stepMs)
             .With("gradient_mib", parameters * sizeof(float) / 1048576.0).With("buckets", sync.BucketElements.Count)
             .With("buckets_started_in_backward", BenchmarkLine.Median(overlapped.Select(s => (double)s.StartedDuringBackward)))
+            .With("bucket_mib", sync.BucketElements.Select(n => Math.Round(n * sizeof(float) / 1048576.0, 3)).ToArray())
+            .With("bucket_start_share", Enumerable.Range(0, sync.BucketElements.Count)
+                .Select(b => Math.Round(BenchmarkLine.Median(overlapped.Select(s => s.StartShares[b])), 3)).ToArray())
             .With("steps", overlapped.Count);
     }
 }
