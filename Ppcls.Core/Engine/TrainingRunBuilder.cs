@@ -220,7 +220,8 @@ sealed class TrainingRunBuilder(TrainingSession session, ITrainingObserver? obse
         var sync = Own(new GradientAllReduce(world, model, (long)(session.Config.Global.DistBucketMegabytes * 1048576)));
         PpclsLog.Info($"data parallel: {world.Size} ranks ({world.Backend}), weights from rank 0, gradients averaged in " +
             $"{sync.BucketElements.Count} bucket(s) of {string.Join(", ", sync.BucketElements.Select(n => $"{n * sizeof(float) / 1048576.0:F2} MiB"))} " +
-            $"({sync.WatchedBuckets} started as soon as backward fills them, the last after it); global batch {batchSize * world.Size}");
+            (sync.WatchedBuckets > 0 ? $"({sync.WatchedBuckets} started during backward as soon as it fills them, the last after it)" : "(started after backward)") +
+            $"; global batch {batchSize * world.Size}");
         return sync;
     }
 }

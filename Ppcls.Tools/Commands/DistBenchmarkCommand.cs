@@ -24,12 +24,14 @@ public static class DistBenchmarkCommand
     {
         var options = new ConfigOptions();
         var ranks = new Option<string>("--ranks") { Description = "comma-separated rank counts, one job each", DefaultValueFactory = _ => "1,2" };
-        var iters = new Option<int>("--iters") { Description = "timed training steps per job", DefaultValueFactory = _ => 20 };
+        var iters = new Option<int>("--iters") { Description = "timed training steps per job (of each kind with more than one rank)", DefaultValueFactory = _ => 20 };
         var warmup = new Option<int>("--warmup") { Description = "untimed steps before them", DefaultValueFactory = _ => 3 };
         var command = new Command("dist",
             "Time data-parallel training on this machine: for each rank count, the Trainer's step on the config's per-rank batch held in " +
-            "memory, with the gradient all-reduce over Open MPI (one JSON line per rank count: samples/s of the whole job, ms per step, " +
-            "all-reduce ms per step), then the speed-up over the first. Log lines go to standard error; nothing is written.\n\n" +
+            "memory, with the gradient all-reduce over Open MPI, its steps alternating between the all-reduce started during backward " +
+            "and after it (one JSON line per rank count: samples/s of the whole job, ms per step of each kind, the all-reduce's ms and " +
+            "what stays exposed after backward, when each bucket starts), then the speed-up over the first. " +
+            "Log lines go to standard error; nothing is written.\n\n" +
             "Example:\n  ppcls benchmark dist -c configs/quick_start/PPLCNet_x0_25_demo.yaml -o Arch.name=PPHGNetV2_B4 --ranks 1,2 --iters 10");
         options.AddTo(command);
         command.Add(ranks);

@@ -44,22 +44,26 @@ public sealed class DistributedTrainingTests
     [Test]
     public void Two_ranks_with_batch_4_reach_the_weights_of_one_rank_with_batch_8()
     {
-        string twoRanks = _demo.NewOutput(), oneRank = _demo.NewOutput(), halfBatch = _demo.NewOutput();
+        string twoRanks = _demo.NewOutput(), oneRank = _demo.NewOutput(), halfBatch = _demo.NewOutput(), twoRanksAccumulating = _demo.NewOutput();
         // 2 KiB buckets: the toy network's gradients in 3, two of them started during backward.
         var two = MpiJob.Run(2, Probe, [.. Args(twoRanks, epochs: 2, batch: 4), "-o", "Global.dist_bucket_mb=0.002"]);
         var one = MpiJob.Run(1, Probe, Args(oneRank, epochs: 2, batch: 8));
         var half = MpiJob.Run(1, Probe, Args(halfBatch, epochs: 2, batch: 4));
-        Assert.That((two.ExitCode, one.ExitCode, half.ExitCode), Is.EqualTo((0, 0, 0)), two.Error + one.Error + half.Error);
+        // Gradient accumulation: the buckets start only in the backward of each second micro-batch.
+        var accumulating = MpiJob.Run(2, Probe, [.. Args(twoRanksAccumulating, epochs: 2, batch: 2), "-o", "Global.update_freq=2", "-o", "Global.dist_bucket_mb=0.002"]);
+        Assert.That((two.ExitCode, one.ExitCode, half.ExitCode, accumulating.ExitCode), Is.EqualTo((0, 0, 0, 0)), two.Error + one.Error + half.Error + accumulating.Error);
         Assert.That(two.Output, Does.Contain("data parallel: 2 ranks (mpi), weights from rank 0").And.Contain("global batch 8"));
-        Assert.That(two.Output, Does.Contain("in 3 bucket(s)").And.Contain("(2 started as soon as backward fills them"));
+        Assert.That(two.Output, Does.Contain("in 3 bucket(s)").And.Contain("(2 started during backward as soon as it fills them"));
         Assert.That(Regex.Matches(two.Output, "probe done").Count, Is.EqualTo(1), "only rank 0 logs");
         Assert.That(two.Output, Does.Contain("probe done: 2 epochs, rank 0 of 2"));
         Assert.That(one.Output, Does.Contain("probe done: 2 epochs, rank 0 of 1").And.Not.Contain("data parallel"));
 
         // 8 optimizer steps of Momentum on the mean gradient of the same 8 images each: equal up to float rounding.
         double sameTotalBatch = MaxDifference(Weights(twoRanks), Weights(oneRank));
+        double accumulated = MaxDifference(Weights(twoRanksAccumulating), Weights(oneRank));
         double otherBatch = MaxDifference(Weights(halfBatch), Weights(oneRank));
         Assert.That(sameTotalBatch, Is.LessThan(1e-5));
+        Assert.That(accumulated, Is.LessThan(1e-5), "2 ranks x batch 2 x update_freq 2: the same 8 images per optimizer step");
         Assert.That(otherBatch, Is.GreaterThan(1e-3), "a run of other steps lands elsewhere, so the tolerance tells them apart");
         // Eval summed over both ranks' halves of the eval list equals the single process's eval of all of it.
         Assert.That(LastLine(two.Output, "[Eval][Epoch 2][Avg]"), Is.EqualTo(LastLine(one.Output, "[Eval][Epoch 2][Avg]")));
