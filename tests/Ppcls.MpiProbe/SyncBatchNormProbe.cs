@@ -6,9 +6,11 @@ using static TorchSharp.torch;
 /// <summary>
 /// `Ppcls.MpiProbe syncbn OUTPUT_DIR`: one training step of a small conv-BN net on this rank's
 /// slice of a fixed batch of 8, with <c>Arch.use_sync_bn</c>'s layers (plain BatchNorm on one rank),
-/// under the loss sum(output * fixed weights). Writes `rank{R}.safetensors`: the output, the input
-/// gradient, the parameter gradients and the running statistics, and the output of the same net
-/// with per-rank statistics (`own_batch_output`). One rank gives the concatenated batch's values.
+/// under the loss sum(output * fixed weights), its parameter gradients averaged over the ranks by
+/// <see cref="GradientAllReduce"/> in 64-byte buckets started during backward (so they interleave with
+/// SyncBN's collectives). Writes `rank{R}.safetensors`: the output, the input gradient, the averaged
+/// parameter gradients, the running statistics, the buckets started during backward, and the output
+/// of the same net with per-rank statistics (`own_batch_output`). One rank gives the concatenated batch's values.
 /// </summary>
 static class SyncBatchNormProbe
 {
@@ -24,11 +26,18 @@ static class SyncBatchNormProbe
 
         var synced = Net();
         SyncBatchNorm.Apply(synced, world);
+        using var reduce = new GradientAllReduce(world, synced, bucketBytes: 64);
+        reduce.BeginStep(reduceAfterBackward: true);
         var output = synced.call(x);
         (output * lossWeights.narrow(0, world.Rank * local, local)).sum().backward();
+        reduce.Run();
         var ownBatchOutput = Net().call(x).detach();
 
-        var tensors = new Dictionary<string, Tensor> { ["output"] = output.detach(), ["input_grad"] = x.grad!, ["own_batch_output"] = ownBatchOutput };
+        var tensors = new Dictionary<string, Tensor>
+        {
+            ["output"] = output.detach(), ["input_grad"] = x.grad!, ["own_batch_output"] = ownBatchOutput,
+            ["buckets_started_in_backward"] = tensor(reduce.LastStartedDuringBackward),
+        };
         foreach (var (name, parameter) in synced.named_parameters()) tensors[name + ".grad"] = parameter.grad!;
         foreach (var (name, buffer) in synced.named_buffers()) tensors[name] = buffer;
         Directory.CreateDirectory(outputDir);
