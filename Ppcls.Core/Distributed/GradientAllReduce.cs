@@ -9,15 +9,15 @@ namespace Ppcls.Core.Distributed;
 /// DataParallel do. The parameters are packed, last layer first (the order backward finishes them),
 /// into flat float32 buckets: the first of at most <see cref="FirstBucketBytes"/> so that communication
 /// starts early, the last (the first layers, ready only when backward ends) as small, the others of about
-/// the configured size (`Global.dist_bucket_mb`). Each bucket is summed
-/// with one all-reduce and divided by the rank count; a parameter without a gradient contributes zeros.
+/// the configured size (`Global.dist_bucket_mb`). Each bucket is packed divided by the rank count and
+/// summed with one all-reduce, which gives the mean; a parameter without a gradient contributes zeros.
 /// <para>
-/// Overlap: built on a model, it watches backward. A forward pre-hook puts a <see cref="GradientReadySignal"/>
-/// on the input of every module that holds parameters of a bucket other than the last; when all of a
-/// bucket's modules have finished backward, the bucket is packed and its all-reduce started
+/// Overlap: built on a model, it watches backward. Forward pre-hooks put a <see cref="GradientReadySignal"/>
+/// on the input of the modules around the parameters of every bucket but the last (<see cref="Watch"/>);
+/// when backward has finished all of them, the bucket is packed and its all-reduce started
 /// (<see cref="ICommunicator.StartAllReduceSum"/>) while backward goes on. Buckets start strictly in
 /// order, so every rank starts the same collectives in the same order. <see cref="Run"/>, after backward,
-/// starts the rest, waits for all and unpacks.
+/// starts the rest, waits for all and unpacks what is not unpacked yet.
 /// </para>
 /// </summary>
 public sealed class GradientAllReduce : IDisposable
@@ -42,8 +42,8 @@ public sealed class GradientAllReduce : IDisposable
 
         /// <summary>
         /// Every parameter's gradient is final: the innermost module of its chain that ran forward in this step has
-        /// finished backward. (A module that did not run, like PP-LCNetV2's training-time `dw_conv`, leaves its
-        /// parameters to the enclosing module that did; one whose parameters the parent uses directly, too.)
+        /// finished backward. (A module that did not run, like PP-LCNetV2's training-time `dw_conv`, or a conv whose
+        /// weight its parent applies itself, leaves its parameters to the enclosing module that ran.)
         /// </summary>
         public bool Ready => Chains is { } chains && chains.All(chain => chain.FirstOrDefault(m => m.Calls > 0) is { } ran && ran.Done);
     }
@@ -175,7 +175,7 @@ public sealed class GradientAllReduce : IDisposable
             }
         }
         _nextToStart = 0;
-        LastStartShares = [.. _buckets.Select(b => Math.Min(1, b.StartedAt / backwardEnd))];
+        LastStartShares = [.. _buckets.Select(b => backwardEnd > TimeSpan.Zero ? Math.Min(1, b.StartedAt / backwardEnd) : 1)];
         Runs++;
         _clock.Stop();
         LastElapsed = _clock.Elapsed - before;

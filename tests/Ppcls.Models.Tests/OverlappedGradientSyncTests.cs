@@ -48,6 +48,8 @@ public sealed class OverlappedGradientSyncTests
     public static IEnumerable<TestCaseData> Families() =>
         ModelFusionTests.OnePerFamily.Select(n => new TestCaseData(n, 64, MemoryFormat.ChannelsLast))
             .Append(new TestCaseData("PPHGNetV2_B0", 64, MemoryFormat.Contiguous))
+            // 32 px: the last blocks' depthwise convs see one pixel, and ConvBN applies their weights itself (OnePixelDepthwise).
+            .Append(new TestCaseData("MobileNetV2_x0_25", 32, MemoryFormat.ChannelsLast))
             .Append(new TestCaseData("SwinTransformer_tiny_patch4_window7_224", 224, MemoryFormat.ChannelsLast));
 
     [TestCaseSource(nameof(Families))]
