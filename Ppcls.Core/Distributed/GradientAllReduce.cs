@@ -60,7 +60,6 @@ public sealed class GradientAllReduce : IDisposable
     readonly Bucket[] _buckets;
     readonly List<WatchedModule> _watched = [];
     readonly List<Action> _unhook = [];
-    readonly Stopwatch _clock = new();
     readonly Stopwatch _step = new();
     bool _armed;
     int _nextToStart;
@@ -128,9 +127,6 @@ public sealed class GradientAllReduce : IDisposable
     /// <summary>Calls of <see cref="Run"/> so far.</summary>
     public long Runs { get; private set; }
 
-    /// <summary>Time spent in <see cref="Run"/> so far: what the all-reduce adds to the steps after backward.</summary>
-    public TimeSpan Elapsed => _clock.Elapsed;
-
     /// <summary>The time of the last <see cref="Run"/>: the all-reduce not hidden behind backward.</summary>
     public TimeSpan LastElapsed { get; private set; }
 
@@ -159,8 +155,7 @@ public sealed class GradientAllReduce : IDisposable
     /// <summary>Replaces every parameter's gradient with its mean over the ranks: starts the buckets not started yet, waits for all.</summary>
     public void Run()
     {
-        var before = _clock.Elapsed;
-        _clock.Start();
+        long start = Stopwatch.GetTimestamp();
         LastStartedDuringBackward = _nextToStart;
         var backwardEnd = _step.Elapsed;
         _armed = false;
@@ -177,8 +172,7 @@ public sealed class GradientAllReduce : IDisposable
         _nextToStart = 0;
         LastStartShares = [.. _buckets.Select(b => backwardEnd > TimeSpan.Zero ? Math.Min(1, b.StartedAt / backwardEnd) : 1)];
         Runs++;
-        _clock.Stop();
-        LastElapsed = _clock.Elapsed - before;
+        LastElapsed = Stopwatch.GetElapsedTime(start);
     }
 
     /// <summary>Packs the bucket's gradients divided by the rank count (so the sum is the mean) and starts their sum.</summary>

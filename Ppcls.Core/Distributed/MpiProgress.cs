@@ -6,7 +6,7 @@ namespace Ppcls.Core.Distributed;
 /// The communication thread of an MPI rank. Open MPI moves a nonblocking collective's data only
 /// inside MPI calls, so a started all-reduce would wait for the next call of the training thread;
 /// this thread polls every started collective until it completes, sleeping
-/// <see cref="PollInterval"/> between polls that found nothing to do, and sleeps on a semaphore
+/// <see cref="PollMicroseconds"/> between polls that found nothing to do, and sleeps on a semaphore
 /// while none is running. It is a background thread: it never keeps the process alive.
 /// </summary>
 sealed class MpiProgress : IDisposable
@@ -16,7 +16,7 @@ sealed class MpiProgress : IDisposable
     /// training thread needs the core. Measured on PPHGNetV2_B0, 2 ranks on 2 cores: 50 µs made the steps with overlap
     /// 1-7 ms slower than those without, 200 µs about 2 ms, in the same job (the comparison is noisy).
     /// </summary>
-    static readonly uint PollMicroseconds = 200;
+    const uint PollMicroseconds = 200;
 
     readonly List<IPendingCollective> _running = [];
     readonly SemaphoreSlim _started = new(0);
@@ -28,8 +28,6 @@ sealed class MpiProgress : IDisposable
         _thread = new Thread(Run) { IsBackground = true, Name = "mpi-progress" };
         _thread.Start();
     }
-
-    public static TimeSpan PollInterval => TimeSpan.FromTicks(PollMicroseconds * 10);
 
     /// <summary>Polls <paramref name="collective"/> from now on until it completes.</summary>
     public void Track(IPendingCollective collective)
